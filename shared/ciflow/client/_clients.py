@@ -1,0 +1,138 @@
+"""The sync and async clients: the same operations, signed by the same Auth, sent over pooled connections."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+import httpx
+from tenacity import AsyncRetrying, Retrying
+
+from ..signing import CosAuth, Credentials, CredentialsProvider
+from ._deadline import Deadline
+from ._endpoint import Endpoint
+from ._exchange import RetryPolicy, attempt_timeout, read_response, retrying_kwargs, transport_error
+from ._operation import Operation, build_request
+
+__all__ = ["CiClient", "AsyncCiClient", "DEFAULT_TIMEOUT", "DEFAULT_LIMITS"]
+
+T = TypeVar("T")
+
+#: Explicit everywhere: SCF functions have hard time limits, so nothing may wait forever.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=15.0, write=15.0, pool=3.0)
+#: Enough for bounded concurrent submissions from one invocation; idle connections survive warm starts.
+DEFAULT_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60.0)
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials | CredentialsProvider,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.auth = CosAuth(credentials, clock=clock)
+
+    def build(self, operation: Operation[Any], deadline: Deadline | None) -> httpx.Request:
+        request = build_request(operation, self.endpoint)
+        request.extensions["timeout"] = attempt_timeout(self.timeout, deadline).as_dict()
+        return request
+
+
+class CiClient(_ClientBase):
+    """Synchronous client. Keep one per process (module level in a handler) to reuse connections."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials | CredentialsProvider,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(endpoint, credentials, timeout=timeout, retry=retry, clock=clock)
+        self._http = httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS, transport=transport)
+
+    def send(self, operation: Operation[T], *, deadline: Deadline | None = None) -> T:
+        """Send, retrying as the operation allows within ``deadline``; the result or a typed CiflowError."""
+        for attempt in Retrying(**retrying_kwargs(self.retry, operation, deadline)):
+            with attempt:
+                request = self.build(operation, deadline)
+                try:
+                    response = self._http.send(request, auth=self.auth)
+                except httpx.HTTPError as exc:
+                    raise transport_error(operation, exc) from exc
+                return read_response(operation, response)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def paginate(self, operation: Operation[T], *, deadline: Deadline | None = None) -> Iterator[T]:
+        """Every page of a paged operation, in order."""
+        current: Operation[T] | None = operation
+        while current is not None:
+            page = self.send(current, deadline=deadline)
+            yield page
+            current = current.next_page(page) if current.next_page else None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncCiClient(_ClientBase):
+    """Asynchronous client over the same operations; for concurrent submissions from one invocation."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        credentials: Credentials | CredentialsProvider,
+        *,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(endpoint, credentials, timeout=timeout, retry=retry, clock=clock)
+        self._http = httpx.AsyncClient(timeout=timeout, limits=DEFAULT_LIMITS, transport=transport)
+
+    async def send(self, operation: Operation[T], *, deadline: Deadline | None = None) -> T:
+        """Send, retrying as the operation allows within ``deadline``; the result or a typed CiflowError."""
+        async for attempt in AsyncRetrying(**retrying_kwargs(self.retry, operation, deadline)):
+            with attempt:
+                request = self.build(operation, deadline)
+                try:
+                    response = await self._http.send(request, auth=self.auth)
+                except httpx.HTTPError as exc:
+                    raise transport_error(operation, exc) from exc
+                return read_response(operation, response)
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    async def paginate(self, operation: Operation[T], *, deadline: Deadline | None = None) -> AsyncIterator[T]:
+        """Every page of a paged operation, in order."""
+        current: Operation[T] | None = operation
+        while current is not None:
+            page = await self.send(current, deadline=deadline)
+            yield page
+            current = current.next_page(page) if current.next_page else None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncCiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

@@ -1,0 +1,158 @@
+"""The one generic codec: pydantic models <-> CI/COS XML and JSON, with CI's lenient value conventions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, ValidationError, model_validator
+from pydantic.alias_generators import to_pascal
+
+from ..errors import DecodeError, MalformedXmlError
+from ._safe import DEFAULT_MAX_XML_BYTES, parse_xml
+from ._tree import element_to_tree, local_name, tree_to_xml
+
+__all__ = [
+    "CiModel",
+    "ListOf",
+    "CiInt",
+    "CiFloat",
+    "CiBool",
+    "CiTime",
+    "decode_tree",
+    "from_xml",
+    "to_xml",
+    "to_tree",
+    "format_ci_time",
+    "model_parser",
+    "parse_ci_time",
+]
+
+M = TypeVar("M", bound="CiModel")
+T = TypeVar("T")
+
+
+class CiModel(BaseModel):
+    """Base of every CI/COS model: PascalCase on the wire, unknown elements kept, built lazily.
+
+    ``extra="allow"`` keeps elements we do not model, so a body re-serialises to an equivalent tree and
+    new API fields never fail parsing.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        populate_by_name=True,
+        extra="allow",
+        defer_build=True,
+        coerce_numbers_to_str=True,
+        protected_namespaces=(),
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_element_is_empty_container(cls, data: Any) -> Any:
+        # <MediaInfo/> parses as '' (and JSON sometimes sends ""): an empty container, not an error.
+        return {} if data == "" or data is None else data
+
+
+def _as_list(value: Any) -> Any:
+    """One element where a list is expected is a list of one; an empty element is an empty list."""
+    if isinstance(value, list):
+        return value
+    if value is None or value == "":
+        return []
+    return [value]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+#: A repeated element (or a JSON array that collapses to a scalar when it has one item).
+ListOf = Annotated[list[T], BeforeValidator(_as_list)]
+#: Numbers arrive as strings ("100"); empty elements mean "not set".
+CiInt = Annotated[int | None, BeforeValidator(_blank_is_none)]
+CiFloat = Annotated[float | None, BeforeValidator(_blank_is_none)]
+CiBool = Annotated[bool | None, BeforeValidator(_blank_is_none)]
+
+_UNSET_TIMES = frozenset({"", "-", "--"})
+_TIME_FORMATS = ("%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z")
+_CHINA = timezone(timedelta(hours=8))
+
+
+def parse_ci_time(value: Any) -> Any:
+    """CI writes times as ``2022-06-27T15:23:10+0800``, ``…+08:00`` or ``2022-08-09 14:54:17+0800``; ``-`` is unset."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text in _UNSET_TIMES:
+        return None
+    if text.endswith("Z"):
+        text = text[:-1] + "+0000"
+    for pattern in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, pattern)
+        except ValueError:
+            continue
+    return datetime.fromisoformat(text)  # raises ValueError -> a validation error naming the field
+
+
+def format_ci_time(value: datetime | None) -> str | None:
+    """The job API's own format; naive datetimes are taken as China time, as CI's are."""
+    if value is None:
+        return None
+    aware = value if value.tzinfo else value.replace(tzinfo=_CHINA)
+    return aware.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+CiTime = Annotated[
+    datetime | None,
+    BeforeValidator(parse_ci_time),
+    PlainSerializer(format_ci_time, when_used="json"),
+]
+
+
+def to_tree(model: BaseModel) -> dict[str, Any]:
+    """The wire tree of a model: aliases, no ``None`` (never an empty element), CI's scalar formats."""
+    return model.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def to_xml(model: BaseModel, root: str = "Request") -> bytes:
+    """Serialise a model as a CI/COS XML document under ``root``."""
+    return tree_to_xml(root, to_tree(model))
+
+
+def decode_tree(model_type: type[M], tree: Any) -> M:
+    """Validate a decoded tree (from XML or JSON) into ``model_type``, as a typed DecodeError on mismatch."""
+    try:
+        return model_type.model_validate(tree)
+    except ValidationError as exc:
+        raise DecodeError(f"body does not match {model_type.__name__}: {_summary(exc)}") from None
+
+
+def from_xml(
+    model_type: type[M],
+    body: bytes | str,
+    *,
+    root: str | None = None,
+    max_bytes: int = DEFAULT_MAX_XML_BYTES,
+) -> M:
+    """Parse an untrusted XML body into ``model_type``; ``root`` checks the document element's name."""
+    element = parse_xml(body, max_bytes=max_bytes)
+    name = local_name(element.tag)
+    if root is not None and name != root:
+        raise MalformedXmlError(f"expected a <{root}> document, got <{name}>")
+    tree = element_to_tree(element)
+    return decode_tree(model_type, {} if tree == "" else tree)
+
+
+def _summary(exc: ValidationError, limit: int = 5) -> str:
+    parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:limit]]
+    more = exc.error_count() - limit
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def model_parser(model_type: type[M], root: str | None = None) -> Callable[[bytes], M]:
+    """A body -> model function, for operations that declare how their response decodes."""
+    return lambda body: from_xml(model_type, body, root=root)

@@ -1,0 +1,51 @@
+"""structlog configured like Powertools' Logger: one JSON object per line, service and context on each."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from ._redact import redact_sensitive_keys, scrub_secret_values
+
+__all__ = ["configure_logging", "get_logger"]
+
+_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+
+
+def _service(name: str) -> structlog.types.Processor:
+    def add_service(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+        event_dict.setdefault("service", name)
+        return event_dict
+
+    return add_service
+
+
+def configure_logging(level: str = "INFO", *, service: str = "ciflow", stream: TextIO | None = None) -> None:
+    """Configure structlog for JSON lines on ``stream`` (stdout, which SCF ships to CLS). Safe to call again."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
+            _service(service),
+            structlog.processors.StackInfoRenderer(),
+            # Frame locals can hold credentials: tracebacks are rendered without them.
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False)),
+            redact_sensitive_keys,
+            structlog.processors.EventRenamer("message"),
+            structlog.processors.JSONRenderer(default=str),
+            scrub_secret_values,  # type: ignore[list-item]  # runs on the rendered line, a str
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.upper(), logging.CRITICAL)),
+        logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def get_logger(name: str | None = None) -> Any:
+    """A bound logger; ``name`` (the module) is added as ``logger_name`` on each line."""
+    return structlog.get_logger(logger_name=name) if name else structlog.get_logger()

@@ -1,0 +1,1 @@
+"""Typed models of CI and COS requests, responses and callbacks (curated exports are added per family)."""

@@ -1,0 +1,51 @@
+"""Every API call the handlers make, as pure functions returning ``Operation`` values for a client to send."""
+
+from ._ci import (
+    cancel_job,
+    describe_doc_jobs,
+    describe_file_jobs,
+    describe_media_jobs,
+    describe_pic_jobs,
+    file_hash,
+    list_doc_jobs,
+    list_media_jobs,
+    submit_doc_job,
+    submit_file_job,
+    submit_media_job,
+    submit_pic_job,
+)
+from ._cos import (
+    MAX_DELETE_KEYS,
+    copy_object,
+    delete_object,
+    delete_objects,
+    get_object,
+    head_object,
+    list_objects,
+    put_object,
+    put_object_acl,
+)
+
+__all__ = [
+    "MAX_DELETE_KEYS",
+    "cancel_job",
+    "copy_object",
+    "delete_object",
+    "delete_objects",
+    "describe_doc_jobs",
+    "describe_file_jobs",
+    "describe_media_jobs",
+    "describe_pic_jobs",
+    "file_hash",
+    "get_object",
+    "head_object",
+    "list_doc_jobs",
+    "list_media_jobs",
+    "list_objects",
+    "put_object",
+    "put_object_acl",
+    "submit_doc_job",
+    "submit_file_job",
+    "submit_media_job",
+    "submit_pic_job",
+]
