@@ -18,47 +18,58 @@ def local_name(tag: str) -> str:
 
 def element_to_tree(element: Element) -> Any:
     """A leaf becomes its text ('' when empty); a parent a dict; repeated children a list, in order."""
-    if len(element) == 0:
+    if not len(element):
         return element.text or ""
-    groups: dict[str, list[Any]] = {}
+    tree: dict[str, Any] = {}
+    repeated: set[str] = set()
     for child in element:
-        groups.setdefault(local_name(child.tag), []).append(element_to_tree(child))
-    return {name: values[0] if len(values) == 1 else values for name, values in groups.items()}
+        name = child.tag
+        if name[0] == "{":
+            name = name.rpartition("}")[2]
+        value = element_to_tree(child) if len(child) else (child.text or "")
+        if name not in tree:
+            tree[name] = value
+        elif name in repeated:
+            tree[name].append(value)
+        else:
+            tree[name] = [tree[name], value]
+            repeated.add(name)
+    return tree
 
 
 def _escape(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _scalar(value: Any) -> str:
+def _leaf(value: Any) -> str:
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, float) and value.is_integer():
+    if type(value) is float and value.is_integer():
         return str(int(value))
-    return _escape(str(value))
+    text = str(value)
+    return _escape(text) if "&" in text or "<" in text or ">" in text else text
 
 
 def _write(out: list[str], name: str, value: Any) -> None:
-    if value is None:
-        return
-    if isinstance(value, list):
-        for item in value:
-            _write(out, name, item)
-    elif isinstance(value, Mapping):
+    # Exact-type dispatch, strings first: this runs for every element of every request body.
+    kind = type(value)
+    if kind is str:
+        text = _escape(value) if "&" in value or "<" in value or ">" in value else value
+        out.append(f"<{name}>{text}</{name}>")
+    elif kind is dict or isinstance(value, Mapping):
         out.append(f"<{name}>")
         for key, item in value.items():
-            _write(out, key, item)
+            if item is not None:
+                _write(out, key, item)
         out.append(f"</{name}>")
-    else:
-        out.append(f"<{name}>{_scalar(value)}</{name}>")
+    elif kind is list or kind is tuple:
+        for item in value:
+            if item is not None:
+                _write(out, name, item)
+    elif value is not None:
+        out.append(f"<{name}>{_leaf(value)}</{name}>")
 
 
 def tree_to_xml(root: str, tree: Mapping[str, Any], *, prolog: bool = True) -> bytes:

@@ -19,7 +19,6 @@ __all__ = [
     "DocJobRequest",
     "DocJobDetail",
     "DocJobsResponse",
-    "DocJobCallback",
     "DocJobsQuery",
 ]
 
@@ -97,13 +96,6 @@ class DocJobsResponse(JobsResponse):
     """``<Response>`` of ``POST /doc_jobs``, ``GET /doc_jobs/<jobId>`` and ``GET /doc_jobs?…``."""
 
     jobs_detail: ListOf[DocJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
-
-
-class DocJobCallback(CiModel):
-    """A doc job's ``TaskFinish`` notification: the same ``JobsDetail`` as describe."""
-
-    event_name: str | None = None
-    jobs_detail: ListOf[DocJobDetail] = Field(default_factory=list)
 
 
 def _time_param(value: datetime | str | None) -> str | None:

@@ -35,7 +35,6 @@ __all__ = [
     "FILE_TAGS",
     "FileJobDetail",
     "FileJobsResponse",
-    "FileJobCallback",
     "FileHashQuery",
     "FileHashResponse",
 ]
@@ -257,13 +256,6 @@ FileJobDetail = Annotated[
 class FileJobsResponse(JobsResponse):
     """``<Response>`` of ``POST /file_jobs`` and ``GET /file_jobs/<jobId>``."""
 
-    jobs_detail: ListOf[FileJobDetail] = Field(default_factory=list)
-
-
-class FileJobCallback(CiModel):
-    """A file job's ``TaskFinish`` callback (XML ``<Response>`` or JSON): ``JobsDetail`` as in describe."""
-
-    event_name: str | None = None
     jobs_detail: ListOf[FileJobDetail] = Field(default_factory=list)
 
 

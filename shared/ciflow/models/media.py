@@ -842,10 +842,9 @@ MediaJobDetail = Annotated[
 
 
 class MediaJobsResponse(JobsResponse):
-    """``<Response>`` of submit, DescribeMediaJob(s) and job callbacks, with tag-typed details."""
+    """``<Response>`` of submit and DescribeMediaJob(s), with tag-typed details (callbacks: ``TaskFinish``)."""
 
     jobs_detail: ListOf[MediaJobDetail] = Field(default_factory=list)
-    event_name: str | None = None  # callbacks only: TaskFinish
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,7 +22,6 @@ __all__ = [
     "PicJobRequest",
     "PicJobDetail",
     "PicJobsResponse",
-    "PicJobCallback",
     "PicJobsQuery",
 ]
 
@@ -144,13 +143,6 @@ class PicJobsResponse(JobsResponse):
     """``<Response>`` of ``POST /pic_jobs``, ``GET /pic_jobs/<jobId>`` and ``GET /pic_jobs?…``."""
 
     jobs_detail: ListOf[PicJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
-
-
-class PicJobCallback(CiModel):
-    """A pic job's ``TaskFinish`` callback (XML ``<Response>`` or JSON with ``JobsDetail`` as an array)."""
-
-    event_name: str | None = None
-    jobs_detail: ListOf[PicJobDetail] = Field(default_factory=list)
 
 
 def _time_param(value: datetime | str | None) -> str | None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import re
 import time
 from collections.abc import Callable, Generator, Iterable
 from urllib.parse import quote
@@ -57,9 +59,23 @@ def signed_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(k, v) for k, v in headers if (low := k.lower()) in _SIGNED_HEADERS or low.startswith(_SIGNED_PREFIXES)]
 
 
+# Most names and values need no escaping at all; checking that first skips quote() on the hot path.
+_NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-_.~]")
+
+
+def _quote(text: str) -> str:
+    return quote(text, _SAFE) if _NEEDS_QUOTING.search(text) else text
+
+
+@functools.lru_cache(maxsize=64)
+def _sign_key(secret_key: str, key_time: str) -> bytes:
+    """HMAC(SecretKey, KeyTime) in hex: the same for every request signed within one key time."""
+    return hmac.new(secret_key.encode(), key_time.encode(), hashlib.sha1).hexdigest().encode()
+
+
 def _canonical(pairs: Iterable[tuple[str, str]]) -> tuple[str, str]:
     """Encode, lower-case and sort pairs; return (key list, k=v string) as the signature wants them."""
-    encoded = sorted((quote(k, _SAFE).lower(), quote(v, _SAFE)) for k, v in pairs)
+    encoded = sorted((_quote(k).lower(), _quote(v)) for k, v in pairs)
     return ";".join(k for k, _ in encoded), "&".join(f"{k}={v}" for k, v in encoded)
 
 
@@ -85,8 +101,7 @@ def cos_authorization(
     param_list, param_string = _canonical(params)
     http_string = f"{method.lower()}\n{path}\n{param_string}\n{header_string}\n"
     string_to_sign = f"sha1\n{key_time}\n{hashlib.sha1(http_string.encode()).hexdigest()}\n"
-    sign_key = hmac.new(credentials.secret_key.encode(), key_time.encode(), hashlib.sha1).hexdigest()
-    signature = hmac.new(sign_key.encode(), string_to_sign.encode(), hashlib.sha1).hexdigest()
+    signature = hmac.new(_sign_key(credentials.secret_key, key_time), string_to_sign.encode(), hashlib.sha1).hexdigest()
     return (
         f"q-sign-algorithm=sha1&q-ak={credentials.secret_id}&q-sign-time={key_time}&q-key-time={key_time}"
         f"&q-header-list={header_list}&q-url-param-list={param_list}&q-signature={signature}"

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from ciflow.codec import element_to_tree, from_xml, parse_xml, to_xml
 from ciflow.models._common import JobInput, JobOutput
+from ciflow.models.callbacks import TaskFinish
 from ciflow.models.documents import (
-    DocJobCallback,
     DocJobDetail,
     DocJobRequest,
     DocJobsQuery,
@@ -20,6 +22,22 @@ from ciflow.models.documents import (
 )
 
 CHINA = timezone(timedelta(hours=8))
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed" / "documents"
+# Jobs in each seed response fixture (by the seed line its sample starts at).
+FIXTURE_JOB_COUNTS = {"L12800": 1, "L13034": 1, "L13145": 1, "L13195": 1, "L13321": 0, "L13361": 2}
+
+
+def unmodelled(value: object, path: str = "") -> list[str]:
+    """Paths of elements a parsed model kept only as extras (i.e. that no field models)."""
+    if isinstance(value, BaseModel):
+        found = [f"{path}/{key}" for key in value.model_extra or {}]
+        for name in type(value).model_fields:
+            found += unmodelled(getattr(value, name), f"{path}/{name}")
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
+    return []
+
 
 # Seed 003 L12945-12977 (submit response; fences joined; the doc cut the ImageParams line, closed here).
 SUBMITTED = """<?xml version="1.0" encoding="utf-8"?>
@@ -376,7 +394,7 @@ def test_json_notification_validates() -> None:
           }
         }"""
     )
-    callback = DocJobCallback.model_validate(body)
+    callback = TaskFinish.model_validate(body)
     assert callback.event_name == "TaskFinish"
     (job,) = callback.jobs_detail
     assert job.operation is not None
@@ -412,3 +430,21 @@ def test_jobs_query_params() -> None:
     assert DocJobsQuery(queue_id="p1", states="All").to_params()["states"] == "All"
     with pytest.raises(ValueError, match="Extra inputs"):
         DocJobsQuery(queue_id="p1", queueId="p2")  # type: ignore[call-arg]
+
+
+def test_seed_request_fixture_parses_fully() -> None:
+    # The all-nodes request (L12702): every element empty.
+    request = from_xml(DocJobRequest, (FIXTURES / "docprocess-request-003-L12702.xml").read_bytes(), root="Request")
+    assert request.tag == ""
+    assert request.operation.doc_process is not None
+    assert request.operation.doc_process.start_page is None
+    assert request.operation.output is not None
+    assert unmodelled(request) == []
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*-response-*.xml")), ids=lambda p: p.name)
+def test_seed_response_fixtures_parse_fully(path: Path) -> None:
+    resp = from_xml(DocJobsResponse, path.read_bytes(), root="Response")
+    assert len(resp.jobs_detail) == FIXTURE_JOB_COUNTS[path.stem.rsplit("-", 1)[1]]
+    assert all(isinstance(job, DocJobDetail) for job in resp.jobs_detail)
+    assert unmodelled(resp) == []

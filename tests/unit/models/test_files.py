@@ -20,6 +20,7 @@ from ciflow.models._common import (
     JobRequest,
     MqConfig,
 )
+from ciflow.models.callbacks import TaskFinish
 from ciflow.models.files import (
     FILE_TAGS,
     FileCompressConfig,
@@ -33,7 +34,6 @@ from ciflow.models.files import (
     FileHashCodeOperation,
     FileHashQuery,
     FileHashResponse,
-    FileJobCallback,
     FileJobsResponse,
     FileUncompressConfig,
     FileUncompressDownloadConfig,
@@ -287,7 +287,7 @@ def test_hash_job_describe_has_result() -> None:
 
 
 def test_uncompress_callback_xml() -> None:
-    callback = from_xml(FileJobCallback, UNCOMPRESS_CALLBACK, root="Response")
+    callback = from_xml(TaskFinish, UNCOMPRESS_CALLBACK, root="Response")
     assert callback.event_name == "TaskFinish"
     assert len(callback.jobs_detail) == 1
     job = callback.jobs_detail[0]
@@ -518,7 +518,7 @@ def test_json_callback_collapsed_array_and_string_scalars() -> None:
           }
         }"""
     )
-    callback = FileJobCallback.model_validate(body)
+    callback = TaskFinish.model_validate(body)
     assert callback.event_name == "TaskFinish"
     (job,) = callback.jobs_detail
     assert isinstance(job, FileHashCodeJobDetail)

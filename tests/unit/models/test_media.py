@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ciflow.codec import decode_tree, element_to_tree, from_xml, parse_xml, to_xml
 from ciflow.models._common import JobDetail, JobInput, JobOutput, JobState
+from ciflow.models.callbacks import TaskFinish
 from ciflow.models.media import (
     Animation,
     AnimationJobDetail,
@@ -638,7 +639,7 @@ TRANSCODE_JSON_CALLBACK = """{
 
 
 def test_transcode_json_callback_validates_with_collapsed_arrays() -> None:
-    callback = decode_tree(MediaJobsResponse, json.loads(TRANSCODE_JSON_CALLBACK))
+    callback = decode_tree(TaskFinish, json.loads(TRANSCODE_JSON_CALLBACK))
 
     assert callback.event_name == "TaskFinish"
     detail = callback.jobs_detail[0]
@@ -697,7 +698,7 @@ SNAPSHOT_CALLBACK = """<Response>
 
 
 def test_snapshot_callback_gives_prefix_plus_name_keys() -> None:
-    callback = parse(SNAPSHOT_CALLBACK)
+    callback = from_xml(TaskFinish, SNAPSHOT_CALLBACK, root="Response")
 
     assert callback.event_name == "TaskFinish"
     detail = callback.jobs_detail[0]
@@ -1027,7 +1028,7 @@ def test_quality_estimate_json_callback_quirk_score_under_media_result() -> None
         },
     }
 
-    callback = decode_tree(MediaJobsResponse, body)
+    callback = decode_tree(TaskFinish, body)
 
     assert len(callback.jobs_detail) == 1
     detail = callback.jobs_detail[0]

@@ -1160,6 +1160,11 @@ def test_verdict_without_result_and_with_unknown_result() -> None:
     unknown = TextModerationDetail.model_validate({"Result": "7", "Label": "Spam"}).verdict
     assert unknown.result is Verdict.REVIEW
     assert unknown.label == "Spam"
+    # a clean job reports its riskiest score but no sub label from a scene that did not hit
+    clean = AudioModerationDetail.model_validate(
+        {"Result": "0", "Label": "Normal", "AdsInfo": {"HitFlag": "0", "Score": "40", "SubLabel": "Contact"}}
+    ).verdict
+    assert clean == ModerationVerdict(result=Verdict.NORMAL, label="Normal", score=40, hits=[])
     # a failed job has no verdict
     failed = VideoModerationDetail.model_validate({"State": "Failed", "Code": "InternalError"}).verdict
     assert failed == ModerationVerdict()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from ciflow.codec import element_to_tree, from_xml, parse_xml, to_xml
 from ciflow.models._common import CallbackFormat, JobInput, JobOutput
+from ciflow.models.callbacks import TaskFinish
 from ciflow.models.pictures import (
-    PicJobCallback,
     PicJobDetail,
     PicJobRequest,
     PicJobsQuery,
@@ -21,10 +24,32 @@ from ciflow.models.pictures import (
 )
 
 CHINA = timezone(timedelta(hours=8))
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
+# Schema-only samples that are not bodies CI could send.
+NOT_BODIES = {
+    "describepicjobs-response-003-L38959.xml",  # <JobsDetail> holds the literal text "..."
+    "describepicjob-response-003-L38796.xml",  # <JobsDetail> holds only a newline and indentation
+}
 
 
-def xml_tree(body: bytes | str) -> object:
+def xml_tree(body: bytes | str) -> Any:
     return element_to_tree(parse_xml(body))
+
+
+def unmodelled(value: object, path: str = "") -> list[str]:
+    """Paths of elements a parsed model kept only as extras (i.e. that no field models)."""
+    if isinstance(value, BaseModel):
+        found = [f"{path}/{key}" for key in value.model_extra or {}]
+        for name in type(value).model_fields:
+            found += unmodelled(getattr(value, name), f"{path}/{name}")
+        return found
+    if isinstance(value, list):
+        return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
+    return []
+
+
+def fixtures(folder: str, pattern: str) -> list[Path]:
+    return [p for p in sorted((FIXTURES / folder).glob(pattern)) if p.name not in NOT_BODIES]
 
 
 # Seed 003 L38543-38570 (CreatePicJobs response to request 1, template; fences joined).
@@ -285,7 +310,7 @@ def test_describe_with_missing_ids() -> None:
 
 
 def test_workflow_callback_xml() -> None:
-    callback = from_xml(PicJobCallback, CALLBACK_WORKFLOW, root="Response")
+    callback = from_xml(TaskFinish, CALLBACK_WORKFLOW, root="Response")
     assert callback.event_name == "TaskFinish"
     (job,) = callback.jobs_detail
     assert job.succeeded
@@ -327,7 +352,7 @@ def test_workflow_callback_xml() -> None:
 
 
 def test_json_callback() -> None:
-    callback = PicJobCallback.model_validate(json.loads(CALLBACK_JSON))
+    callback = TaskFinish.model_validate(json.loads(CALLBACK_JSON))
     (job,) = callback.jobs_detail
     assert isinstance(job, PicJobDetail)
     assert job.tag == "PicProcess"
@@ -350,7 +375,7 @@ def test_json_callback_with_collapsed_arrays() -> None:
     detail = body["JobsDetail"][0]
     detail["Input"]["CosHeaders"] = detail["Input"]["CosHeaders"][0]
     body["JobsDetail"] = detail
-    callback = PicJobCallback.model_validate(body)
+    callback = TaskFinish.model_validate(body)
     (job,) = callback.jobs_detail
     assert job.input is not None
     assert [(h.key, h.value) for h in job.input.cos_headers] == [("Content-Type", "image/jpeg")]
@@ -463,3 +488,39 @@ def test_jobs_query_params() -> None:
     }
     with pytest.raises(ValueError, match="Extra inputs"):
         PicJobsQuery(queue_id="p1", queueId="p2")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("path", fixtures("pictures", "*-request-*.xml"), ids=lambda p: p.name)
+def test_seed_request_fixtures_parse_fully_and_round_trip(path: Path) -> None:
+    body = path.read_bytes()
+    request = from_xml(PicJobRequest, body, root="Request")
+    assert request.tag == "PicProcess"
+    assert request.input.object == "input/deer.jpg"
+    assert request.operation.output is not None
+    assert request.operation.output.object == "output/out.jpg"
+    assert unmodelled(request) == []
+    assert xml_tree(to_xml(request)) == xml_tree(body)
+
+
+@pytest.mark.parametrize("path", fixtures("pictures", "*-response-*.xml"), ids=lambda p: p.name)
+def test_seed_response_fixtures_parse_fully(path: Path) -> None:
+    resp = from_xml(PicJobsResponse, path.read_bytes(), root="Response")
+    assert resp.jobs_detail
+    for job in resp.jobs_detail:
+        assert isinstance(job, PicJobDetail)
+        assert job.tag == "PicProcess"
+        assert job.operation is not None
+        assert job.operation.output is not None
+    assert unmodelled(resp) == []
+
+
+@pytest.mark.parametrize("path", fixtures("callbacks", "picprocess-*.xml"), ids=lambda p: p.name)
+def test_seed_callback_fixtures_parse_fully(path: Path) -> None:
+    callback = from_xml(TaskFinish, path.read_bytes(), root="Response")
+    assert callback.event_name == "TaskFinish"
+    (job,) = callback.jobs_detail
+    assert job.succeeded
+    assert job.operation is not None
+    outputs = job.operation.outputs
+    assert [(o.format, o.size) for o in outputs] == [("JPEG", 24911)]
+    assert unmodelled(callback) == []
