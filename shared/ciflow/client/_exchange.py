@@ -126,6 +126,23 @@ class _StopAtDeadline(stop_base):
         return retry_state.upcoming_sleep >= self._deadline.remaining()
 
 
+def _log_retry(operation: Operation[Any]) -> Callable[[RetryCallState], None]:
+    def log(retry_state: RetryCallState) -> None:
+        import structlog
+
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        structlog.get_logger("ciflow.client").warning(
+            "retrying",
+            operation=operation.name,
+            attempt=retry_state.attempt_number,
+            wait_s=round(retry_state.upcoming_sleep, 3),
+            error=type(error).__name__ if error else None,
+            detail=str(error) if error else None,
+        )
+
+    return log
+
+
 def retrying_kwargs(policy: RetryPolicy, operation: Operation[Any], deadline: Deadline | None) -> dict[str, Any]:
     """Keyword arguments for tenacity's Retrying/AsyncRetrying, identical for both clients."""
     stop: stop_base = stop_after_attempt(policy.attempts)
@@ -135,6 +152,7 @@ def retrying_kwargs(policy: RetryPolicy, operation: Operation[Any], deadline: De
         "stop": stop,
         "wait": wait_random_exponential(multiplier=policy.base_delay, max=policy.max_delay),
         "retry": retry_if_exception(_should_retry(operation)),
+        "before_sleep": _log_retry(operation),
         "reraise": True,
     }
 

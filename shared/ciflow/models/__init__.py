@@ -1,1 +1,58 @@
-"""Typed models of CI and COS requests, responses and callbacks (curated exports are added per family)."""
+"""Typed models of CI and COS bodies, one module per API family; each loads when first used.
+
+``media``, ``files``, ``documents``, ``pictures``, ``moderation`` (job APIs), ``callbacks`` (what CI posts
+back), ``cos`` (object API bodies). The shared job envelope is re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from . import callbacks, cos, documents, files, media, moderation, pictures
+    from ._common import (
+        FINAL_STATES,
+        CallbackFormat,
+        CallbackType,
+        CosHeader,
+        JobDetail,
+        JobInput,
+        JobOutput,
+        JobRequest,
+        JobsResponse,
+        JobState,
+        MqConfig,
+        WorkflowRef,
+    )
+
+__all__ = [
+    "FINAL_STATES",
+    "CallbackFormat",
+    "CallbackType",
+    "CosHeader",
+    "JobDetail",
+    "JobInput",
+    "JobOutput",
+    "JobRequest",
+    "JobState",
+    "JobsResponse",
+    "MqConfig",
+    "WorkflowRef",
+    "callbacks",
+    "cos",
+    "documents",
+    "files",
+    "media",
+    "moderation",
+    "pictures",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **{name: "._common" for name in __all__ if name[0].isupper()},
+        **{name: f".{name}" for name in __all__ if name[0].islower()},
+    },
+)

@@ -9,9 +9,12 @@ from ._ci import (
     file_hash,
     list_doc_jobs,
     list_media_jobs,
+    moderate_image_object,
+    query_moderation,
     submit_doc_job,
     submit_file_job,
     submit_media_job,
+    submit_moderation,
     submit_pic_job,
 )
 from ._cos import (
@@ -42,10 +45,13 @@ __all__ = [
     "list_doc_jobs",
     "list_media_jobs",
     "list_objects",
+    "moderate_image_object",
     "put_object",
     "put_object_acl",
+    "query_moderation",
     "submit_doc_job",
     "submit_file_job",
     "submit_media_job",
+    "submit_moderation",
     "submit_pic_job",
 ]

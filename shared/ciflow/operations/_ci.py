@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..models.documents import DocJobsQuery, DocJobsResponse
     from ..models.files import FileHashResponse, FileJobsResponse
     from ..models.media import MediaJobsQuery, MediaJobsResponse
+    from ..models.moderation import ImageRecognitionResult, ModerationKind, ModerationRequest
     from ..models.pictures import PicJobsResponse
 
 __all__ = [
@@ -34,6 +35,9 @@ __all__ = [
     "list_doc_jobs",
     "submit_pic_job",
     "describe_pic_jobs",
+    "submit_moderation",
+    "query_moderation",
+    "moderate_image_object",
 ]
 
 R = TypeVar("R", bound=CiModel)
@@ -45,7 +49,7 @@ def _reader(model: type[R]) -> Callable[[httpx.Response], R]:
     return lambda response: from_xml(model, response.content, root="Response")
 
 
-def _submit(name: str, path: str, request: JobRequest, model: type[R]) -> Operation[R]:
+def _submit(name: str, path: str, request: CiModel, model: type[R]) -> Operation[R]:
     # A submit is never blindly retried: a second POST after an unseen success is a second, billed job.
     return Operation(name, "POST", "ci", path, read=_reader(model), body=to_xml(request), retry="submit")
 
@@ -153,3 +157,66 @@ def describe_pic_jobs(*job_ids: str) -> Operation[PicJobsResponse]:
     from ..models.pictures import PicJobsResponse
 
     return _describe("DescribePicJobs", "/pic_jobs", job_ids, PicJobsResponse)
+
+
+def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:
+    """``POST /<kind>/auditing``: image (batch), video, audio, text or document moderation.
+
+    The answer is the kind's response model (``MODERATION_RESPONSES``): job ids for asynchronous kinds,
+    the verdict itself for text sent as ``Content`` and for synchronous image batches.
+    """
+    from ..models.moderation import MODERATION_RESPONSES
+
+    return _submit(
+        f"Submit{request.kind.value.title()}Moderation",
+        request.submit_path(),
+        request,
+        MODERATION_RESPONSES[request.kind],
+    )
+
+
+def query_moderation(kind: ModerationKind, job_id: str) -> Operation[CiModel]:
+    """``GET /<kind>/auditing/<jobId>``: a moderation job's state and verdict."""
+    from ..models.moderation import MODERATION_RESPONSES
+
+    if not job_id or "/" in job_id:
+        raise ValueError(f"invalid job id {job_id!r}")
+    return Operation(
+        f"Query{kind.value.title()}Moderation",
+        "GET",
+        "ci",
+        kind.job_path(job_id),
+        read=_reader(MODERATION_RESPONSES[kind]),
+    )
+
+
+def moderate_image_object(
+    key: str,
+    *,
+    biz_type: str | None = None,
+    detect_type: str | None = None,
+    large_image_detect: bool = False,
+    data_id: str | None = None,
+) -> Operation[ImageRecognitionResult]:
+    """``GET /<key>?ci-process=sensitive-content-recognition`` on the COS host: one image, answered inline.
+
+    A read with no side effect beyond billing, so it is retried like any idempotent call.
+    """
+    from ..models.moderation import ImageRecognitionResult
+
+    if not key:
+        raise ValueError("an object key must not be empty")
+    params = [("ci-process", "sensitive-content-recognition")]
+    for name, value in (("biz-type", biz_type), ("detect-type", detect_type), ("dataid", data_id)):
+        if value:
+            params.append((name, value))
+    if large_image_detect:
+        params.append(("large-image-detect", "1"))
+    return Operation(
+        "ModerateImageObject",
+        "GET",
+        "cos",
+        "/" + key,
+        read=lambda response: from_xml(ImageRecognitionResult, response.content, root="RecognitionResult"),
+        params=tuple(params),
+    )
