@@ -1,10 +1,21 @@
-"""The HTTP client: operations built as pure data, signed and sent by a sync or an async client."""
+"""The HTTP client: operations built as pure data, signed and sent by a sync or an async client.
 
-from ._clients import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncCiClient, CiClient
+Building a request needs only ``Operation``/``build_request``; the clients (and their retry library) load
+when first used.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from ._deadline import Deadline
 from ._endpoint import Endpoint, Service
-from ._exchange import RetryPolicy, read_response
 from ._operation import Operation, RetryMode, build_request, encode_key_path, encode_query
+
+if TYPE_CHECKING:
+    from ._clients import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncCiClient, CiClient
+    from ._exchange import RetryPolicy, read_response
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -22,3 +33,15 @@ __all__ = [
     "encode_query",
     "read_response",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "DEFAULT_LIMITS": "._clients",
+        "DEFAULT_TIMEOUT": "._clients",
+        "AsyncCiClient": "._clients",
+        "CiClient": "._clients",
+        "RetryPolicy": "._exchange",
+        "read_response": "._exchange",
+    },
+)

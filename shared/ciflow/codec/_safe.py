@@ -5,9 +5,6 @@ from __future__ import annotations
 import re
 from xml.etree.ElementTree import Element, ParseError, XMLParser
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as defused_fromstring
-
 from ..errors import MalformedXmlError, UnsafeXmlError, XmlTooLargeError
 
 __all__ = ["DEFAULT_MAX_XML_BYTES", "parse_xml"]
@@ -39,15 +36,26 @@ def parse_xml(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> E
         raise XmlTooLargeError(f"XML body of {len(data)} bytes is over the {max_bytes}-byte limit")
     if not data.strip():
         raise MalformedXmlError("empty XML body")
+    if not _provably_declaration_free(data):
+        return _parse_defused(data)
     try:
-        if _provably_declaration_free(data):
-            parser = XMLParser()  # noqa: S314 - only for bodies proven free of declarations above
-            parser.feed(data)
-            root: Element = parser.close()
-            return root
-        defused: Element = defused_fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-        return defused
+        parser = XMLParser()  # noqa: S314 - only for bodies proven free of declarations above
+        parser.feed(data)
+        root: Element = parser.close()
+    except ParseError as exc:
+        raise MalformedXmlError(f"malformed XML: {exc}") from None
+    return root
+
+
+def _parse_defused(data: bytes) -> Element:
+    # Loaded on first use: most bodies never need it, and cold starts count every import.
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        root: Element = fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise UnsafeXmlError(f"refused XML: {type(exc).__name__}") from None
     except ParseError as exc:
         raise MalformedXmlError(f"malformed XML: {exc}") from None
+    return root

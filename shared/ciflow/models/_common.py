@@ -1,7 +1,5 @@
 """The job envelope every CI job API shares: request root, input/output, callbacks, job detail, states."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from enum import Enum
 from typing import Any

@@ -3,12 +3,10 @@
 ``parse_callback`` never drops a report: a kind it does not know comes back as ``RawCallback``.
 """
 
-from __future__ import annotations
-
 import json
 from typing import Annotated, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from ..codec import DEFAULT_MAX_XML_BYTES, CiModel, CiTime, ListOf, decode_tree, element_to_tree, parse_xml
 from ..errors import DecodeError
@@ -108,6 +106,8 @@ class WorkflowFinish(CiModel):
 
 class RawCallback(BaseModel):
     """A report of a kind we do not model: kept whole so it can still be routed."""
+
+    model_config = ConfigDict(defer_build=True)
 
     format: Literal["xml", "json"]
     event_name: str | None = None

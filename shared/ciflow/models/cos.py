@@ -1,10 +1,8 @@
 """COS object API bodies and results: error bodies, listings, multi-delete, copy, object heads."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..codec import CiBool, CiInt, CiModel, CiTime, ListOf
 
@@ -116,6 +114,8 @@ class CopyObjectResult(CiModel):
 class ObjectHead(BaseModel):
     """What HEAD (and GET) say of an object, from response headers; ``metadata`` is ``x-cos-meta-*``."""
 
+    model_config = ConfigDict(defer_build=True)
+
     content_length: int | None = None
     content_type: str | None = None
     etag: str | None = None
@@ -126,7 +126,7 @@ class ObjectHead(BaseModel):
     metadata: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
-    def from_headers(cls, headers: Mapping[str, str]) -> ObjectHead:
+    def from_headers(cls, headers: Mapping[str, str]) -> "ObjectHead":
         length = headers.get("content-length")
         return cls(
             content_length=int(length) if length is not None and length.isdigit() else None,
@@ -147,6 +147,8 @@ class ObjectHead(BaseModel):
 class ObjectContent(BaseModel):
     """A GET's body (the requested range, if any) with the object's head."""
 
+    model_config = ConfigDict(defer_build=True)
+
     head: ObjectHead
     content: bytes
     content_range: str | None = None
@@ -154,6 +156,8 @@ class ObjectContent(BaseModel):
 
 class ObjectWriteResult(BaseModel):
     """What a PUT reports: the new ETag, version and CRC64."""
+
+    model_config = ConfigDict(defer_build=True)
 
     etag: str | None = None
     version_id: str | None = None

@@ -1,7 +1,5 @@
 """Document-preview job models: ``/doc_jobs`` submit, describe and list (Tag ``DocProcess``)."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -114,7 +112,7 @@ class DocJobsQuery(BaseModel):
     ``states`` is ``All`` (default) or a list of job states; times are CI's ``…T…+0800`` format.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     queue_id: str
     tag: str = "DocProcess"

@@ -1,7 +1,5 @@
 """File-processing models: ``/file_jobs`` hash/uncompress/compress jobs, their callbacks and sync filehash."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
@@ -265,7 +263,7 @@ class FileJobsResponse(JobsResponse):
 class FileHashQuery(BaseModel):
     """Query of ``GET /<Key>?ci-process=filehash`` (COS host; objects < 128 MB); ``type`` is lower-case."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     type: str = "md5"
     add_to_header: bool | None = None

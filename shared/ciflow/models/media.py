@@ -1,7 +1,5 @@
 """Typed CI media jobs: ``POST /jobs`` requests, ``GET /jobs[/<id>]`` responses and job callbacks."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
@@ -865,7 +863,9 @@ def _states(value: Any) -> Any:
 class MediaJobsQuery(BaseModel):
     """Query parameters of DescribeMediaJobs (``GET /jobs?…``); ``to_params()`` gives the wire names."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
+    )
 
     tag: str
     queue_id: str | None = None  # required by the 2024 doc; newer job docs treat queues as optional
@@ -901,6 +901,6 @@ class MediaJobsQuery(BaseModel):
                 params[key] = str(value)
         return params
 
-    def next_page(self, next_token: str) -> MediaJobsQuery:
+    def next_page(self, next_token: str) -> "MediaJobsQuery":
         """The same query for the page after the one whose response carried ``next_token``."""
         return self.model_copy(update={"next_token": next_token})

@@ -1,7 +1,5 @@
 """CI content moderation ("auditing"): submit/query bodies, JSON callbacks and one media-agnostic verdict."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterable, Sequence
 from enum import Enum, IntEnum
@@ -157,7 +155,7 @@ class ModerationVerdict(BaseModel):
     names (``Porn``, ``Ads``, …) flagged as confirmed or suspected, in a fixed scene order.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     result: Verdict | None = None
     label: str | None = None

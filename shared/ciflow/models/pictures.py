@@ -1,7 +1,5 @@
 """Picture-processing job models: ``/pic_jobs`` submit, describe, list and the ``TaskFinish`` callback."""
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -158,7 +156,7 @@ def _states_param(states: str | Sequence[str] | None) -> str | None:
 class PicJobsQuery(BaseModel):
     """Query of ``GET /pic_jobs`` (DescribePicJobs): snake_case here, the doc's camelCase on the wire."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     queue_id: str
     tag: str = "PicProcess"
