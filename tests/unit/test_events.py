@@ -1,0 +1,53 @@
+"""The sample events under events/ are what the callback parser and later handlers consume."""
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from ciflow.models.callbacks import TaskFinish, parse_callback
+from ciflow.models.media import SnapshotJobDetail, TranscodeJobDetail
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+def load(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
+
+
+@pytest.mark.parametrize(
+    ("name", "detail_type", "user_data"),
+    [
+        ("apigw-callback-xml.json", TranscodeJobDetail, "r=transcode;c=abc123"),
+        ("apigw-callback-json.json", SnapshotJobDetail, "r=previews;c=def456"),
+    ],
+)
+def test_apigw_callback_samples_carry_parseable_ci_reports(name, detail_type, user_data):
+    event = load(name)
+    body = base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event["body"].encode()
+    headers = {k.lower(): v for k, v in event["headers"].items()}
+    callback = parse_callback(body, headers.get("content-type"))
+    assert isinstance(callback, TaskFinish)
+    detail = callback.jobs_detail[0]
+    assert isinstance(detail, detail_type)
+    assert detail.state == "Success"
+    assert detail.operation is not None
+    assert detail.operation.user_data == user_data
+    assert event["queryStringParameters"]["token"]
+
+
+def test_snapshot_json_sample_lists_prefixed_outputs():
+    event = load("apigw-callback-json.json")
+    callback = parse_callback(base64.b64decode(event["body"]), "application/json")
+    assert isinstance(callback, TaskFinish)
+    detail = callback.jobs_detail[0]
+    assert detail.operation.media_result.output_keys == ["previews/clip-0.jpg", "previews/clip-1.jpg"]
+
+
+def test_cos_sample_key_matches_its_url():
+    from urllib.parse import unquote, urlsplit
+
+    record = load("cos-put.json")["Records"][0]["cos"]
+    raw_key = record["cosObject"]["key"].split("/", 3)[3]
+    assert unquote(urlsplit(record["cosObject"]["url"]).path)[1:] == raw_key
