@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
@@ -13,7 +14,13 @@ from ._redact import redact_sensitive_keys, scrub_secret_values
 
 __all__ = ["configure_logging", "get_logger"]
 
-_LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
+_LEVELS = {
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "CRITICAL": logging.CRITICAL,
+}
 
 
 def _service(name: str) -> structlog.types.Processor:
@@ -24,8 +31,15 @@ def _service(name: str) -> structlog.types.Processor:
     return add_service
 
 
-def configure_logging(level: str = "INFO", *, service: str = "ciflow", stream: TextIO | None = None) -> None:
-    """Configure structlog for JSON lines on ``stream`` (stdout, which SCF ships to CLS). Safe to call again."""
+def configure_logging(
+    level: str | None = None, *, service: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Configure structlog for JSON lines on ``stream`` (stdout, which SCF ships to CLS). Safe to call again.
+
+    ``level`` and ``service`` default to ``CIFLOW_LOG_LEVEL`` (INFO) and ``CIFLOW_SERVICE`` (ciflow).
+    """
+    level = level or os.environ.get("CIFLOW_LOG_LEVEL", "INFO")
+    service = service or os.environ.get("CIFLOW_SERVICE", "ciflow")
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

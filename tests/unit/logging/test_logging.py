@@ -119,3 +119,15 @@ def test_no_secret_reaches_a_log_line(log_lines):
         assert secret not in raw
     assert REDACTED in raw
     assert "retrying" in raw
+
+
+def test_level_and_service_default_to_the_environment(monkeypatch):
+    monkeypatch.setenv("CIFLOW_LOG_LEVEL", "error")
+    monkeypatch.setenv("CIFLOW_SERVICE", "from-env")
+    stream = io.StringIO()
+    configure_logging(stream=stream)
+    get_logger().warning("hidden")
+    get_logger().error("shown")
+    configure_logging("INFO")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(line["message"], line["service"]) for line in lines] == [("shown", "from-env")]
