@@ -9,7 +9,7 @@ import respx
 from ciflow import operations as ops
 from ciflow.errors import ClientError, NotFoundError
 from ciflow.models import files, media, moderation, pictures
-from ciflow.models._common import JobInput, JobOutput
+from ciflow.models._common import JobInput, JobOutput, JobsQuery
 from tests.functional.conftest import CI, COS
 
 SUBMITTED = b"""<Response><JobsDetail><Code>Success</Code><Message/><JobId>j8d121820f5e411ec926ef19d53ba9c6f</JobId>
@@ -80,7 +80,7 @@ def test_list_media_jobs_follows_next_token(client):
     route = respx.get(url__startswith=f"{CI}/jobs?").mock(
         side_effect=[httpx.Response(200, content=first), httpx.Response(200, content=SUBMITTED)]
     )
-    query = media.MediaJobsQuery(tag="Transcode", queue_id="p1", states=["Success", "Failed"], size=100)
+    query = JobsQuery(tag="Transcode", queue_id="p1", states=["Success", "Failed"], size=100)
     pages = list(client.paginate(ops.list_media_jobs(query)))
     assert len(pages) == 2
     first_params, second_params = (call.request.url.params for call in route.calls)

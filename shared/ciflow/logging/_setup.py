@@ -31,9 +31,7 @@ def _service(name: str) -> structlog.types.Processor:
     return add_service
 
 
-def configure_logging(
-    level: str | None = None, *, service: str | None = None, stream: TextIO | None = None
-) -> None:
+def configure_logging(level: str | None = None, *, service: str | None = None, stream: TextIO | None = None) -> None:
     """Configure structlog for JSON lines on ``stream`` (stdout, which SCF ships to CLS). Safe to call again.
 
     ``level`` and ``service`` default to ``CIFLOW_LOG_LEVEL`` (INFO) and ``CIFLOW_SERVICE`` (ciflow).

@@ -1,12 +1,25 @@
-"""The job envelope every CI job API shares: request root, input/output, callbacks, job detail, states."""
+"""The job envelope every CI job API shares: request root, input/output, callbacks, job detail, states, listing."""
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any, Literal, TypeVar, Union
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic.alias_generators import to_camel
 
-from ..codec import CiInt, CiModel, CiTime, ListOf
+from ..codec import (
+    DEFAULT_MAX_XML_BYTES,
+    CiInt,
+    CiModel,
+    CiTime,
+    ListOf,
+    element_to_tree,
+    format_ci_time,
+    parse_xml,
+)
+from ..errors import DecodeError
 
 __all__ = [
     "JobState",
@@ -23,6 +36,9 @@ __all__ = [
     "JobsResponse",
     "OTHER_TAG",
     "discriminate_by_tag",
+    "job_detail_union",
+    "JobsQuery",
+    "load_callback_body",
 ]
 
 
@@ -173,3 +189,108 @@ def discriminate_by_tag(known: frozenset[str]) -> Callable[[Any], str]:
         return tag if tag in known else OTHER_TAG
 
     return discriminate
+
+
+def job_detail_union(details: Mapping[str, type[JobDetail]]) -> Any:
+    """The discriminated union of ``{tag: detail model}``: each tag parses as its model, any other as ``JobDetail``.
+
+    Use it as a field's type (``ListOf[union]``); for type checkers declare the alias as ``JobDetail``.
+    """
+    members = tuple(Annotated[model, Tag(tag)] for tag, model in details.items())
+    members += (Annotated[JobDetail, Tag(OTHER_TAG)],)
+    # Union over a runtime tuple: "X | Y" cannot spell a union of computed members.
+    return Annotated[Union[members], Discriminator(discriminate_by_tag(frozenset(details)))]  # noqa: UP007
+
+
+# --------------------------------------------------------------------------------------------------
+# Job listings (``GET /jobs``, ``/doc_jobs``, ``/pic_jobs``)
+# --------------------------------------------------------------------------------------------------
+
+
+def _state_names(value: Any) -> Any:
+    # "Success,Failed", JobState.SUCCESS and [JobState.SUCCESS, "Failed"] all mean a list of names.
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, Enum):
+        return [value.value]
+    if isinstance(value, Sequence):
+        return [item.value if isinstance(item, Enum) else item for item in value]
+    return value
+
+
+_Query = TypeVar("_Query", bound="JobsQuery")
+
+
+class JobsQuery(BaseModel):
+    """Query parameters of CI's job listings (DescribeMediaJobs, DescribeDocProcessJobs, DescribePicJobs).
+
+    snake_case here, the docs' camelCase on the wire (``to_params()``); ``states`` is ``All`` (the API's
+    default) or job states; times are sent in CI's ``2001-01-01T00:00:00+0800`` format. Families whose
+    tag is fixed subclass this with a default ``tag``.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
+    )
+
+    queue_id: str | None = None  # required by the 2024 docs; newer job docs treat queues as optional
+    tag: str
+    workflow_id: str | None = None
+    inventory_trigger_job_id: str | None = None
+    input_object: str | None = None  # exact match on the input key
+    order_by_time: Literal["Desc", "Asc"] | None = None
+    next_token: str | None = None
+    size: int | None = Field(default=None, ge=1, le=100)
+    states: list[str] | None = None  # All, Submitted, Running, Success, Failed, Pause, Cancel
+    start_creation_time: CiTime = None
+    end_creation_time: CiTime = None
+
+    @field_validator("states", mode="before")
+    @classmethod
+    def _normalise_states(cls, value: Any) -> Any:
+        return _state_names(value)
+
+    def to_params(self) -> dict[str, str]:
+        """The query string parameters, camelCase as documented, unset ones omitted."""
+        params: dict[str, str] = {}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            key = field.alias or name
+            if isinstance(value, datetime):
+                params[key] = format_ci_time(value) or ""
+            elif isinstance(value, list):
+                params[key] = ",".join(value)
+            else:
+                params[key] = str(value)
+        return params
+
+    def next_page(self: _Query, next_token: str) -> _Query:
+        """The same query for the page after the one whose response carried ``next_token``."""
+        return self.model_copy(update={"next_token": next_token})
+
+
+# --------------------------------------------------------------------------------------------------
+# Callback bodies
+# --------------------------------------------------------------------------------------------------
+
+
+def load_callback_body(
+    body: bytes | str, *, xml: bool | None = None, max_bytes: int = DEFAULT_MAX_XML_BYTES
+) -> tuple[Any, Literal["xml", "json"]]:
+    """The decoded tree of an untrusted callback body and its format, XML or JSON.
+
+    ``xml`` says which it is (from the content type); ``None`` sniffs the first character. An empty XML
+    document is an empty tree (``{}``).
+    """
+    data = body.encode() if isinstance(body, str) else body
+    if len(data) > max_bytes:
+        raise DecodeError(f"callback body of {len(data)} bytes is over the {max_bytes}-byte limit")
+    if xml if xml is not None else data.lstrip()[:1] == b"<":
+        tree = element_to_tree(parse_xml(data, max_bytes=max_bytes))
+        return (tree if tree != "" else {}), "xml"
+    try:
+        return json.loads(data), "json"
+    except (ValueError, RecursionError) as exc:
+        raise DecodeError(f"callback body is not JSON: {type(exc).__name__}") from None

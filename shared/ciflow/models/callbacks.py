@@ -3,30 +3,21 @@
 ``parse_callback`` never drops a report: a kind it does not know comes back as ``RawCallback``.
 """
 
-import json
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Field
 
-from ..codec import DEFAULT_MAX_XML_BYTES, CiModel, CiTime, ListOf, decode_tree, element_to_tree, parse_xml
+from ..codec import DEFAULT_MAX_XML_BYTES, CiModel, CiTime, ListOf, decode_tree
 from ..errors import DecodeError
-from ._common import OTHER_TAG, CosHeader, JobDetail, discriminate_by_tag
-from .documents import DocJobDetail
-from .files import FILE_TAGS, FileCompressJobDetail, FileHashCodeJobDetail, FileUncompressJobDetail
-from .media import (
-    MEDIA_TAGS,
-    AnimationJobDetail,
-    QualityEstimateJobDetail,
-    SmartCoverJobDetail,
-    SnapshotJobDetail,
-    SuperResolutionJobDetail,
-    TranscodeJobDetail,
-    VideoEnhanceJobDetail,
-)
+from ._common import CosHeader, JobDetail, job_detail_union, load_callback_body
+from .documents import DOC_DETAILS
+from .files import FILE_DETAILS
+from .media import MEDIA_DETAILS
 from .moderation import EVENT_KINDS, ModerationCallback, decode_moderation_callback
-from .pictures import PicJobDetail
+from .pictures import PIC_DETAILS
 
 __all__ = [
+    "JOB_DETAILS",
     "JOB_TAGS",
     "AnyJobDetail",
     "TaskFinish",
@@ -39,25 +30,15 @@ __all__ = [
     "parse_callback",
 ]
 
-#: Every job tag with a typed detail model, across media, file, document and picture jobs.
-JOB_TAGS = MEDIA_TAGS | FILE_TAGS | frozenset({"DocProcess", "PicProcess"})
+#: The typed detail model of every job tag, across media, file, document and picture jobs.
+JOB_DETAILS: dict[str, type[JobDetail]] = {**MEDIA_DETAILS, **FILE_DETAILS, **DOC_DETAILS, **PIC_DETAILS}
+#: Every job tag with a typed detail model.
+JOB_TAGS = frozenset(JOB_DETAILS)
 
-AnyJobDetail = Annotated[
-    Annotated[TranscodeJobDetail, Tag("Transcode")]
-    | Annotated[SnapshotJobDetail, Tag("Snapshot")]
-    | Annotated[SmartCoverJobDetail, Tag("SmartCover")]
-    | Annotated[AnimationJobDetail, Tag("Animation")]
-    | Annotated[VideoEnhanceJobDetail, Tag("VideoEnhance")]
-    | Annotated[QualityEstimateJobDetail, Tag("QualityEstimate")]
-    | Annotated[SuperResolutionJobDetail, Tag("SuperResolution")]
-    | Annotated[FileHashCodeJobDetail, Tag("FileHashCode")]
-    | Annotated[FileUncompressJobDetail, Tag("FileUncompress")]
-    | Annotated[FileCompressJobDetail, Tag("FileCompress")]
-    | Annotated[DocJobDetail, Tag("DocProcess")]
-    | Annotated[PicJobDetail, Tag("PicProcess")]
-    | Annotated[JobDetail, Tag(OTHER_TAG)],
-    Discriminator(discriminate_by_tag(JOB_TAGS)),
-]
+if TYPE_CHECKING:
+    AnyJobDetail: TypeAlias = JobDetail
+else:
+    AnyJobDetail = job_detail_union(JOB_DETAILS)
 
 
 class TaskFinish(CiModel):
@@ -135,15 +116,6 @@ def parse_callback(
     body: bytes | str, content_type: str | None = None, *, max_bytes: int = DEFAULT_MAX_XML_BYTES
 ) -> Callback:
     """Parse an untrusted callback body, XML or JSON (by content type, else by its first character)."""
-    data = body.encode() if isinstance(body, str) else body
-    if len(data) > max_bytes:
-        raise DecodeError(f"callback body of {len(data)} bytes is over the {max_bytes}-byte limit")
-    is_xml = "xml" in content_type.lower() if content_type else data.lstrip()[:1] == b"<"
-    if is_xml:
-        tree = element_to_tree(parse_xml(data, max_bytes=max_bytes))
-        return decode_callback(tree if tree != "" else {}, "xml")
-    try:
-        tree = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise DecodeError(f"callback body is not JSON: {type(exc).__name__}") from None
-    return decode_callback(tree, "json")
+    is_xml = "xml" in content_type.lower() if content_type else None
+    tree, body_format = load_callback_body(body, xml=is_xml, max_bytes=max_bytes)
+    return decode_callback(tree, body_format)

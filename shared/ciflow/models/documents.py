@@ -1,13 +1,10 @@
 """Document-preview job models: ``/doc_jobs`` submit, describe and list (Tag ``DocProcess``)."""
 
-from collections.abc import Sequence
-from datetime import datetime
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from ciflow.codec import CiInt, CiModel, ListOf
 
-from ciflow.codec import CiInt, CiModel, ListOf, format_ci_time
-
-from ._common import JobDetail, JobOutput, JobRequest, JobsResponse
+from ._common import JobDetail, JobOutput, JobRequest, JobsQuery, JobsResponse
 
 __all__ = [
     "DocProcess",
@@ -16,6 +13,7 @@ __all__ = [
     "DocProcessOperation",
     "DocJobRequest",
     "DocJobDetail",
+    "DOC_DETAILS",
     "DocJobsResponse",
     "DocJobsQuery",
 ]
@@ -90,49 +88,18 @@ class DocJobDetail(JobDetail):
     operation: DocProcessOperation | None = None
 
 
+#: The typed detail model of the ``/doc_jobs`` tag.
+DOC_DETAILS: dict[str, type[JobDetail]] = {"DocProcess": DocJobDetail}
+
+
 class DocJobsResponse(JobsResponse):
     """``<Response>`` of ``POST /doc_jobs``, ``GET /doc_jobs/<jobId>`` and ``GET /doc_jobs?…``."""
 
     jobs_detail: ListOf[DocJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
 
 
-def _time_param(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return format_ci_time(value)
-
-
-def _states_param(states: str | Sequence[str] | None) -> str | None:
-    return states if states is None or isinstance(states, str) else ",".join(states)
-
-
-class DocJobsQuery(BaseModel):
-    """Query of ``GET /doc_jobs`` (DescribeDocProcessJobs): snake_case here, the doc's camelCase on the wire.
-
-    ``states`` is ``All`` (default) or a list of job states; times are CI's ``…T…+0800`` format.
-    """
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+class DocJobsQuery(JobsQuery):
+    """Query of ``GET /doc_jobs`` (DescribeDocProcessJobs): ``queueId`` is required, ``tag`` is ``DocProcess``."""
 
     queue_id: str
     tag: str = "DocProcess"
-    order_by_time: str | None = None
-    next_token: str | None = None
-    size: int | None = None
-    states: str | Sequence[str] | None = None
-    start_creation_time: datetime | str | None = None
-    end_creation_time: datetime | str | None = None
-
-    def to_params(self) -> dict[str, str]:
-        """The query parameters under the doc's names, with unset ones omitted."""
-        params: dict[str, str | None] = {
-            "queueId": self.queue_id,
-            "tag": self.tag,
-            "orderByTime": self.order_by_time,
-            "nextToken": self.next_token,
-            "size": None if self.size is None else str(self.size),
-            "states": _states_param(self.states),
-            "startCreationTime": _time_param(self.start_creation_time),
-            "endCreationTime": _time_param(self.end_creation_time),
-        }
-        return {name: value for name, value in params.items() if value is not None}

@@ -1,12 +1,12 @@
 """File-processing models: ``/file_jobs`` hash/uncompress/compress jobs, their callbacks and sync filehash."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Field
 
 from ciflow.codec import CiBool, CiInt, CiModel, ListOf
 
-from ._common import OTHER_TAG, JobDetail, JobInput, JobOutput, JobRequest, JobsResponse, discriminate_by_tag
+from ._common import JobDetail, JobInput, JobOutput, JobRequest, JobsResponse, job_detail_union
 
 __all__ = [
     "FileHashCodeConfig",
@@ -30,6 +30,7 @@ __all__ = [
     "FileCompressOperation",
     "FileCompressJobRequest",
     "FileCompressJobDetail",
+    "FILE_DETAILS",
     "FILE_TAGS",
     "FileJobDetail",
     "FileJobsResponse",
@@ -238,17 +239,20 @@ class FileCompressJobDetail(JobDetail):
 
 # --- Envelopes -----------------------------------------------------------------------------------
 
+#: The typed detail model of each tag served by ``/file_jobs``.
+FILE_DETAILS: dict[str, type[JobDetail]] = {
+    "FileHashCode": FileHashCodeJobDetail,
+    "FileUncompress": FileUncompressJobDetail,
+    "FileCompress": FileCompressJobDetail,
+}
 #: Tags served by ``/file_jobs``.
-FILE_TAGS = frozenset({"FileHashCode", "FileUncompress", "FileCompress"})
+FILE_TAGS = frozenset(FILE_DETAILS)
 
 #: A file job's details, typed by its ``Tag`` (unknown tags parse as a plain ``JobDetail``).
-FileJobDetail = Annotated[
-    Annotated[FileHashCodeJobDetail, Tag("FileHashCode")]
-    | Annotated[FileUncompressJobDetail, Tag("FileUncompress")]
-    | Annotated[FileCompressJobDetail, Tag("FileCompress")]
-    | Annotated[JobDetail, Tag(OTHER_TAG)],
-    Discriminator(discriminate_by_tag(FILE_TAGS)),
-]
+if TYPE_CHECKING:
+    FileJobDetail: TypeAlias = JobDetail
+else:
+    FileJobDetail = job_detail_union(FILE_DETAILS)
 
 
 class FileJobsResponse(JobsResponse):

@@ -1,16 +1,12 @@
 """Typed CI media jobs: ``POST /jobs`` requests, ``GET /jobs[/<id>]`` responses and job callbacks."""
 
-from collections.abc import Sequence
-from datetime import datetime
-from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-from ciflow.codec import CiBool, CiFloat, CiInt, CiModel, CiTime, ListOf, format_ci_time
+from ciflow.codec import CiBool, CiFloat, CiInt, CiModel, ListOf
 
-from ._common import OTHER_TAG, JobDetail, JobOutput, JobRequest, JobsResponse, discriminate_by_tag
+from ._common import JobDetail, JobOutput, JobRequest, JobsResponse, job_detail_union
 
 __all__ = [
     # Transcode parameters
@@ -63,6 +59,9 @@ __all__ = [
     "OutputFile",
     "MediaResult",
     # Operations, requests, details
+    "MediaOperation",
+    "TemplatedMediaOperation",
+    "WatermarkedMediaOperation",
     "TranscodeOperation",
     "UltraHdTranscodeOperation",
     "SnapshotOperation",
@@ -86,10 +85,10 @@ __all__ = [
     "VideoEnhanceJobDetail",
     "QualityEstimateJobDetail",
     "SuperResolutionJobDetail",
+    "MEDIA_DETAILS",
     "MEDIA_TAGS",
     "MediaJobDetail",
     "MediaJobsResponse",
-    "MediaJobsQuery",
 ]
 
 
@@ -599,21 +598,36 @@ class MediaResult(CiModel):
 # --------------------------------------------------------------------------------------------------
 
 
-class TranscodeOperation(CiModel):
-    """``Operation`` of a Transcode job: ``TemplateId`` wins over inline ``Transcode``."""
+class MediaOperation(CiModel):
+    """What every media job's ``Operation`` has: pass-through data, priority and, once finished, the results."""
 
-    template_id: str | None = None
-    transcode: Transcode | None = None
-    watermark_template_id: ListOf[str] = Field(default_factory=list)  # up to 3, wins over Watermark
-    watermark: ListOf[Watermark] = Field(default_factory=list)  # up to 3
-    remove_watermark: RemoveWatermark | None = None
-    digital_watermark: DigitalWatermark | None = None
-    output: JobOutput | None = None
     user_data: str | None = None
     job_level: CiInt = None
-    template_name: str | None = None
     media_info: MediaInfo | None = None
     media_result: MediaResult | None = None
+
+
+class TemplatedMediaOperation(MediaOperation):
+    """A media ``Operation`` that takes a template (``TemplateId`` wins over inline parameters) and an ``Output``."""
+
+    template_id: str | None = None
+    template_name: str | None = None  # response only
+    output: JobOutput | None = None
+
+
+class WatermarkedMediaOperation(TemplatedMediaOperation):
+    """A media ``Operation`` that also takes watermarks: templates or inline (up to 3 each; templates win)."""
+
+    watermark_template_id: ListOf[str] = Field(default_factory=list)
+    watermark: ListOf[Watermark] = Field(default_factory=list)
+    digital_watermark: DigitalWatermark | None = None
+
+
+class TranscodeOperation(WatermarkedMediaOperation):
+    """``Operation`` of a Transcode job: ``TemplateId`` wins over inline ``Transcode``."""
+
+    transcode: Transcode | None = None
+    remove_watermark: RemoveWatermark | None = None
 
 
 class UltraHdTranscodeOperation(TranscodeOperation):
@@ -622,70 +636,35 @@ class UltraHdTranscodeOperation(TranscodeOperation):
     template_id: str
 
 
-class SnapshotOperation(CiModel):
+class SnapshotOperation(TemplatedMediaOperation):
     """``Operation`` of a Snapshot job; ``Output.Object``/``SpriteObject`` must contain ``${Number}``."""
 
-    template_id: str | None = None
     snapshot: Snapshot | None = None
-    output: JobOutput | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    template_name: str | None = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
 
 
-class SmartCoverOperation(CiModel):
+class SmartCoverOperation(TemplatedMediaOperation):
     """``Operation`` of a SmartCover job; ``Output.Object`` must contain ``${number}`` for several covers."""
 
-    template_id: str | None = None
     smart_cover: SmartCover | None = None
-    output: JobOutput | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    template_name: str | None = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
 
 
-class AnimationOperation(CiModel):
+class AnimationOperation(TemplatedMediaOperation):
     """``Operation`` of an Animation job."""
 
-    template_id: str | None = None
     animation: Animation | None = None
-    output: JobOutput | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    template_name: str | None = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
 
 
-class VideoEnhanceOperation(CiModel):
+class VideoEnhanceOperation(WatermarkedMediaOperation):
     """``Operation`` of a VideoEnhance job: one of ``TemplateId``/``VideoEnhance`` must be set."""
 
-    template_id: str | None = None
     video_enhance: VideoEnhance | None = None
     transcode_template_id: str | None = None  # sent by the doc's sample 1, not in its table
-    watermark_template_id: ListOf[str] = Field(default_factory=list)
-    watermark: ListOf[Watermark] = Field(default_factory=list)
-    digital_watermark: DigitalWatermark | None = None
-    output: JobOutput | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    template_name: str | None = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
 
 
-class QualityEstimateOperation(CiModel):
-    """``Operation`` of a QualityEstimate job (optional in the request; no Output)."""
+class QualityEstimateOperation(MediaOperation):
+    """``Operation`` of a QualityEstimate job (optional in the request; no template, no Output)."""
 
     quality_estimate_config: QualityEstimateConfig | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
     quality_estimate: QualityEstimate | None = None
 
     @property
@@ -696,22 +675,12 @@ class QualityEstimateOperation(CiModel):
         return self.media_result.quality_estimate if self.media_result else None
 
 
-class SuperResolutionOperation(CiModel):
+class SuperResolutionOperation(WatermarkedMediaOperation):
     """``Operation`` of a SuperResolution job: needs SR (TemplateId or inline) and transcode parameters."""
 
-    template_id: str | None = None
     super_resolution: SuperResolution | None = None
     transcode_template_id: str | None = None  # wins over inline Transcode
     transcode: Transcode | None = None
-    watermark_template_id: ListOf[str] = Field(default_factory=list)
-    watermark: ListOf[Watermark] = Field(default_factory=list)
-    digital_watermark: DigitalWatermark | None = None
-    output: JobOutput | None = None
-    user_data: str | None = None
-    job_level: CiInt = None
-    template_name: str | None = None
-    media_info: MediaInfo | None = None
-    media_result: MediaResult | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -821,86 +790,25 @@ class SuperResolutionJobDetail(JobDetail):
     operation: SuperResolutionOperation | None = None
 
 
-#: Tags with a typed detail model here; other tags parse as plain ``JobDetail``.
-MEDIA_TAGS = frozenset(
-    {"Transcode", "Snapshot", "SmartCover", "Animation", "VideoEnhance", "QualityEstimate", "SuperResolution"}
-)
+#: The typed detail model of each media tag; other tags parse as plain ``JobDetail``.
+MEDIA_DETAILS: dict[str, type[JobDetail]] = {
+    "Transcode": TranscodeJobDetail,
+    "Snapshot": SnapshotJobDetail,
+    "SmartCover": SmartCoverJobDetail,
+    "Animation": AnimationJobDetail,
+    "VideoEnhance": VideoEnhanceJobDetail,
+    "QualityEstimate": QualityEstimateJobDetail,
+    "SuperResolution": SuperResolutionJobDetail,
+}
+MEDIA_TAGS = frozenset(MEDIA_DETAILS)
 
-MediaJobDetail = Annotated[
-    Annotated[TranscodeJobDetail, Tag("Transcode")]
-    | Annotated[SnapshotJobDetail, Tag("Snapshot")]
-    | Annotated[SmartCoverJobDetail, Tag("SmartCover")]
-    | Annotated[AnimationJobDetail, Tag("Animation")]
-    | Annotated[VideoEnhanceJobDetail, Tag("VideoEnhance")]
-    | Annotated[QualityEstimateJobDetail, Tag("QualityEstimate")]
-    | Annotated[SuperResolutionJobDetail, Tag("SuperResolution")]
-    | Annotated[JobDetail, Tag(OTHER_TAG)],
-    Discriminator(discriminate_by_tag(MEDIA_TAGS)),
-]
+if TYPE_CHECKING:
+    MediaJobDetail: TypeAlias = JobDetail
+else:
+    MediaJobDetail = job_detail_union(MEDIA_DETAILS)
 
 
 class MediaJobsResponse(JobsResponse):
     """``<Response>`` of submit and DescribeMediaJob(s), with tag-typed details (callbacks: ``TaskFinish``)."""
 
     jobs_detail: ListOf[MediaJobDetail] = Field(default_factory=list)
-
-
-# --------------------------------------------------------------------------------------------------
-# DescribeMediaJobs query
-# --------------------------------------------------------------------------------------------------
-
-
-def _states(value: Any) -> Any:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, Enum):
-        return [value.value]
-    if isinstance(value, Sequence):
-        return [item.value if isinstance(item, Enum) else item for item in value]
-    return value
-
-
-class MediaJobsQuery(BaseModel):
-    """Query parameters of DescribeMediaJobs (``GET /jobs?…``); ``to_params()`` gives the wire names."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
-    )
-
-    tag: str
-    queue_id: str | None = None  # required by the 2024 doc; newer job docs treat queues as optional
-    order_by_time: Literal["Desc", "Asc"] | None = None
-    next_token: str | None = None
-    size: int | None = Field(default=None, ge=1, le=100)
-    states: list[str] | None = None  # All, Submitted, Running, Success, Failed, Pause, Cancel
-    start_creation_time: CiTime = None
-    end_creation_time: CiTime = None
-    workflow_id: str | None = None
-    inventory_trigger_job_id: str | None = None
-    input_object: str | None = None
-
-    @field_validator("states", mode="before")
-    @classmethod
-    def _normalise_states(cls, value: Any) -> Any:
-        # "Success,Failed", JobState.SUCCESS and [JobState.SUCCESS, "Failed"] all mean a list of names.
-        return _states(value)
-
-    def to_params(self) -> dict[str, str]:
-        """The query string parameters, camelCase as documented, unset ones omitted."""
-        params: dict[str, str] = {}
-        for name, field in type(self).model_fields.items():
-            value = getattr(self, name)
-            if value is None:
-                continue
-            key = field.alias or name
-            if isinstance(value, datetime):
-                params[key] = format_ci_time(value) or ""
-            elif isinstance(value, list):
-                params[key] = ",".join(value)
-            else:
-                params[key] = str(value)
-        return params
-
-    def next_page(self, next_token: str) -> "MediaJobsQuery":
-        """The same query for the page after the one whose response carried ``next_token``."""
-        return self.model_copy(update={"next_token": next_token})

@@ -1,25 +1,15 @@
 """CI content moderation ("auditing"): submit/query bodies, JSON callbacks and one media-agnostic verdict."""
 
-import json
 from collections.abc import Iterable, Sequence
 from enum import Enum, IntEnum
 from typing import Any, ClassVar, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ciflow.codec import (
-    DEFAULT_MAX_XML_BYTES,
-    CiFloat,
-    CiInt,
-    CiModel,
-    ListOf,
-    decode_tree,
-    element_to_tree,
-    parse_xml,
-)
+from ciflow.codec import DEFAULT_MAX_XML_BYTES, CiFloat, CiInt, CiModel, ListOf, decode_tree
 from ciflow.errors import DecodeError
 
-from ._common import JobDetail
+from ._common import JobDetail, load_callback_body
 
 __all__ = [
     "ModerationKind",
@@ -993,14 +983,5 @@ def decode_moderation_callback(tree: Any) -> ModerationCallback:
 
 def parse_moderation_callback(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> ModerationCallback:
     """Parse an untrusted callback body: JSON as CI sends it, or the same tree as XML."""
-    data = body.encode() if isinstance(body, str) else body
-    if len(data) > max_bytes:
-        raise DecodeError(f"callback body of {len(data)} bytes is over the {max_bytes}-byte limit")
-    if data.lstrip()[:1] == b"<":
-        tree = element_to_tree(parse_xml(data, max_bytes=max_bytes))
-        return decode_moderation_callback(tree if tree != "" else {})
-    try:
-        tree = json.loads(data)
-    except ValueError as exc:
-        raise DecodeError(f"callback body is not JSON: {exc}") from None
+    tree, _ = load_callback_body(body, max_bytes=max_bytes)
     return decode_moderation_callback(tree)

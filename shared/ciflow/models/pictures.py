@@ -1,17 +1,15 @@
 """Picture-processing job models: ``/pic_jobs`` submit, describe, list and the ``TaskFinish`` callback."""
 
-from collections.abc import Sequence
-from datetime import datetime
+from pydantic import Field
 
-from pydantic import BaseModel, ConfigDict, Field
+from ciflow.codec import CiBool, CiInt, CiModel, ListOf
 
-from ciflow.codec import CiBool, CiInt, CiModel, ListOf, format_ci_time
-
-from ._common import JobDetail, JobOutput, JobRequest, JobsResponse
+from ._common import JobDetail, JobOutput, JobRequest, JobsQuery, JobsResponse
 
 __all__ = [
     "PicProcess",
     "PicImageInfo",
+    "PicObjectInfo",
     "PicOriginalInfo",
     "PicProcessedImage",
     "PicProcessResults",
@@ -19,6 +17,7 @@ __all__ = [
     "PicOperation",
     "PicJobRequest",
     "PicJobDetail",
+    "PIC_DETAILS",
     "PicJobsResponse",
     "PicJobsQuery",
 ]
@@ -42,14 +41,13 @@ class PicImageInfo(CiModel):
     orientation: CiInt = None
 
 
-class PicOriginalInfo(CiModel):
-    """``OriginalInfo``: the source image. Callbacks spell its tag ``Etag``, ``UploadResult`` ``ETag``."""
+class PicObjectInfo(CiModel):
+    """An image object of a result: key, URL and ETag. Callbacks spell its tag ``Etag``, ``UploadResult`` ``ETag``."""
 
     key: str | None = None
     location: str | None = None
     etag: str | None = None
     e_tag: str | None = None
-    image_info: PicImageInfo | None = None
 
     @property
     def entity_tag(self) -> str | None:
@@ -57,23 +55,20 @@ class PicOriginalInfo(CiModel):
         return self.etag if self.etag is not None else self.e_tag
 
 
-class PicProcessedImage(CiModel):
+class PicOriginalInfo(PicObjectInfo):
+    """``OriginalInfo``: the source image."""
+
+    image_info: PicImageInfo | None = None
+
+
+class PicProcessedImage(PicObjectInfo):
     """One output image: ``ProcessResult`` in callbacks, ``ProcessResults/Object`` in ``UploadResult``."""
 
-    key: str | None = None
-    location: str | None = None
-    etag: str | None = None
-    e_tag: str | None = None
     format: str | None = None
     width: CiInt = None
     height: CiInt = None
     size: CiInt = None
     quality: CiInt = None
-
-    @property
-    def entity_tag(self) -> str | None:
-        """The ETag under either spelling."""
-        return self.etag if self.etag is not None else self.e_tag
 
 
 class PicProcessResults(CiModel):
@@ -137,52 +132,18 @@ class PicJobDetail(JobDetail):
     operation: PicOperation | None = None
 
 
+#: The typed detail model of the ``/pic_jobs`` tag.
+PIC_DETAILS: dict[str, type[JobDetail]] = {"PicProcess": PicJobDetail}
+
+
 class PicJobsResponse(JobsResponse):
     """``<Response>`` of ``POST /pic_jobs``, ``GET /pic_jobs/<jobId>`` and ``GET /pic_jobs?…``."""
 
     jobs_detail: ListOf[PicJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
 
 
-def _time_param(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return format_ci_time(value)
-
-
-def _states_param(states: str | Sequence[str] | None) -> str | None:
-    return states if states is None or isinstance(states, str) else ",".join(states)
-
-
-class PicJobsQuery(BaseModel):
-    """Query of ``GET /pic_jobs`` (DescribePicJobs): snake_case here, the doc's camelCase on the wire."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
+class PicJobsQuery(JobsQuery):
+    """Query of ``GET /pic_jobs`` (DescribePicJobs): ``queueId`` is required, ``tag`` is ``PicProcess``."""
 
     queue_id: str
     tag: str = "PicProcess"
-    workflow_id: str | None = None
-    inventory_trigger_job_id: str | None = None
-    input_object: str | None = None
-    order_by_time: str | None = None
-    next_token: str | None = None
-    size: int | None = None
-    states: str | Sequence[str] | None = None
-    start_creation_time: datetime | str | None = None
-    end_creation_time: datetime | str | None = None
-
-    def to_params(self) -> dict[str, str]:
-        """The query parameters under the doc's names, with unset ones omitted."""
-        params: dict[str, str | None] = {
-            "queueId": self.queue_id,
-            "tag": self.tag,
-            "workflowId": self.workflow_id,
-            "inventoryTriggerJobId": self.inventory_trigger_job_id,
-            "inputObject": self.input_object,
-            "orderByTime": self.order_by_time,
-            "nextToken": self.next_token,
-            "size": None if self.size is None else str(self.size),
-            "states": _states_param(self.states),
-            "startCreationTime": _time_param(self.start_creation_time),
-            "endCreationTime": _time_param(self.end_creation_time),
-        }
-        return {name: value for name, value in params.items() if value is not None}

@@ -15,10 +15,10 @@ from ..client import Operation
 from ..codec import CiModel, from_xml, to_xml
 
 if TYPE_CHECKING:
-    from ..models._common import JobRequest
-    from ..models.documents import DocJobsQuery, DocJobsResponse
+    from ..models._common import JobRequest, JobsQuery
+    from ..models.documents import DocJobsResponse
     from ..models.files import FileHashResponse, FileJobsResponse
-    from ..models.media import MediaJobsQuery, MediaJobsResponse
+    from ..models.media import MediaJobsResponse
     from ..models.moderation import ImageRecognitionResult, ModerationKind, ModerationRequest
     from ..models.pictures import PicJobsResponse
 
@@ -35,6 +35,7 @@ __all__ = [
     "list_doc_jobs",
     "submit_pic_job",
     "describe_pic_jobs",
+    "list_pic_jobs",
     "submit_moderation",
     "query_moderation",
     "moderate_image_object",
@@ -82,8 +83,8 @@ def describe_media_jobs(*job_ids: str) -> Operation[MediaJobsResponse]:
     return _describe("DescribeMediaJobs", "/jobs", job_ids, MediaJobsResponse)
 
 
-def list_media_jobs(query: MediaJobsQuery) -> Operation[MediaJobsResponse]:
-    """``GET /jobs?…`` one page; ``client.paginate`` follows ``NextToken``."""
+def list_media_jobs(query: JobsQuery) -> Operation[MediaJobsResponse]:
+    """``GET /jobs?…`` one page (``JobsQuery`` names the tag); ``client.paginate`` follows ``NextToken``."""
     from ..models.media import MediaJobsResponse
 
     return _listing("ListMediaJobs", "/jobs", query.to_params(), MediaJobsResponse)
@@ -138,8 +139,8 @@ def describe_doc_jobs(*job_ids: str) -> Operation[DocJobsResponse]:
     return _describe("DescribeDocJobs", "/doc_jobs", job_ids, DocJobsResponse)
 
 
-def list_doc_jobs(query: DocJobsQuery) -> Operation[DocJobsResponse]:
-    """``GET /doc_jobs?…`` one page; ``client.paginate`` follows ``NextToken``."""
+def list_doc_jobs(query: JobsQuery) -> Operation[DocJobsResponse]:
+    """``GET /doc_jobs?…`` one page (``DocJobsQuery``); ``client.paginate`` follows ``NextToken``."""
     from ..models.documents import DocJobsResponse
 
     return _listing("ListDocJobs", "/doc_jobs", query.to_params(), DocJobsResponse)
@@ -157,6 +158,13 @@ def describe_pic_jobs(*job_ids: str) -> Operation[PicJobsResponse]:
     from ..models.pictures import PicJobsResponse
 
     return _describe("DescribePicJobs", "/pic_jobs", job_ids, PicJobsResponse)
+
+
+def list_pic_jobs(query: JobsQuery) -> Operation[PicJobsResponse]:
+    """``GET /pic_jobs?…`` one page (``PicJobsQuery``); ``client.paginate`` follows ``NextToken``."""
+    from ..models.pictures import PicJobsResponse
+
+    return _listing("ListPicJobs", "/pic_jobs", query.to_params(), PicJobsResponse)
 
 
 def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
 
 from ciflow.codec import element_to_tree, from_xml, parse_xml, to_xml
 from ciflow.models._common import JobInput, JobOutput
@@ -20,23 +19,11 @@ from ciflow.models.documents import (
     DocProcess,
     DocProcessOperation,
 )
+from tests.support.models import CHINA, SEED_FIXTURES, seed_fixtures, unmodelled
 
-CHINA = timezone(timedelta(hours=8))
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed" / "documents"
+FIXTURES = SEED_FIXTURES / "documents"
 # Jobs in each seed response fixture (by the seed line its sample starts at).
 FIXTURE_JOB_COUNTS = {"L12800": 1, "L13034": 1, "L13145": 1, "L13195": 1, "L13321": 0, "L13361": 2}
-
-
-def unmodelled(value: object, path: str = "") -> list[str]:
-    """Paths of elements a parsed model kept only as extras (i.e. that no field models)."""
-    if isinstance(value, BaseModel):
-        found = [f"{path}/{key}" for key in value.model_extra or {}]
-        for name in type(value).model_fields:
-            found += unmodelled(getattr(value, name), f"{path}/{name}")
-        return found
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
-    return []
 
 
 # Seed 003 L12945-12977 (submit response; fences joined; the doc cut the ImageParams line, closed here).
@@ -442,7 +429,7 @@ def test_seed_request_fixture_parses_fully() -> None:
     assert unmodelled(request) == []
 
 
-@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*-response-*.xml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", seed_fixtures("documents", "*-response-*.xml"), ids=lambda p: p.name)
 def test_seed_response_fixtures_parse_fully(path: Path) -> None:
     resp = from_xml(DocJobsResponse, path.read_bytes(), root="Response")
     assert len(resp.jobs_detail) == FIXTURE_JOB_COUNTS[path.stem.rsplit("-", 1)[1]]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
-from ciflow.codec import element_to_tree, from_xml, parse_xml, to_tree, to_xml
+from ciflow.codec import from_xml, parse_xml, to_tree, to_xml
 from ciflow.models._common import (
     CallbackFormat,
     CallbackType,
@@ -41,9 +39,8 @@ from ciflow.models.files import (
     FileUncompressJobRequest,
     FileUncompressOperation,
 )
+from tests.support.models import CHINA, seed_fixtures, unmodelled, xml_tree
 
-CHINA = timezone(timedelta(hours=8))
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
 REQUESTS: dict[str, type[JobRequest]] = {
     "filehashcode": FileHashCodeJobRequest,
     "fileuncompress": FileUncompressJobRequest,
@@ -54,26 +51,6 @@ TYPED_DETAILS = {
     "FileUncompress": FileUncompressJobDetail,
     "FileCompress": FileCompressJobDetail,
 }
-
-
-def xml_tree(body: bytes | str) -> Any:
-    return element_to_tree(parse_xml(body))
-
-
-def unmodelled(value: object, path: str = "") -> list[str]:
-    """Paths of elements a parsed model kept only as extras (i.e. that no field models)."""
-    if isinstance(value, BaseModel):
-        found = [f"{path}/{key}" for key in value.model_extra or {}]
-        for name in type(value).model_fields:
-            found += unmodelled(getattr(value, name), f"{path}/{name}")
-        return found
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
-    return []
-
-
-def fixtures(pattern: str) -> list[Path]:
-    return sorted((FIXTURES / "files").glob(pattern))
 
 
 # Seed 003 L15040-15055 (sync filehash example; two fences joined).
@@ -547,7 +524,7 @@ def test_parsed_job_round_trips_to_same_tree() -> None:
     assert "StartTime" not in job
 
 
-@pytest.mark.parametrize("path", fixtures("*-request-*.xml"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", seed_fixtures("files", "*-request-*.xml"), ids=lambda p: p.name)
 def test_seed_request_fixtures_parse_fully_and_round_trip(path: Path) -> None:
     body = path.read_bytes()
     model_type = REQUESTS[path.name.split("-")[0]]
@@ -560,7 +537,7 @@ def test_seed_request_fixtures_parse_fully_and_round_trip(path: Path) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    fixtures("file*code-*response-*.xml") + fixtures("file*compress-*response-*.xml"),
+    seed_fixtures("files", "file*code-*response-*.xml") + seed_fixtures("files", "file*compress-*response-*.xml"),
     ids=lambda p: p.name,
 )
 def test_seed_job_response_fixtures_parse_fully(path: Path) -> None:
@@ -575,7 +552,7 @@ def test_seed_job_response_fixtures_parse_fully(path: Path) -> None:
     assert unmodelled(resp) == []
 
 
-@pytest.mark.parametrize("path", fixtures("filehash-sync-response-*.xml"), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", seed_fixtures("files", "filehash-sync-response-*.xml"), ids=lambda p: p.name)
 def test_seed_sync_hash_fixtures_parse_fully(path: Path) -> None:
     resp = from_xml(FileHashResponse, path.read_bytes(), root="Response")
     assert resp.file_hash_code_result is not None

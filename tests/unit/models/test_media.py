@@ -8,14 +8,13 @@ S004 SmartCover, F003 = 003_9f6f444eb72c0a75.txt) with the PDF damage repaired (
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import datetime
 
 import pytest
 from pydantic import ValidationError
 
-from ciflow.codec import decode_tree, element_to_tree, from_xml, parse_xml, to_xml
-from ciflow.models._common import JobDetail, JobInput, JobOutput, JobState
+from ciflow.codec import decode_tree, from_xml, to_xml
+from ciflow.models._common import JobDetail, JobInput, JobOutput, JobsQuery, JobState
 from ciflow.models.callbacks import TaskFinish
 from ciflow.models.media import (
     Animation,
@@ -30,7 +29,6 @@ from ciflow.models.media import (
     DigitalWatermark,
     EffectConfig,
     MediaInfo,
-    MediaJobsQuery,
     MediaJobsResponse,
     MsSharpen,
     QualityEstimateConfig,
@@ -65,13 +63,7 @@ from ciflow.models.media import (
     Watermark,
     WatermarkText,
 )
-
-CHINA = timezone(timedelta(hours=8))
-
-
-def tree(xml: bytes | str) -> Any:
-    """The schema-free tree of an XML document: compares element by element, ignoring order."""
-    return element_to_tree(parse_xml(xml))
+from tests.support.models import CHINA, xml_tree
 
 
 def parse(body: str) -> MediaJobsResponse:
@@ -236,7 +228,7 @@ def test_video_enhance_request_built_in_python_matches_doc_sample() -> None:
     body = to_xml(request, "Request")
 
     assert body.startswith(b"<?xml")
-    assert tree(body) == tree(VIDEO_ENHANCE_REQUEST)
+    assert xml_tree(body) == xml_tree(VIDEO_ENHANCE_REQUEST)
 
 
 def test_video_enhance_request_round_trips_through_the_model() -> None:
@@ -245,7 +237,7 @@ def test_video_enhance_request_round_trips_through_the_model() -> None:
     assert request.tag == "VideoEnhance"
     assert request.operation.video_enhance is not None
     assert request.operation.video_enhance.sdr_to_hdr == SdrToHdr(hdr_mode="HDR10")
-    assert tree(to_xml(request)) == tree(VIDEO_ENHANCE_REQUEST)
+    assert xml_tree(to_xml(request)) == xml_tree(VIDEO_ENHANCE_REQUEST)
 
 
 def test_video_enhance_template_sample_keeps_transcode_template_id_and_watermark_ids() -> None:
@@ -275,7 +267,7 @@ def test_video_enhance_frame_enhance_serialises() -> None:
     assert op.video_enhance is not None
     assert op.video_enhance.frame_enhance is not None
     assert op.video_enhance.frame_enhance.frame_doubling is True
-    assert tree(to_xml(op, "Operation")) == {"VideoEnhance": {"FrameEnhance": {"FrameDoubling": "true"}}}
+    assert xml_tree(to_xml(op, "Operation")) == {"VideoEnhance": {"FrameEnhance": {"FrameDoubling": "true"}}}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -340,7 +332,7 @@ def test_ultra_hd_request_matches_doc_sample() -> None:
     )
 
     assert request.tag == "Transcode"
-    assert tree(to_xml(request)) == tree(ULTRA_HD_REQUEST)
+    assert xml_tree(to_xml(request)) == xml_tree(ULTRA_HD_REQUEST)
 
 
 def test_ultra_hd_operation_requires_template_id() -> None:
@@ -450,7 +442,7 @@ def test_transcode_inline_request_matches_doc_sample() -> None:
         callback_format="JSON",
     )
 
-    assert tree(to_xml(request)) == tree(TRANSCODE_INLINE_REQUEST)
+    assert xml_tree(to_xml(request)) == xml_tree(TRANSCODE_INLINE_REQUEST)
 
 
 def test_transcode_audio_mix_one_element_and_array_of_two() -> None:
@@ -581,7 +573,7 @@ def test_media_info_accepts_pixel_format_spelling_and_repeated_streams() -> None
     </Stream>
     </MediaInfo></Response>"""
 
-    info = decode_tree(MediaInfo, tree(body)["MediaInfo"])
+    info = decode_tree(MediaInfo, xml_tree(body)["MediaInfo"])
 
     assert info.stream is not None
     assert [audio.index for audio in info.stream.audio] == [1, 2]
@@ -817,14 +809,14 @@ def test_snapshot_request_with_sprite_config_matches_doc_sample() -> None:
         callback_format="JSON",
     )
 
-    assert tree(to_xml(request)) == tree(expected)
+    assert xml_tree(to_xml(request)) == xml_tree(expected)
 
 
 def test_snapshot_ci_param_alias() -> None:
     snapshot = Snapshot.model_validate({"CIParam": "imageMogr2/thumbnail/!50p", "Count": "3"})
 
     assert snapshot.ci_param == "imageMogr2/thumbnail/!50p"
-    assert tree(to_xml(snapshot, "Snapshot")) == {"CIParam": "imageMogr2/thumbnail/!50p", "Count": "3"}
+    assert xml_tree(to_xml(snapshot, "Snapshot")) == {"CIParam": "imageMogr2/thumbnail/!50p", "Count": "3"}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -861,7 +853,7 @@ def test_smart_cover_request_matches_doc_sample() -> None:
         callback_format="JSON",
     )
 
-    assert tree(to_xml(request)) == tree(SMART_COVER_REQUEST)
+    assert xml_tree(to_xml(request)) == xml_tree(SMART_COVER_REQUEST)
 
 
 def test_smart_cover_response_and_finished_result() -> None:
@@ -919,7 +911,7 @@ def test_animation_request_and_response() -> None:
             output=JobOutput(region="ap-chongqing", bucket="test-123456789", object="output/out.gif"),
         ),
     )
-    assert tree(to_xml(request)) == tree(expected)
+    assert xml_tree(to_xml(request)) == xml_tree(expected)
 
     # F003 L20160-L20191 (submit response)
     response = parse(
@@ -965,10 +957,10 @@ def test_quality_estimate_request_matches_doc_sample_and_operation_is_optional()
         callback="http://callback.demo.com",
         callback_format="JSON",
     )
-    assert tree(to_xml(request)) == tree(QUALITY_REQUEST)
+    assert xml_tree(to_xml(request)) == xml_tree(QUALITY_REQUEST)
 
     bare = QualityEstimateJobRequest(input=JobInput(object="input/demo.mp4"))
-    assert tree(to_xml(bare)) == {"Tag": "QualityEstimate", "Input": {"Object": "input/demo.mp4"}}
+    assert xml_tree(to_xml(bare)) == {"Tag": "QualityEstimate", "Input": {"Object": "input/demo.mp4"}}
 
 
 def test_quality_estimate_xml_callback_has_score_under_operation() -> None:
@@ -1151,7 +1143,7 @@ def test_describe_with_missing_ids() -> None:
 
 
 def test_media_jobs_query_emits_documented_names_and_omits_unset() -> None:
-    query = MediaJobsQuery(
+    query = JobsQuery(
         tag="Transcode",
         queue_id="p2242ab62c7c94486915508540933a2c6",
         order_by_time="Asc",
@@ -1176,11 +1168,11 @@ def test_media_jobs_query_emits_documented_names_and_omits_unset() -> None:
         "inventoryTriggerJobId": "b1234",
         "inputObject": "input/demo.mp4",
     }
-    assert MediaJobsQuery(tag="Snapshot").to_params() == {"tag": "Snapshot"}
+    assert JobsQuery(tag="Snapshot").to_params() == {"tag": "Snapshot"}
 
 
 def test_media_jobs_query_states_enums_and_paging() -> None:
-    query = MediaJobsQuery(tag="Transcode", states=[JobState.SUCCESS, "Failed"])
+    query = JobsQuery(tag="Transcode", states=[JobState.SUCCESS, "Failed"])
     page2 = query.next_page("225508")
 
     assert query.to_params()["states"] == "Success,Failed"
@@ -1191,9 +1183,9 @@ def test_media_jobs_query_states_enums_and_paging() -> None:
 @pytest.mark.parametrize("size", [0, 101])
 def test_media_jobs_query_size_limits(size: int) -> None:
     with pytest.raises(ValidationError):
-        MediaJobsQuery(tag="Transcode", size=size)
+        JobsQuery(tag="Transcode", size=size)
 
 
 def test_media_jobs_query_rejects_unknown_parameters() -> None:
     with pytest.raises(ValidationError):
-        MediaJobsQuery.model_validate({"tag": "Transcode", "pageSize": 10})
+        JobsQuery.model_validate({"tag": "Transcode", "pageSize": 10})

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import ValidationError
 
-from ciflow.codec import element_to_tree, from_xml, parse_xml, to_xml
+from ciflow import operations as ops
+from ciflow.codec import from_xml, to_xml
 from ciflow.models._common import CallbackFormat, JobInput, JobOutput
 from ciflow.models.callbacks import TaskFinish
 from ciflow.models.pictures import (
@@ -22,34 +22,13 @@ from ciflow.models.pictures import (
     PicProcess,
     PicProcessResult,
 )
+from tests.support.models import CHINA, seed_fixtures, unmodelled, xml_tree
 
-CHINA = timezone(timedelta(hours=8))
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
 # Schema-only samples that are not bodies CI could send.
 NOT_BODIES = {
     "describepicjobs-response-003-L38959.xml",  # <JobsDetail> holds the literal text "..."
     "describepicjob-response-003-L38796.xml",  # <JobsDetail> holds only a newline and indentation
 }
-
-
-def xml_tree(body: bytes | str) -> Any:
-    return element_to_tree(parse_xml(body))
-
-
-def unmodelled(value: object, path: str = "") -> list[str]:
-    """Paths of elements a parsed model kept only as extras (i.e. that no field models)."""
-    if isinstance(value, BaseModel):
-        found = [f"{path}/{key}" for key in value.model_extra or {}]
-        for name in type(value).model_fields:
-            found += unmodelled(getattr(value, name), f"{path}/{name}")
-        return found
-    if isinstance(value, list):
-        return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
-    return []
-
-
-def fixtures(folder: str, pattern: str) -> list[Path]:
-    return [p for p in sorted((FIXTURES / folder).glob(pattern)) if p.name not in NOT_BODIES]
 
 
 # Seed 003 L38543-38570 (CreatePicJobs response to request 1, template; fences joined).
@@ -490,7 +469,35 @@ def test_jobs_query_params() -> None:
         PicJobsQuery(queue_id="p1", queueId="p2")  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize("path", fixtures("pictures", "*-request-*.xml"), ids=lambda p: p.name)
+def test_jobs_query_next_page_keeps_the_family_query() -> None:
+    query = PicJobsQuery(queue_id="p1", states="Success")
+    page2 = query.next_page("t2")
+    assert type(page2) is PicJobsQuery
+    assert page2.to_params() == {"queueId": "p1", "tag": "PicProcess", "nextToken": "t2", "states": "Success"}
+    with pytest.raises(ValidationError):
+        PicJobsQuery(queue_id="p1", size=101)
+
+
+def test_list_pic_jobs_reads_pic_jobs_and_follows_next_token() -> None:
+    operation = ops.list_pic_jobs(PicJobsQuery(queue_id="p1", size=10))
+    assert (operation.name, operation.method, operation.service, operation.path) == (
+        "ListPicJobs",
+        "GET",
+        "ci",
+        "/pic_jobs",
+    )
+    assert dict(operation.params) == {"queueId": "p1", "tag": "PicProcess", "size": "10"}
+    body = SUBMITTED.replace("</Response>", "<NextToken>n2</NextToken></Response>")
+    page = from_xml(PicJobsResponse, body, root="Response")
+    assert isinstance(page.jobs_detail[0], PicJobDetail)
+    assert operation.next_page is not None
+    following = operation.next_page(page)
+    assert following is not None
+    assert dict(following.params)["nextToken"] == "n2"
+    assert operation.next_page(PicJobsResponse()) is None
+
+
+@pytest.mark.parametrize("path", seed_fixtures("pictures", "*-request-*.xml", exclude=NOT_BODIES), ids=lambda p: p.name)
 def test_seed_request_fixtures_parse_fully_and_round_trip(path: Path) -> None:
     body = path.read_bytes()
     request = from_xml(PicJobRequest, body, root="Request")
@@ -502,7 +509,9 @@ def test_seed_request_fixtures_parse_fully_and_round_trip(path: Path) -> None:
     assert xml_tree(to_xml(request)) == xml_tree(body)
 
 
-@pytest.mark.parametrize("path", fixtures("pictures", "*-response-*.xml"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", seed_fixtures("pictures", "*-response-*.xml", exclude=NOT_BODIES), ids=lambda p: p.name
+)
 def test_seed_response_fixtures_parse_fully(path: Path) -> None:
     resp = from_xml(PicJobsResponse, path.read_bytes(), root="Response")
     assert resp.jobs_detail
@@ -514,7 +523,9 @@ def test_seed_response_fixtures_parse_fully(path: Path) -> None:
     assert unmodelled(resp) == []
 
 
-@pytest.mark.parametrize("path", fixtures("callbacks", "picprocess-*.xml"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", seed_fixtures("callbacks", "picprocess-*.xml", exclude=NOT_BODIES), ids=lambda p: p.name
+)
 def test_seed_callback_fixtures_parse_fully(path: Path) -> None:
     callback = from_xml(TaskFinish, path.read_bytes(), root="Response")
     assert callback.event_name == "TaskFinish"
