@@ -1,0 +1,93 @@
+"""The idempotency store contract: claim a key, record progress, complete or release; records expire.
+
+A record is also the ledger of the jobs submitted for an upload, which the cleanup handler reconciles from.
+"""
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+__all__ = ["RecordState", "IdempotencyRecord", "Claim", "IdempotencyStore"]
+
+
+class RecordState(str, Enum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+@dataclass
+class IdempotencyRecord:
+    """What the store knows of one key.
+
+    ``jobs`` maps a stable step name of the work (``"transcode:0"``) to the CI job id submitted for it, so a
+    retry after a crash submits only the steps that are missing. ``lease_until`` bounds an in-progress
+    claim: after it, another invocation may take the key over (keeping ``jobs``). ``expires_at`` is when the
+    record disappears. Times are epoch seconds.
+    """
+
+    key: str
+    state: RecordState
+    expires_at: float
+    lease_until: float | None = None
+    jobs: dict[str, str] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    created_at: float = 0.0
+    updated_at: float = 0.0
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at <= now
+
+    def lease_expired(self, now: float) -> bool:
+        return self.state is RecordState.IN_PROGRESS and (self.lease_until or 0.0) <= now
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer to ``claim``: ``acquired`` says whether this caller now owns the key; ``record`` is the
+    record as it stands (the caller's new or taken-over record, or the other owner's / the completed one)."""
+
+    acquired: bool
+    record: IdempotencyRecord
+
+
+class IdempotencyStore(Protocol):
+    """Every backend (memory, SQLite, COS marker objects, Redis) behaves the same; tests hold them to it."""
+
+    def claim(
+        self,
+        key: str,
+        *,
+        lease_seconds: float,
+        ttl_seconds: float,
+        payload: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> Claim:
+        """Own ``key`` if it is free, expired, or in progress with a lapsed lease (a crashed owner)."""
+        ...
+
+    def record_jobs(self, key: str, jobs: Mapping[str, str], *, now: float | None = None) -> None:
+        """Add submitted job ids to an in-progress record as they are created."""
+        ...
+
+    def complete(
+        self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None
+    ) -> None:
+        """Mark the key done with all its job ids; it stays (refusing new claims) for ``ttl_seconds``."""
+        ...
+
+    def release(self, key: str) -> None:
+        """Give up a claim without completing (nothing was submitted): the next delivery starts afresh."""
+        ...
+
+    def get(self, key: str, *, now: float | None = None) -> IdempotencyRecord | None:
+        """The live record of ``key`` (``None`` if absent or expired)."""
+        ...
+
+    def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
+        """Every live record (optionally of one state): the ledger the cleanup handler walks."""
+        ...
+
+    def purge_expired(self, *, now: float | None = None) -> int:
+        """Delete expired records; return how many."""
+        ...
