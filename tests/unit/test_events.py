@@ -51,3 +51,19 @@ def test_cos_sample_key_matches_its_url():
     record = load("cos-put.json")["Records"][0]["cos"]
     raw_key = record["cosObject"]["key"].split("/", 3)[3]
     assert unquote(urlsplit(record["cosObject"]["url"]).path)[1:] == raw_key
+
+
+@pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
+def test_every_sample_is_read_by_its_parser(path):
+    from ciflow.events import ObjectRef, parse_cos_event, parse_timer_event
+
+    event = json.loads(path.read_text(encoding="utf-8"))
+    if path.name.startswith("cos-"):
+        items = list(parse_cos_event(event).records_or_errors())
+        assert items
+        assert all(isinstance(item, ObjectRef) for _, item in items)
+    elif path.name.startswith("timer"):
+        assert parse_timer_event(event).tasks
+    else:
+        assert path.name.startswith("apigw-")
+        assert event["requestContext"]["httpMethod"] == "POST"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_random_exponential
+from tenacity import RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
 
 from ..codec import from_xml
@@ -36,7 +36,8 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Jittered exponential backoff; attempts stop early when the next wait would pass the deadline."""
+    """Exponential backoff with jitter, capped at ``max_delay``; retrying stops early when the next wait would
+    pass the deadline."""
 
     attempts: int = 4
     base_delay: float = 0.1
@@ -150,7 +151,8 @@ def retrying_kwargs(policy: RetryPolicy, operation: Operation[Any], deadline: De
         stop = stop | _StopAtDeadline(deadline)
     return {
         "stop": stop,
-        "wait": wait_random_exponential(multiplier=policy.base_delay, max=policy.max_delay),
+        # base * 2^n plus up to one base of jitter: spread out, yet never shorter than the backoff itself.
+        "wait": wait_exponential_jitter(multiplier=policy.base_delay, max=policy.max_delay, jitter=policy.base_delay),
         "retry": retry_if_exception(_should_retry(operation)),
         "before_sleep": _log_retry(operation),
         "reraise": True,

@@ -86,7 +86,7 @@ class CoreSettings(BaseModel):
 
 def _variable_name(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     """The environment variable behind an error location (the alias the value was read from)."""
-    head = str(loc[0]) if loc else "?"
+    head = str(loc[0]) if loc else "settings"
     field = model.model_fields.get(head)
     if field is not None:
         alias = field.validation_alias

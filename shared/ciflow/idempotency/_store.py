@@ -70,10 +70,13 @@ class IdempotencyStore(Protocol):
         """Add submitted job ids to an in-progress record as they are created."""
         ...
 
-    def complete(
-        self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None
-    ) -> None:
+    def complete(self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None) -> None:
         """Mark the key done with all its job ids; it stays (refusing new claims) for ``ttl_seconds``."""
+        ...
+
+    def end_lease(self, key: str, *, now: float | None = None) -> None:
+        """End this owner's lease but keep the record and its jobs: the next delivery may take over at once
+        and submit only the missing steps (used when an invocation knows it failed transiently)."""
         ...
 
     def release(self, key: str) -> None:

@@ -1,0 +1,30 @@
+"""What every upload handler shares: settings, filters, planning, idempotent submission, outcomes.
+
+A concern writes a planner; ``upload_handler(concern, settings_type, planner)`` makes its ``main_handler``.
+"""
+
+from ._filters import skip_reason
+from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
+from ._pipeline import INLINE, PENDING, UploadRunner, upload_handler
+from ._plan import Delivery, PlannedJob, Planner, output_for, output_key, with_delivery
+from ._settings import UploadSettings
+from ._stores import store_for
+
+__all__ = [
+    "INLINE",
+    "PENDING",
+    "Delivery",
+    "InvocationSummary",
+    "PlannedJob",
+    "Planner",
+    "RecordOutcome",
+    "RetryableInvocationError",
+    "UploadRunner",
+    "UploadSettings",
+    "output_for",
+    "output_key",
+    "skip_reason",
+    "store_for",
+    "upload_handler",
+    "with_delivery",
+]

@@ -1,0 +1,275 @@
+"""The upload pipeline: every record of a COS event filtered, planned, claimed and submitted at most once.
+
+Records run concurrently (bounded), over the process's pooled client. A record the deadline does not
+reach, or one that failed transiently, makes the invocation raise after all others were tried, so SCF
+retries the event; idempotency turns the retry into a no-op for the records already done.
+"""
+
+import contextvars
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Generic, TypeVar
+
+from ..client import CiClient, Deadline
+from ..config import load_settings, shared_client
+from ..errors import AmbiguousSubmitError, CiflowError
+from ..events import EventError, InvocationContext, ObjectRef, parse_cos_event
+from ..idempotency import IdempotencyStore
+from ..logging import configure_logging, correlation, get_logger, log_invocation, register_secret
+from ..models import MqConfig
+from ..routing import RouteTag, correlation_id_for, encode_user_data
+from ._filters import skip_reason
+from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
+from ._plan import Delivery, PlannedJob, Planner
+from ._resolve import find_submitted_job, inline_result, job_ids_of
+from ._settings import UploadSettings
+from ._stores import store_for
+
+__all__ = ["INLINE", "PENDING", "UploadRunner", "upload_handler"]
+
+S = TypeVar("S", bound=UploadSettings)
+
+#: Ledger value of a step whose submission was sent but not (yet) answered: resolved before any resubmit.
+PENDING = "pending"
+#: Ledger value of a step answered inline (synchronous APIs): nothing to reconcile later.
+INLINE = "inline"
+
+_log = get_logger("ciflow.handlers")
+
+
+class UploadRunner(Generic[S]):
+    """Runs one concern's planner over COS events; holds the warm state (client, store, thread pool)."""
+
+    def __init__(
+        self,
+        concern: str,
+        settings: S,
+        planner: Planner[S],
+        *,
+        client: CiClient | None = None,
+        store: IdempotencyStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.concern = concern
+        self.settings = settings
+        self.planner = planner
+        self.client = client or shared_client(settings)
+        self.store = store or store_for(settings, self.client)
+        self.clock = clock
+        self.route = settings.route or concern
+        self._pool = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix=f"ciflow-{concern}")
+
+    # -- delivery -------------------------------------------------------------------------------------
+
+    def _callback_url(self) -> str | None:
+        url = self.settings.callback_url
+        if not url or not self.settings.callback_token:
+            return url
+        parts = urllib.parse.urlsplit(url)
+        query = [*urllib.parse.parse_qsl(parts.query, keep_blank_values=True), ("token", self.settings.callback_token)]
+        return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
+
+    def _delivery_for(self, correlation_id: str) -> Callable[[str], Delivery]:
+        settings = self.settings
+        mq = (
+            MqConfig(mq_region=settings.tdmq_region, mq_name=settings.tdmq_name, mq_mode=settings.tdmq_mode)
+            if settings.callback_type == "TDMQ" and settings.tdmq_region and settings.tdmq_name
+            else None
+        )
+        callback_url = self._callback_url()
+
+        def delivery(step: str) -> Delivery:
+            tag = RouteTag(route=self.route, correlation_id=correlation_id, step=step)
+            return Delivery(
+                user_data=encode_user_data(tag, settings.user_data_secret),
+                callback_url=callback_url,
+                callback_format=settings.callback_format,
+                callback_type=settings.callback_type,
+                mq_config=mq,
+                queue_id=settings.queue_id,
+            )
+
+        return delivery
+
+    # -- one record -----------------------------------------------------------------------------------
+
+    def _submit_step(self, key: str, job: PlannedJob, deadline: Deadline) -> tuple[str, Any]:
+        """Submit one step (or find it already submitted); return (ledger value, inline result)."""
+        self.store.record_jobs(key, {job.step: PENDING})
+        result = self.client.send(job.operation, deadline=deadline)
+        ids = job_ids_of(result)
+        if ids:
+            return ",".join(ids), None
+        return INLINE, inline_result(result)
+
+    def _process_safely(
+        self, index: int, item: ObjectRef | EventError, lease_seconds: float, deadline: Deadline
+    ) -> RecordOutcome:
+        try:
+            return self._process(index, item, lease_seconds, deadline)
+        except Exception as exc:
+            # A bug must not cost the other records their outcome; retrying is the safe default.
+            _log.exception("record crashed", index=index)
+            key = item.key if isinstance(item, ObjectRef) else None
+            return RecordOutcome(index, "failed", object_key=key, error=f"{type(exc).__name__}: {exc}", transient=True)
+
+    def _process(
+        self, index: int, item: ObjectRef | EventError, lease_seconds: float, deadline: Deadline
+    ) -> RecordOutcome:
+        if isinstance(item, EventError):
+            return RecordOutcome(index, "failed", error=str(item), transient=False)
+        ref = item
+        outcome = RecordOutcome(index, "skipped", object_key=ref.key)
+        if deadline.expired:
+            outcome.status, outcome.reason = "not_reached", "deadline reached before this record started"
+            return outcome
+        reason = skip_reason(ref, self.settings)
+        if reason:
+            outcome.reason = reason
+            return outcome
+        correlation_id = correlation_id_for(ref.identity)
+        with correlation(object_key=ref.key, correlation_id=correlation_id):
+            try:
+                planned = self.planner(ref, self.settings, self._delivery_for(correlation_id))
+            except ValueError as exc:
+                outcome.status, outcome.error = "failed", f"refused: {exc}"
+                return outcome
+            if not planned:
+                outcome.reason = f"nothing for the {self.concern} handler to do with this object"
+                return outcome
+            try:
+                return self._run_planned(ref, correlation_id, planned, outcome, lease_seconds, deadline)
+            except CiflowError as exc:  # the idempotency store itself failed: try the record again later
+                outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+                outcome.transient = True
+                return outcome
+
+    def _run_planned(
+        self,
+        ref: ObjectRef,
+        correlation_id: str,
+        planned: list[PlannedJob],
+        outcome: RecordOutcome,
+        lease_seconds: float,
+        deadline: Deadline,
+    ) -> RecordOutcome:
+        settings, key = self.settings, f"{self.concern}:{ref.identity}"
+        claim = self.store.claim(
+            key,
+            lease_seconds=lease_seconds,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            payload={
+                "concern": self.concern,
+                "bucket": ref.bucket,
+                "region": ref.region,
+                "key": ref.key,
+                "version": ref.version,
+                "correlation_id": correlation_id,
+                "route": self.route,
+                "steps": [job.step for job in planned],
+            },
+            now=self.clock(),
+        )
+        if not claim.acquired:
+            outcome.jobs = dict(claim.record.jobs)
+            if claim.record.state.value == "completed":
+                outcome.reason = "duplicate delivery: already submitted"
+                return outcome
+            outcome.status, outcome.transient = "failed", True
+            outcome.error = "another invocation is submitting this upload"
+            return outcome
+        jobs = {step: value for step, value in claim.record.jobs.items() if value != PENDING}
+        for job in planned:
+            if job.step in jobs:
+                continue
+            if claim.record.jobs.get(job.step) == PENDING:
+                found = find_submitted_job(self.client, ref, job, deadline)
+                if found:
+                    jobs[job.step] = found
+                    self.store.record_jobs(key, {job.step: found})
+                    continue
+            try:
+                value, result = self._submit_step(key, job, deadline)
+            except CiflowError as exc:
+                return self._fail(key, jobs, outcome, exc)
+            jobs[job.step] = value
+            if result is not None:
+                outcome.results[job.step] = result
+            self.store.record_jobs(key, {job.step: value})
+        self.store.complete(key, jobs, ttl_seconds=settings.idempotency_ttl_seconds, now=self.clock())
+        outcome.status, outcome.jobs = "submitted", jobs
+        return outcome
+
+    def _fail(self, key: str, jobs: dict[str, str], outcome: RecordOutcome, exc: CiflowError) -> RecordOutcome:
+        outcome.status, outcome.jobs, outcome.error = "failed", dict(jobs), f"{type(exc).__name__}: {exc}"
+        outcome.transient = exc.transient or isinstance(exc, AmbiguousSubmitError)
+        if not jobs and not isinstance(exc, AmbiguousSubmitError):
+            # Nothing reached CI: forget the claim, so the retry (or a re-upload after a fix) starts afresh.
+            self.store.release(key)
+        else:
+            # Keep the ledger but let the retry take over at once: it submits only the missing steps, and
+            # looks up the ambiguous one before resubmitting it.
+            self.store.end_lease(key, now=self.clock())
+        return outcome
+
+    # -- one invocation -------------------------------------------------------------------------------
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        invocation = InvocationContext.from_scf(context)
+        deadline = invocation.deadline(self.settings.deadline_margin_ms / 1000)
+        # The lease lasts until this invocation can no longer be running, so a crash frees the key in time
+        # for SCF's retry (a minute later) and never before.
+        lease_seconds = max(invocation.remaining_seconds(), 1.0) + 5.0
+        try:
+            parsed = parse_cos_event(event)
+        except EventError as exc:
+            _log.error("malformed event", error=str(exc))
+            return {"concern": self.concern, "error": str(exc), "records": 0}
+        items = list(parsed.records_or_errors())
+        futures = [
+            self._pool.submit(
+                contextvars.copy_context().run, self._process_safely, index, item, lease_seconds, deadline
+            )
+            for index, item in items
+        ]
+        summary = InvocationSummary(self.concern, [future.result() for future in futures])
+        for outcome in summary.outcomes:
+            _log.info("record", **outcome.as_dict())
+        result = summary.as_dict()
+        _log.info(
+            "invocation summary",
+            concern=self.concern,
+            records=result["records"],
+            submitted=result["submitted"],
+            skipped=result["skipped"],
+            failed=result["failed"],
+            not_reached=result["not_reached"],
+        )
+        if summary.needs_retry:
+            raise RetryableInvocationError(summary)
+        return result
+
+
+def upload_handler(
+    concern: str,
+    settings_type: type[S],
+    planner: Planner[S],
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Callable[[Any, Any], dict[str, Any]]:
+    """Build ``main_handler`` for a concern: settings are validated now (cold start), clients on first use."""
+    settings = load_settings(settings_type, environ)
+    configure_logging(settings.log_level, service=settings.service)
+    register_secret(settings.callback_token)
+    register_secret(settings.user_data_secret)
+    runner: list[UploadRunner[S]] = []
+
+    @log_invocation
+    def main_handler(event: Any, context: Any) -> dict[str, Any]:
+        if not runner:
+            runner.append(UploadRunner(concern, settings, planner))
+        return runner[0].handle(event, context)
+
+    return main_handler

@@ -1,0 +1,84 @@
+"""Settings every upload handler shares: filters, outputs, result delivery, idempotency, deadline, concurrency."""
+
+from pydantic import Field, field_validator, model_validator
+
+from ..config import CoreSettings
+
+__all__ = ["UploadSettings"]
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class UploadSettings(CoreSettings):
+    """``CIFLOW_*`` options of the upload handlers; a concern's settings subclass this with its own."""
+
+    # Which uploads to process (on top of the trigger's own prefix/suffix filter).
+    filter_prefixes: list[str] = Field(default_factory=list, validation_alias="CIFLOW_FILTER_PREFIXES")
+    filter_suffixes: list[str] = Field(default_factory=list, validation_alias="CIFLOW_FILTER_SUFFIXES")
+    filter_content_types: list[str] = Field(default_factory=list, validation_alias="CIFLOW_FILTER_CONTENT_TYPES")
+    min_size: int = Field(default=0, ge=0, validation_alias="CIFLOW_MIN_SIZE")
+    max_size: int | None = Field(default=None, gt=0, validation_alias="CIFLOW_MAX_SIZE")
+
+    # Where results go; inputs under these prefixes are refused, so a handler never eats its own output.
+    output_bucket: str | None = Field(default=None, validation_alias="CIFLOW_OUTPUT_BUCKET")
+    output_region: str | None = Field(default=None, validation_alias="CIFLOW_OUTPUT_REGION")
+    output_prefix: str = Field(default="ciflow-out/", min_length=1, validation_alias="CIFLOW_OUTPUT_PREFIX")
+    exclude_prefixes: list[str] = Field(default_factory=list, validation_alias="CIFLOW_EXCLUDE_PREFIXES")
+
+    # How each job's result comes back.
+    queue_id: str | None = Field(default=None, validation_alias="CIFLOW_QUEUE_ID")
+    callback_url: str | None = Field(default=None, validation_alias="CIFLOW_CALLBACK_URL")
+    callback_token: str | None = Field(default=None, min_length=16, validation_alias="CIFLOW_CALLBACK_TOKEN")
+    callback_format: str = Field(default="JSON", pattern="^(JSON|XML)$", validation_alias="CIFLOW_CALLBACK_FORMAT")
+    callback_type: str = Field(default="Url", pattern="^(Url|TDMQ)$", validation_alias="CIFLOW_CALLBACK_TYPE")
+    tdmq_region: str | None = Field(default=None, validation_alias="CIFLOW_TDMQ_REGION")
+    tdmq_mode: str = Field(default="Queue", pattern="^(Queue|Topic)$", validation_alias="CIFLOW_TDMQ_MODE")
+    tdmq_name: str | None = Field(default=None, validation_alias="CIFLOW_TDMQ_NAME")
+    user_data_secret: str = Field(min_length=16, validation_alias="CIFLOW_USERDATA_SECRET")
+    route: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", validation_alias="CIFLOW_ROUTE")
+
+    # Idempotency: at most one submission per object version.
+    idempotency_store: str = Field(
+        default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
+    )
+    idempotency_prefix: str = Field(default="ciflow/idempotency/", validation_alias="CIFLOW_IDEMPOTENCY_PREFIX")
+    sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
+    redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
+    idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
+    lease_seconds: int = Field(default=960, ge=10, validation_alias="CIFLOW_LEASE_SECONDS")
+
+    # Time and parallelism inside one invocation.
+    deadline_margin_ms: int = Field(default=3000, ge=0, validation_alias="CIFLOW_DEADLINE_MARGIN_MS")
+    concurrency: int = Field(default=8, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
+
+    @field_validator("filter_prefixes", "filter_suffixes", "filter_content_types", "exclude_prefixes", mode="before")
+    @classmethod
+    def _comma_lists(cls, value: object) -> object:
+        return _split(value)
+
+    @model_validator(mode="after")
+    def _delivery_is_complete(self) -> "UploadSettings":
+        if self.callback_type == "TDMQ" and not (self.tdmq_region and self.tdmq_name):
+            raise ValueError("CIFLOW_CALLBACK_TYPE=TDMQ needs CIFLOW_TDMQ_REGION and CIFLOW_TDMQ_NAME")
+        if self.idempotency_store == "redis" and not self.redis_url:
+            raise ValueError("CIFLOW_IDEMPOTENCY_STORE=redis needs CIFLOW_REDIS_URL")
+        return self
+
+    @property
+    def destination_bucket(self) -> str:
+        return self.output_bucket or self.bucket
+
+    @property
+    def destination_region(self) -> str:
+        return self.output_region or self.region
+
+    @property
+    def refused_prefixes(self) -> list[str]:
+        """Inputs under these are never processed: our outputs and idempotency markers, plus configured ones."""
+        own = [self.output_prefix] if self.destination_bucket == self.bucket else []
+        markers = [self.idempotency_prefix] if self.idempotency_store == "cos" else []
+        return own + markers + self.exclude_prefixes

@@ -1,0 +1,22 @@
+"""The idempotency store a handler's settings ask for."""
+
+from ..client import CiClient
+from ..idempotency import CosMarkerStore, IdempotencyStore, MemoryStore, RedisStore, SqliteStore
+from ._settings import UploadSettings
+
+__all__ = ["store_for"]
+
+
+def store_for(settings: UploadSettings, client: CiClient) -> IdempotencyStore:
+    """COS marker objects by default (no extra infrastructure), else SQLite, Redis or memory."""
+    kind = settings.idempotency_store
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(settings.sqlite_path)
+    if kind == "redis":
+        import redis  # optional dependency: only deployments that choose Redis ship it
+
+        assert settings.redis_url is not None  # settings validation guarantees it
+        return RedisStore(redis.Redis.from_url(settings.redis_url))
+    return CosMarkerStore(client, prefix=settings.idempotency_prefix)

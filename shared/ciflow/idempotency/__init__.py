@@ -1,0 +1,45 @@
+"""Idempotency stores (at most one submission per object version, and its job ledger); backends load lazily."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+from ._records import ClaimContendedError, RecordNotFoundError
+from ._store import Claim, IdempotencyRecord, IdempotencyStore, RecordState
+
+if TYPE_CHECKING:
+    from ._cos import CosMarkerStore, marker_name
+    from ._factory import STORE_KINDS, create_store
+    from ._memory import MemoryStore
+    from ._redis import RedisStore
+    from ._sqlite import SqliteStore
+
+__all__ = [
+    "STORE_KINDS",
+    "Claim",
+    "ClaimContendedError",
+    "CosMarkerStore",
+    "IdempotencyRecord",
+    "IdempotencyStore",
+    "MemoryStore",
+    "RecordNotFoundError",
+    "RecordState",
+    "RedisStore",
+    "SqliteStore",
+    "create_store",
+    "marker_name",
+]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        "STORE_KINDS": "._factory",
+        "CosMarkerStore": "._cos",
+        "MemoryStore": "._memory",
+        "RedisStore": "._redis",
+        "SqliteStore": "._sqlite",
+        "create_store": "._factory",
+        "marker_name": "._cos",
+    },
+)

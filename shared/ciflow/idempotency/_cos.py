@@ -1,0 +1,235 @@
+"""The COS marker idempotency store: one small JSON object per key, created with ``x-cos-forbid-overwrite``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .. import operations as ops
+from ..client import CiClient
+from ..errors import ConflictError, DecodeError, NotFoundError
+from ._records import (
+    ClaimContendedError,
+    completed,
+    decide_claim,
+    lease_ended,
+    now_or_clock,
+    record_from_dict,
+    record_to_dict,
+    with_jobs,
+)
+from ._store import Claim, IdempotencyRecord, RecordState
+
+__all__ = ["CosMarkerStore", "marker_name"]
+
+#: Rounds of create / read / take over before ``claim`` gives up under constant churn.
+_MAX_ROUNDS = 5
+_FORMAT = 1
+
+
+def marker_name(prefix: str, key: str) -> str:
+    """The marker object of ``key``: ``prefix`` + the SHA-256 of the key in hex (the key itself is inside)."""
+    return prefix + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class CosMarkerStore:
+    """Records as JSON marker objects under ``prefix`` in the client's bucket (the cloud default).
+
+    Claiming a free key is one PUT with ``x-cos-forbid-overwrite: true``: COS lets exactly one such PUT create
+    the object and answers 409 ``FileAlreadyExists`` to every other, so the first claim of a key is atomic with
+    no infrastructure beyond the bucket.
+
+    Taking over a marker (expired, or in progress with a lapsed lease) cannot be atomic: COS has no
+    compare-and-swap for an overwrite. Two invocations may both read the stale marker and both overwrite it.
+    The race is bounded like this: each taker writes the marker with its own random ``owner`` token, waits
+    ``settle_seconds``, reads the marker back, and owns the key only if
+
+    1. its token is still there (a later writer's overwrite made it the loser), and
+    2. no more than ``settle_seconds`` passed between the start of the read it decided on and the end of its
+       own PUT (measured on its monotonic clock).
+
+    Two winners would need taker B to overwrite A's marker after A read it back; A read it back at least
+    ``settle_seconds`` after A's write, and B decided on a read made before A's write (a later read would show
+    A's fresh lease), so B's read-to-write span exceeds ``settle_seconds`` and rule 2 makes B back off. A loser
+    returns ``acquired=False`` and the record it read back; if every taker lost, the last one's lease must
+    lapse before the key is taken over again — a delay, never a duplicate submission.
+
+    What is not covered: a marker deleted (``release``, ``purge_expired``) between a taker's read and its
+    write, and re-created in that gap by a fresh claim, which does not wait. Releasing and purging only touch
+    records nobody should be working on, so this needs three invocations of the same upload inside one
+    read-to-write span (tens of milliseconds).
+
+    After ``claim``, the owner is the only writer of its marker: ``record_jobs`` and ``complete`` are plain
+    read-modify-write PUTs.
+
+    ``settle_seconds`` must exceed a GET plus a PUT; it is only paid when a stale marker is taken over.
+    """
+
+    def __init__(
+        self,
+        client: CiClient,
+        prefix: str = "ciflow/idempotency/",
+        *,
+        settle_seconds: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not prefix:
+            raise ValueError("the marker prefix must not be empty (markers would mix with uploads)")
+        if settle_seconds <= 0:
+            raise ValueError(f"settle_seconds must be positive, got {settle_seconds!r}")
+        self.client = client
+        self.prefix = prefix
+        self.settle_seconds = settle_seconds
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._marker_pattern = re.compile(re.escape(prefix) + "[0-9a-f]{64}")
+
+    # -- markers --------------------------------------------------------------------------------------
+
+    def marker(self, key: str) -> str:
+        """The object name of ``key``'s marker."""
+        return marker_name(self.prefix, key)
+
+    def _read_marker(self, name: str) -> tuple[IdempotencyRecord, str] | None:
+        """(record, owner token) of a marker object, or None if there is none."""
+        try:
+            content = self.client.send(ops.get_object(name)).content
+        except NotFoundError:
+            return None
+        try:
+            data = json.loads(content)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            record = record_from_dict(data)
+        except ValueError as exc:
+            raise DecodeError(f"idempotency marker {name!r} is not a record: {exc}") from exc
+        if marker_name(self.prefix, record.key) != name:
+            raise DecodeError(f"idempotency marker {name!r} holds the record of another key {record.key!r}")
+        return record, str(data.get("owner") or "")
+
+    def _read(self, key: str) -> tuple[IdempotencyRecord, str] | None:
+        return self._read_marker(self.marker(key))
+
+    def _write(self, record: IdempotencyRecord, owner: str, *, create: bool) -> None:
+        body = json.dumps(
+            {"format": _FORMAT, "owner": owner, **record_to_dict(record)}, ensure_ascii=False, sort_keys=True
+        ).encode("utf-8")
+        self.client.send(
+            ops.put_object(self.marker(record.key), body, content_type="application/json", forbid_overwrite=create)
+        )
+
+    def _marker_names(self) -> Iterator[str]:
+        for page in self.client.paginate(ops.list_objects(self.prefix)):
+            for item in page.contents:
+                if self._marker_pattern.fullmatch(item.key):
+                    yield item.key
+
+    def _live_markers(self) -> Iterator[tuple[str, IdempotencyRecord | None]]:
+        """Every marker with its record (None if it vanished since the listing or cannot be read)."""
+        for name in self._marker_names():
+            try:
+                found = self._read_marker(name)
+            except DecodeError as exc:
+                # One damaged marker must not stop the cleanup's walk of the ledger; say so and go on.
+                import structlog
+
+                structlog.get_logger("ciflow.idempotency").warning("unreadable idempotency marker", error=str(exc))
+                found = None
+            yield name, (found[0] if found else None)
+
+    # -- the contract ---------------------------------------------------------------------------------
+
+    def claim(
+        self,
+        key: str,
+        *,
+        lease_seconds: float,
+        ttl_seconds: float,
+        payload: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> Claim:
+        at = now_or_clock(now)
+        token = uuid.uuid4().hex
+        seen: IdempotencyRecord | None = None
+        for _ in range(_MAX_ROUNDS):
+            fresh = decide_claim(
+                None, key, lease_seconds=lease_seconds, ttl_seconds=ttl_seconds, payload=payload, now=at
+            )
+            try:
+                self._write(fresh.record, token, create=True)
+            except ConflictError:
+                pass
+            else:
+                return fresh
+            started = self._monotonic()
+            current = self._read(key)
+            if current is None:
+                continue  # released or purged since our PUT: try to create it again
+            seen, owner = current
+            if owner == token:
+                return Claim(acquired=True, record=seen)  # our create, whose answer was lost and retried
+            decision = decide_claim(
+                seen, key, lease_seconds=lease_seconds, ttl_seconds=ttl_seconds, payload=payload, now=at
+            )
+            if not decision.acquired:
+                return decision
+            self._write(decision.record, token, create=False)
+            span = self._monotonic() - started
+            self._sleep(self.settle_seconds)
+            after = self._read(key)
+            if after is None:
+                continue
+            seen, owner = after
+            return Claim(acquired=owner == token and span < self.settle_seconds, record=seen)
+        if seen is not None:
+            return Claim(acquired=False, record=seen)
+        raise ClaimContendedError(f"the marker of {key!r} kept changing during {_MAX_ROUNDS} claim rounds")
+
+    def record_jobs(self, key: str, jobs: Mapping[str, str], *, now: float | None = None) -> None:
+        at = now_or_clock(now)
+        current = self._read(key)
+        record = with_jobs(current[0] if current else None, key, jobs, at)
+        self._write(record, current[1] if current else "", create=False)
+
+    def complete(self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None) -> None:
+        at = now_or_clock(now)
+        current = self._read(key)
+        record = completed(current[0] if current else None, key, jobs, ttl_seconds=ttl_seconds, now=at)
+        self._write(record, current[1] if current else "", create=False)
+
+    def end_lease(self, key: str, *, now: float | None = None) -> None:
+        at = now_or_clock(now)
+        current = self._read(key)
+        record = lease_ended(current[0] if current else None, at)
+        if record is not None and current is not None:
+            self._write(record, current[1], create=False)
+
+    def release(self, key: str) -> None:
+        self.client.send(ops.delete_object(self.marker(key)))
+
+    def get(self, key: str, *, now: float | None = None) -> IdempotencyRecord | None:
+        at = now_or_clock(now)
+        current = self._read(key)
+        return current[0] if current is not None and not current[0].is_expired(at) else None
+
+    def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
+        at = now_or_clock(now)
+        for _, record in self._live_markers():
+            if record is not None and not record.is_expired(at) and (state is None or record.state is state):
+                yield record
+
+    def purge_expired(self, *, now: float | None = None) -> int:
+        at = now_or_clock(now)
+        expired = [name for name, record in self._live_markers() if record is not None and record.is_expired(at)]
+        purged = 0
+        for start in range(0, len(expired), ops.MAX_DELETE_KEYS):
+            batch = expired[start : start + ops.MAX_DELETE_KEYS]
+            result = self.client.send(ops.delete_objects(batch, quiet=True))
+            purged += len(batch) - len(result.error)
+        return purged

@@ -1,0 +1,194 @@
+"""The SQLite idempotency store: one table, claims inside ``BEGIN IMMEDIATE`` so they are atomic across processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+from ._records import completed, decide_claim, lease_ended, now_or_clock, with_jobs
+from ._store import Claim, IdempotencyRecord, RecordState
+
+__all__ = ["SqliteStore"]
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idempotency_records (
+    key         TEXT PRIMARY KEY,
+    state       TEXT NOT NULL,
+    expires_at  REAL NOT NULL,
+    lease_until REAL,
+    jobs        TEXT NOT NULL DEFAULT '{}',
+    payload     TEXT NOT NULL DEFAULT '{}',
+    created_at  REAL NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS idempotency_records_expires_at ON idempotency_records (expires_at);
+"""
+
+_COLUMNS = "key, state, expires_at, lease_until, jobs, payload, created_at, updated_at"
+_SELECT = f"SELECT {_COLUMNS} FROM idempotency_records"  # noqa: S608 - constant text, no input
+_UPSERT = f"INSERT OR REPLACE INTO idempotency_records ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608
+#: Rows read per query by ``records()``, so a large ledger is never held in memory at once.
+_PAGE = 500
+
+Row = tuple[str, str, float, float | None, str, str, float, float]
+
+
+def _to_row(record: IdempotencyRecord) -> Row:
+    return (
+        record.key,
+        record.state.value,
+        record.expires_at,
+        record.lease_until,
+        json.dumps(record.jobs, ensure_ascii=False, sort_keys=True),
+        json.dumps(record.payload, ensure_ascii=False, sort_keys=True),
+        record.created_at,
+        record.updated_at,
+    )
+
+
+def _from_row(row: Row) -> IdempotencyRecord:
+    key, state, expires_at, lease_until, jobs, payload, created_at, updated_at = row
+    return IdempotencyRecord(
+        key=key,
+        state=RecordState(state),
+        expires_at=expires_at,
+        lease_until=lease_until,
+        jobs=json.loads(jobs),
+        payload=json.loads(payload),
+        created_at=created_at,
+        updated_at=updated_at,
+    )
+
+
+class SqliteStore:
+    """Records in one SQLite table (WAL mode); ``path`` may be shared by several processes.
+
+    Every read-modify-write runs inside ``BEGIN IMMEDIATE``, which takes the database's write lock before
+    reading, so two claimers — threads of this process or other processes — are serialised and exactly one
+    acquires. One connection per store, used under a lock, makes the store safe to share between threads.
+    ``timeout`` is how long a writer waits for another process's lock before ``sqlite3.OperationalError``.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, timeout: float = 10.0) -> None:
+        self.path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        with self._lock:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+
+    # -- plumbing -------------------------------------------------------------------------------------
+
+    def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in a ``BEGIN IMMEDIATE`` transaction: committed if it returns, rolled back if it raises."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            return result
+
+    @staticmethod
+    def _read(conn: sqlite3.Connection, key: str) -> IdempotencyRecord | None:
+        row = conn.execute(f"{_SELECT} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _from_row(row)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- the contract ---------------------------------------------------------------------------------
+
+    def claim(
+        self,
+        key: str,
+        *,
+        lease_seconds: float,
+        ttl_seconds: float,
+        payload: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> Claim:
+        at = now_or_clock(now)
+
+        def work(conn: sqlite3.Connection) -> Claim:
+            claim = decide_claim(
+                self._read(conn, key),
+                key,
+                lease_seconds=lease_seconds,
+                ttl_seconds=ttl_seconds,
+                payload=payload,
+                now=at,
+            )
+            if claim.acquired:
+                conn.execute(_UPSERT, _to_row(claim.record))
+            return claim
+
+        return self._write(work)
+
+    def record_jobs(self, key: str, jobs: Mapping[str, str], *, now: float | None = None) -> None:
+        at = now_or_clock(now)
+        self._write(lambda conn: conn.execute(_UPSERT, _to_row(with_jobs(self._read(conn, key), key, jobs, at))))
+
+    def complete(self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None) -> None:
+        at = now_or_clock(now)
+        self._write(
+            lambda conn: conn.execute(
+                _UPSERT, _to_row(completed(self._read(conn, key), key, jobs, ttl_seconds=ttl_seconds, now=at))
+            )
+        )
+
+    def end_lease(self, key: str, *, now: float | None = None) -> None:
+        at = now_or_clock(now)
+
+        def work(conn: sqlite3.Connection) -> None:
+            record = lease_ended(self._read(conn, key), at)
+            if record is not None:
+                conn.execute(_UPSERT, _to_row(record))
+
+        self._write(work)
+
+    def release(self, key: str) -> None:
+        self._write(lambda conn: conn.execute("DELETE FROM idempotency_records WHERE key = ?", (key,)))
+
+    def get(self, key: str, *, now: float | None = None) -> IdempotencyRecord | None:
+        at = now_or_clock(now)
+        with self._lock:
+            row = self._conn.execute(f"{_SELECT} WHERE key = ? AND expires_at > ?", (key, at)).fetchone()
+        return None if row is None else _from_row(row)
+
+    def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
+        at = now_or_clock(now)
+        where = "(? IS NULL OR key > ?) AND expires_at > ?" + ("" if state is None else " AND state = ?")
+        query = f"{_SELECT} WHERE {where} ORDER BY key LIMIT {_PAGE}"
+        after: str | None = None
+        while True:
+            params: tuple[Any, ...] = (after, after, at) if state is None else (after, after, at, state.value)
+            with self._lock:
+                rows = self._conn.execute(query, params).fetchall()
+            for row in rows:
+                yield _from_row(row)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
+
+    def purge_expired(self, *, now: float | None = None) -> int:
+        at = now_or_clock(now)
+        cursor = self._write(lambda conn: conn.execute("DELETE FROM idempotency_records WHERE expires_at <= ?", (at,)))
+        return cursor.rowcount

@@ -1,0 +1,100 @@
+"""Duplicate suppression across function instances, with the cloud default (COS markers) and Redis."""
+
+import uuid
+
+import httpx
+import pytest
+import redis
+import respx
+
+from ciflow.client import CiClient, Endpoint, RetryPolicy
+from ciflow.config import load_settings
+from ciflow.handlers import UploadRunner, UploadSettings, store_for
+from ciflow.idempotency import CosMarkerStore, RedisStore
+from ciflow.signing import Credentials
+from tests.functional.handlers.test_pipeline import CI, CONTEXT, ENV, event, hash_planner, submitted
+from tests.support.fake_cos import FakeCos
+
+COS = "https://media-1250000000.cos.ap-guangzhou.myqcloud.com"
+
+
+def client() -> CiClient:
+    return CiClient(
+        Endpoint("ap-guangzhou", "media-1250000000"),
+        Credentials("AKIDpipeline", "pipeline-secret-key"),
+        retry=RetryPolicy(attempts=2, base_delay=0, max_delay=0),
+    )
+
+
+def test_cos_markers_stop_a_second_instance_from_resubmitting():
+    settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
+    fake = FakeCos()
+    with respx.mock(assert_all_called=False) as router, client() as first_client, client() as second_client:
+        fake.mount(router, COS)
+        submit = router.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f1"), submitted("f2")])
+        first = UploadRunner("hash", settings, hash_planner, client=first_client)
+        second = UploadRunner("hash", settings, hash_planner, client=second_client)
+        assert isinstance(first.store, CosMarkerStore)
+        first.handle(event("in/a.bin"), CONTEXT)
+        result = second.handle(event("in/a.bin"), CONTEXT)
+        markers = [k for k in fake.objects if k.startswith(settings.idempotency_prefix)]
+        # A marker is itself an upload in the bucket: the handler must refuse it, not loop on it.
+        marker_event = event(markers[0])
+        refused = first.handle(marker_event, CONTEXT)
+    assert submit.call_count == 1
+    assert result["outcomes"][0]["status"] == "skipped"
+    assert len(markers) == 1
+    assert "idempotency marker" in refused["outcomes"][0]["reason"]
+
+
+def test_redis_store_on_the_real_server_stops_a_second_instance():
+    prefix = f"ciflow:test:{uuid.uuid4().hex}:"
+    server = redis.Redis(host="127.0.0.1", port=6379)
+    server.ping()  # the suite needs the machine's Redis; .ci/run starts it
+    settings = load_settings(
+        UploadSettings,
+        {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "redis", "CIFLOW_REDIS_URL": "redis://127.0.0.1:6379/0"},
+    )
+    try:
+        with respx.mock() as router, client() as c1, client() as c2:
+            submit = router.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f1"), submitted("f2")])
+            first = UploadRunner("hash", settings, hash_planner, client=c1, store=RedisStore(server, prefix=prefix))
+            second = UploadRunner("hash", settings, hash_planner, client=c2, store=RedisStore(server, prefix=prefix))
+            first.handle(event("in/a.bin", "in/b.bin"), CONTEXT)
+            result = second.handle(event("in/b.bin", "in/a.bin"), CONTEXT)
+        assert submit.call_count == 2
+        assert [o["status"] for o in result["outcomes"]] == ["skipped", "skipped"]
+        ledger = list(RedisStore(server, prefix=prefix).records())
+        assert sorted(r.payload["key"] for r in ledger) == ["in/a.bin", "in/b.bin"]
+        assert all(r.jobs == {"md5": r.jobs["md5"]} and r.jobs["md5"].startswith("f") for r in ledger)
+    finally:
+        for name in server.scan_iter(match=f"{prefix}*"):
+            server.delete(name)
+
+
+def test_store_for_builds_what_the_settings_ask_for(tmp_path):
+    base = load_settings(UploadSettings, ENV)
+    with client() as c:
+        sqlite = store_for(
+            base.model_copy(update={"idempotency_store": "sqlite", "sqlite_path": str(tmp_path / "i.db")}), c
+        )
+        assert type(sqlite).__name__ == "SqliteStore"
+        redis_store = store_for(
+            base.model_copy(update={"idempotency_store": "redis", "redis_url": "redis://127.0.0.1:6379/0"}), c
+        )
+        assert isinstance(redis_store, RedisStore)
+        assert type(store_for(base, c)).__name__ == "MemoryStore"
+    with pytest.raises(Exception, match="CIFLOW_REDIS_URL"):
+        load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "redis"})
+
+
+@respx.mock
+def test_transient_error_in_the_marker_store_is_a_retry_not_a_loss():
+    settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
+    respx.route(url__startswith=COS).mock(return_value=httpx.Response(503))
+    submit = respx.post(f"{CI}/file_jobs").mock(return_value=submitted("f1"))
+    with client() as c:
+        runner = UploadRunner("hash", settings, hash_planner, client=c)
+        with pytest.raises(Exception, match="retry"):
+            runner.handle(event("in/a.bin"), CONTEXT)
+    assert submit.call_count == 0

@@ -1,0 +1,112 @@
+"""The Redis store against the real server: key layout, native TTL, WATCH retries, prefixes with glob characters."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import redis
+
+import ciflow.idempotency._redis as redis_backend
+from ciflow.errors import DecodeError
+from ciflow.idempotency import RecordState, RedisStore
+from ciflow.idempotency._records import record_to_dict
+
+pytestmark = pytest.mark.redis
+
+T0 = 1_700_000_000.0
+KEY = "hash:media-1250000000/in/a.mp4@etag"
+
+
+def claim(store, key=KEY, *, now=T0, lease=60.0, ttl=3600.0, payload=None):
+    return store.claim(key, lease_seconds=lease, ttl_seconds=ttl, payload=payload, now=now)
+
+
+@pytest.fixture
+def store(redis_server, redis_prefix):
+    return RedisStore(redis_server, prefix=redis_prefix)
+
+
+def test_a_record_is_a_json_value_at_prefix_plus_key(store, redis_server, redis_prefix):
+    claim(store, payload={"p": [1]})
+    raw = redis_server.get(redis_prefix + KEY)
+    data = json.loads(raw)
+    assert (data["key"], data["state"], data["payload"]) == (KEY, "in_progress", {"p": [1]})
+
+
+def test_the_native_ttl_is_the_records_remaining_life(store, redis_server, redis_prefix):
+    now = time.time()
+    claim(store, now=now, ttl=100)
+    assert 99_000 < redis_server.pttl(redis_prefix + KEY) <= 100_000
+    store.record_jobs(KEY, {"a": "j"}, now=now + 40)
+    assert 59_000 < redis_server.pttl(redis_prefix + KEY) <= 60_000
+    store.complete(KEY, {"a": "j"}, ttl_seconds=500, now=now + 40)
+    assert 499_000 < redis_server.pttl(redis_prefix + KEY) <= 500_000
+
+
+def test_redis_drops_the_key_when_the_record_expires(store, redis_server, redis_prefix):
+    claim(store, now=time.time(), ttl=0.05, lease=0.05)
+    deadline = time.monotonic() + 2
+    while redis_server.exists(redis_prefix + KEY) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not redis_server.exists(redis_prefix + KEY)
+
+
+def test_a_write_between_watch_and_exec_makes_the_claim_start_over(store, redis_server, redis_prefix, monkeypatch):
+    real = redis_backend.decide_claim
+    rounds = []
+
+    def interfering(current, key, **kwargs):
+        rounds.append(current)
+        if len(rounds) == 1:
+            # Another client claims the key after our WATCH and read, before our EXEC.
+            theirs = real(None, key, lease_seconds=60, ttl_seconds=3600, payload={"them": True}, now=T0).record
+            redis_server.set(redis_prefix + key, json.dumps(record_to_dict(theirs)), ex=60)
+        return real(current, key, **kwargs)
+
+    monkeypatch.setattr(redis_backend, "decide_claim", interfering)
+    result = claim(store, payload={"me": True})
+    assert not result.acquired
+    assert rounds[0] is None
+    assert rounds[1] is not None
+    assert result.record.payload == {"them": True}
+    assert store.get(KEY, now=T0).payload == {"them": True}
+
+
+def test_a_client_decoding_responses_works_too(redis_prefix):
+    with redis.Redis(host="127.0.0.1", port=6379, decode_responses=True) as client:
+        store = RedisStore(client, prefix=redis_prefix)
+        claim(store, "视频")
+        store.complete("视频", {"a": "j"}, ttl_seconds=10, now=T0)
+        assert [r.key for r in store.records(state=RecordState.COMPLETED, now=T0)] == ["视频"]
+        assert store.purge_expired(now=T0 + 10) == 1
+
+
+def test_a_prefix_with_glob_characters_matches_only_itself(redis_server, redis_prefix):
+    odd = RedisStore(redis_server, prefix=redis_prefix + "[a]*?\\:")
+    sibling = RedisStore(redis_server, prefix=redis_prefix + "a-x:")
+    claim(odd, "mine")
+    claim(sibling, "theirs")
+    assert [r.key for r in odd.records(now=T0)] == ["mine"]
+    assert [r.key for r in sibling.records(now=T0)] == ["theirs"]
+    assert odd.purge_expired(now=T0 + 10_000) == 1
+    assert sibling.get("theirs", now=T0) is not None
+
+
+def test_records_walks_many_keys(store):
+    for i in range(250):
+        store.complete(f"k{i}", {"s": "j"}, ttl_seconds=100, now=T0)
+    assert len(list(store.records(now=T0))) == 250
+    assert store.purge_expired(now=T0 + 100) == 250
+
+
+def test_a_value_that_is_not_a_record_is_refused(store, redis_server, redis_prefix):
+    redis_server.set(redis_prefix + KEY, b"[1, 2]")
+    with pytest.raises(DecodeError):
+        store.get(KEY, now=T0)
+
+
+def test_an_empty_prefix_is_refused(redis_server):
+    with pytest.raises(ValueError, match="prefix"):
+        RedisStore(redis_server, prefix="")
