@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 test: $(STAMP) lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check shared tests benchmarks functions
-	$(BIN)/ruff format --check shared tests benchmarks functions
+	$(BIN)/ruff check shared local tests benchmarks functions
+	$(BIN)/ruff format --check shared local tests benchmarks functions
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,7 +37,7 @@ layer: $(STAMP)
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist/wheels .
 	$(BIN)/python -m pip install --quiet --target dist/layer --platform manylinux2014_x86_64 \
 		--python-version 3.10 --implementation cp --only-binary=:all: dist/wheels/ciflow-*.whl
-	rm -rf dist/layer/bin dist/layer/*.dist-info/RECORD
+	rm -rf dist/layer/bin dist/layer/ciflow_local dist/layer/*.dist-info/RECORD
 	$(PYTHON) -m compileall -q -j 0 dist/layer
 	cd dist/layer && rm -f ../ciflow-layer.zip && zip -qr ../ciflow-layer.zip .
 	@du -sh dist/layer dist/ciflow-layer.zip

@@ -1,0 +1,1 @@
+"""Local tooling for ciflow (never deployed): sample events, local invocation, and the ``ciflow`` command."""
