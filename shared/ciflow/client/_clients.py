@@ -22,7 +22,7 @@ T = TypeVar("T")
 #: Explicit everywhere: SCF functions have hard time limits, so nothing may wait forever.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=3.0, read=15.0, write=15.0, pool=3.0)
 #: Enough for bounded concurrent submissions from one invocation; idle connections survive warm starts.
-DEFAULT_LIMITS = httpx.Limits(max_connections=32, max_keepalive_connections=16, keepalive_expiry=60.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=60.0)
 
 
 class _ClientBase:

@@ -84,6 +84,11 @@ class CoreSettings(BaseModel):
         return RetryPolicy(attempts=self.retry_attempts)
 
 
+def timeout_of(connect: float, read: float) -> httpx.Timeout:
+    """Explicit timeouts: connect and pool waits bounded by ``connect``, reads and writes by ``read``."""
+    return httpx.Timeout(connect=connect, read=read, write=read, pool=connect)
+
+
 def _variable_name(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
     """The environment variable behind an error location (the alias the value was read from)."""
     head = str(loc[0]) if loc else "settings"
@@ -99,7 +104,8 @@ def _variable_name(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
 
 def load_settings(model: type[S], environ: Mapping[str, str] | None = None) -> S:
     """Validate ``model`` from the environment; raise one ConfigError listing every bad variable."""
-    env = dict(os.environ if environ is None else environ)
+    # A variable set to "" is unset: deployment tools render undefined ${env:X} references as empty strings.
+    env = {name: value for name, value in (os.environ if environ is None else environ).items() if value != ""}
     try:
         return model.model_validate(env)
     except ValidationError as exc:

@@ -5,14 +5,13 @@ A concern writes a planner; ``upload_handler(concern, settings_type, planner)`` 
 
 from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
-from ._pipeline import INLINE, PENDING, UploadRunner, upload_handler
+from ._pipeline import INLINE, UploadRunner, upload_handler
 from ._plan import Delivery, PlannedJob, Planner, output_for, output_key, with_delivery
 from ._settings import UploadSettings
 from ._stores import store_for
 
 __all__ = [
     "INLINE",
-    "PENDING",
     "Delivery",
     "InvocationSummary",
     "PlannedJob",

@@ -27,12 +27,10 @@ from ._resolve import find_submitted_job, inline_result, job_ids_of
 from ._settings import UploadSettings
 from ._stores import store_for
 
-__all__ = ["INLINE", "PENDING", "UploadRunner", "upload_handler"]
+__all__ = ["INLINE", "UploadRunner", "upload_handler"]
 
 S = TypeVar("S", bound=UploadSettings)
 
-#: Ledger value of a step whose submission was sent but not (yet) answered: resolved before any resubmit.
-PENDING = "pending"
 #: Ledger value of a step answered inline (synchronous APIs): nothing to reconcile later.
 INLINE = "inline"
 
@@ -95,9 +93,8 @@ class UploadRunner(Generic[S]):
 
     # -- one record -----------------------------------------------------------------------------------
 
-    def _submit_step(self, key: str, job: PlannedJob, deadline: Deadline) -> tuple[str, Any]:
-        """Submit one step (or find it already submitted); return (ledger value, inline result)."""
-        self.store.record_jobs(key, {job.step: PENDING})
+    def _submit_step(self, job: PlannedJob, deadline: Deadline) -> tuple[str, Any]:
+        """Submit one step; return (ledger value, inline result of a synchronous API)."""
         result = self.client.send(job.operation, deadline=deadline)
         ids = job_ids_of(result)
         if ids:
@@ -156,6 +153,7 @@ class UploadRunner(Generic[S]):
         deadline: Deadline,
     ) -> RecordOutcome:
         settings, key = self.settings, f"{self.concern}:{ref.identity}"
+        claim_time = self.clock()
         claim = self.store.claim(
             key,
             lease_seconds=lease_seconds,
@@ -170,7 +168,7 @@ class UploadRunner(Generic[S]):
                 "route": self.route,
                 "steps": [job.step for job in planned],
             },
-            now=self.clock(),
+            now=claim_time,
         )
         if not claim.acquired:
             outcome.jobs = dict(claim.record.jobs)
@@ -180,24 +178,25 @@ class UploadRunner(Generic[S]):
             outcome.status, outcome.transient = "failed", True
             outcome.error = "another invocation is submitting this upload"
             return outcome
-        jobs = {step: value for step, value in claim.record.jobs.items() if value != PENDING}
-        for job in planned:
-            if job.step in jobs:
-                continue
-            if claim.record.jobs.get(job.step) == PENDING:
-                found = find_submitted_job(self.client, ref, job, deadline)
-                if found:
-                    jobs[job.step] = found
-                    self.store.record_jobs(key, {job.step: found})
-                    continue
-            try:
-                value, result = self._submit_step(key, job, deadline)
-            except CiflowError as exc:
-                return self._fail(key, jobs, outcome, exc)
-            jobs[job.step] = value
-            if result is not None:
-                outcome.results[job.step] = result
-            self.store.record_jobs(key, {job.step: value})
+        # A record we took over from an earlier invocation may have steps whose submission went unanswered:
+        # those are looked up before being submitted again.
+        taken_over = claim.record.created_at < claim_time
+        jobs = dict(claim.record.jobs)
+        remaining = [job for job in planned if job.step not in jobs]
+        for position, job in enumerate(remaining, start=1):
+            found = find_submitted_job(self.client, ref, job, deadline) if taken_over else None
+            if found:
+                jobs[job.step] = found
+            else:
+                try:
+                    value, result = self._submit_step(job, deadline)
+                except CiflowError as exc:
+                    return self._fail(key, jobs, outcome, exc)
+                jobs[job.step] = value
+                if result is not None:
+                    outcome.results[job.step] = result
+            if position < len(remaining):  # survive a crash before the next step; the last one is in complete()
+                self.store.record_jobs(key, {job.step: jobs[job.step]})
         self.store.complete(key, jobs, ttl_seconds=settings.idempotency_ttl_seconds, now=self.clock())
         outcome.status, outcome.jobs = "submitted", jobs
         return outcome

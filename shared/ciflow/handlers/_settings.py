@@ -53,7 +53,7 @@ class UploadSettings(CoreSettings):
 
     # Time and parallelism inside one invocation.
     deadline_margin_ms: int = Field(default=3000, ge=0, validation_alias="CIFLOW_DEADLINE_MARGIN_MS")
-    concurrency: int = Field(default=8, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
+    concurrency: int = Field(default=32, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
 
     @field_validator("filter_prefixes", "filter_suffixes", "filter_content_types", "exclude_prefixes", mode="before")
     @classmethod

@@ -98,3 +98,19 @@ def test_missing_credentials_name_the_variables():
     with pytest.raises(ConfigError) as caught:
         environment_credentials({"TENCENTCLOUD_SECRETID": "AKID1"})()
     assert list(caught.value.problems) == ["TENCENTCLOUD_SECRETKEY"]
+
+
+def test_handler_settings_with_lists_share_one_client_per_endpoint():
+    from ciflow.handlers import UploadSettings
+
+    env = {**GOOD, "CIFLOW_USERDATA_SECRET": "0123456789abcdef", "CIFLOW_FILTER_SUFFIXES": ".mp4,.mov"}
+    first = load_settings(UploadSettings, env)
+    second = load_settings(UploadSettings, {**env, "CIFLOW_FILTER_SUFFIXES": ".mp3"})
+    assert shared_client(first) is shared_client(second)
+    assert shared_client(first).timeout.read == 15.0
+
+
+def test_empty_variables_count_as_unset():
+    settings = load_settings(CoreSettings, {**GOOD, "CIFLOW_ENDPOINT": "", "CIFLOW_READ_TIMEOUT": ""})
+    assert settings.endpoint is None
+    assert settings.read_timeout == 15.0

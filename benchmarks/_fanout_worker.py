@@ -1,0 +1,41 @@
+"""One handler process: invoke the hash function on a 100-record event, twice; print wall times and peak RSS."""
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "local"))
+
+from ciflow_local._events import cos_event  # noqa: E402
+from ciflow_local._invoke import load_handler_module, scf_context  # noqa: E402
+
+
+def event(records: int, tag: str) -> dict:
+    all_records = []
+    for index in range(records):
+        all_records += cos_event("media-1250000000", f"in/{tag}/clip {index}+视频.bin", size=4096)["Records"]
+    return {"Records": all_records}
+
+
+def main() -> None:
+    records = int(sys.argv[1])
+    start = time.perf_counter()
+    handler = load_handler_module("hash", ROOT / "functions").main_handler
+    loaded = time.perf_counter()
+    times = []
+    for tag in ("first", "second"):
+        begin = time.perf_counter()
+        result = handler(event(records, tag), scf_context("hash", timeout_seconds=60))
+        times.append(time.perf_counter() - begin)
+        assert result["submitted"] == records, result
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps({"import_s": loaded - start, "cold_s": times[0], "warm_s": times[1], "peak_rss_mb": peak_kib / 1024})
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Upload handler fan-out: a 100-record COS event against a loopback server answering after 50 ms.
+
+Measures the invocation's wall time (cold: first invocation of the process; warm: the next one) and the
+handler process's peak RSS, for each idempotency store. Targets: <= 0.6 s wall, <= 64 MB peak RSS.
+Run: .venv/bin/python benchmarks/handler_fanout.py [--records 100] [--delay-ms 50]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(port: int) -> None:
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError("the loopback server did not start")
+
+
+def run(store: str, records: int, port: int) -> dict:
+    env = {
+        **os.environ,
+        "CIFLOW_REGION": "ap-guangzhou",
+        "CIFLOW_BUCKET": "media-1250000000",
+        "CIFLOW_ENDPOINT": f"http://127.0.0.1:{port}",
+        "CIFLOW_USERDATA_SECRET": "benchmark-userdata-secret",
+        "CIFLOW_CALLBACK_URL": "https://example.invalid/callback",
+        "CIFLOW_IDEMPOTENCY_STORE": store,
+        "CIFLOW_REDIS_URL": "redis://127.0.0.1:6379/15",
+        "CIFLOW_SQLITE_PATH": str(Path(tempfile.gettempdir()) / f"ciflow-bench-{port}.sqlite3"),
+        "CIFLOW_LOG_LEVEL": "WARNING",
+        "TENCENTCLOUD_SECRETID": "AKIDbenchmark",
+        "TENCENTCLOUD_SECRETKEY": "benchmark-secret-key",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
+    }
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "_fanout_worker.py"), str(records)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=100)
+    parser.add_argument("--delay-ms", type=int, default=50)
+    args = parser.parse_args()
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "_slow_server.py"), str(port), str(args.delay_ms)]
+    )
+    try:
+        wait_for(port)
+        print(f"{args.records}-record event, every request answered after {args.delay_ms} ms, concurrency 32")
+        for store in ("memory", "redis", "sqlite", "cos"):
+            figures = run(store, args.records, port)
+            print(
+                f"  store={store:<7} cold {figures['cold_s']:.3f} s  warm {figures['warm_s']:.3f} s  "
+                f"peak RSS {figures['peak_rss_mb']:.1f} MB  (imports {figures['import_s']:.2f} s)"
+            )
+        print("targets: <= 0.6 s wall per invocation, <= 64 MB peak RSS")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+if __name__ == "__main__":
+    main()
