@@ -22,7 +22,6 @@ __all__ = [
     "MediaType",
     "classify",
     "comma_list",
-    "blank_is_none",
     "require_own_bucket",
     "with_queue",
 ]
@@ -136,13 +135,6 @@ def comma_list(value: object) -> object:
     """``"a, b,,c"`` -> ``["a", "b", "c"]`` (a pydantic before-validator; lists pass through)."""
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-def blank_is_none(value: object) -> object:
-    """An empty or blank variable (declared in serverless.yml but left empty) means "not set"."""
-    if isinstance(value, str) and not value.strip():
-        return None
     return value
 
 

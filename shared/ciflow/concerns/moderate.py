@@ -25,7 +25,6 @@ from ._common import (
     TEXT_EXTENSIONS,
     VIDEO_EXTENSIONS,
     MediaType,
-    blank_is_none,
     classify,
     comma_list,
     require_own_bucket,
@@ -114,21 +113,6 @@ class ModerateSettings(UploadSettings):
         if unknown:
             raise ValueError(f"unknown scene(s) {', '.join(unknown)}; known: {', '.join(SCENES.values())}")
         return [SCENES[scene] for scene in dict.fromkeys(value)]
-
-    @field_validator(
-        "biz_type",
-        "freeze_porn",
-        "freeze_ads",
-        "freeze_terrorism",
-        "freeze_politics",
-        "freeze_teenager",
-        "freeze_illegal",
-        "freeze_abuse",
-        mode="before",
-    )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_is_none(value)
 
 
 def _freeze(settings: ModerateSettings, kind: str) -> FreezeConf | None:

@@ -32,7 +32,6 @@ from ._common import (
     SPREADSHEET_EXTENSIONS,
     VIDEO_EXTENSIONS,
     MediaType,
-    blank_is_none,
     classify,
     comma_list,
     require_own_bucket,
@@ -109,19 +108,6 @@ class PreviewsSettings(UploadSettings):
         if unknown:
             raise ValueError(f"CI does not preview {', '.join(unknown)} files")
         return list(dict.fromkeys(value))
-
-    @field_validator(
-        "pic_queue_id",
-        "snapshot_interval",
-        "snapshot_width",
-        "snapshot_height",
-        "doc_image_params",
-        "doc_queue_id",
-        mode="before",
-    )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_is_none(value)
 
     @field_validator("doc_end_page")
     @classmethod

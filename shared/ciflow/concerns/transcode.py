@@ -31,7 +31,6 @@ from ..models.media import (
 from ._common import (
     AUDIO_EXTENSIONS,
     VIDEO_EXTENSIONS,
-    blank_is_none,
     classify,
     comma_list,
     require_own_bucket,
@@ -97,19 +96,6 @@ class TranscodeSettings(UploadSettings):
     @classmethod
     def _lists(cls, value: object) -> object:
         return comma_list(value)
-
-    @field_validator(
-        "video_codec",
-        "audio_codec",
-        "tsc_template",
-        "enhance_template",
-        "sr_template",
-        "sr_transcode_template",
-        mode="before",
-    )
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_is_none(value)
 
     @field_validator("audio_templates", "tsc_template", "enhance_template", "sr_template")
     @classmethod

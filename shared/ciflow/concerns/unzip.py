@@ -11,7 +11,7 @@ from ..events import ObjectRef
 from ..handlers import Delivery, PlannedJob, UploadSettings, with_delivery
 from ..models import JobInput, JobOutput
 from ..models.files import FileUncompressConfig, FileUncompressJobRequest, FileUncompressOperation
-from ._common import blank_is_none, comma_list, require_own_bucket
+from ._common import comma_list, require_own_bucket
 
 __all__ = ["UnzipSettings", "plan"]
 
@@ -50,11 +50,6 @@ class UnzipSettings(UploadSettings):
         if any(not suffix for suffix in value):
             raise ValueError("a suffix must not be empty")
         return sorted(set(value), key=lambda suffix: (-len(suffix), suffix))  # longest first: tar.gz before gz
-
-    @field_validator("prefix", "password", mode="before")
-    @classmethod
-    def _blank(cls, value: object) -> object:
-        return blank_is_none(value)
 
 
 def archive_suffix(ref: ObjectRef, settings: UnzipSettings) -> str | None:

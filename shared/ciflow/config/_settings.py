@@ -104,8 +104,8 @@ def _variable_name(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
 
 def load_settings(model: type[S], environ: Mapping[str, str] | None = None) -> S:
     """Validate ``model`` from the environment; raise one ConfigError listing every bad variable."""
-    # A variable set to "" is unset: deployment tools render undefined ${env:X} references as empty strings.
-    env = {name: value for name, value in (os.environ if environ is None else environ).items() if value != ""}
+    # A blank variable is unset: deployment tools render undefined ${env:X} references as empty strings.
+    env = {name: value for name, value in (os.environ if environ is None else environ).items() if value.strip()}
     try:
         return model.model_validate(env)
     except ValidationError as exc:

@@ -84,14 +84,18 @@ def event(*keys: str) -> dict:
     return {"Records": [cos_record(key) for key in keys]}
 
 
-@pytest.fixture
-def runner():
-    settings = load_settings(UploadSettings, ENV)
-    client = CiClient(
+def make_client() -> CiClient:
+    return CiClient(
         Endpoint("ap-guangzhou", "media-1250000000"),
         Credentials("AKIDpipeline", "pipeline-secret-key"),
         retry=RetryPolicy(attempts=2, base_delay=0, max_delay=0),
     )
+
+
+@pytest.fixture
+def runner():
+    settings = load_settings(UploadSettings, ENV)
+    client = make_client()
     with client:
         yield UploadRunner("hash", settings, hash_planner, client=client, store=MemoryStore())
 
@@ -234,11 +238,7 @@ def media_answer(job_id: str, user_data: str) -> bytes:
 @respx.mock
 def test_an_unanswered_submit_is_looked_up_by_its_user_data_before_any_resubmit():
     settings = load_settings(UploadSettings, ENV)
-    client = CiClient(
-        Endpoint("ap-guangzhou", "media-1250000000"),
-        Credentials("AKIDpipeline", "pipeline-secret-key"),
-        retry=RetryPolicy(attempts=2, base_delay=0, max_delay=0),
-    )
+    client = make_client()
     runner = UploadRunner("transcode", settings, transcode_planner, client=client, store=MemoryStore())
     sent: list[str] = []
 
@@ -266,11 +266,7 @@ def test_an_unanswered_submit_is_looked_up_by_its_user_data_before_any_resubmit(
 @respx.mock
 def test_an_unanswered_submit_that_ci_never_created_is_submitted_on_retry():
     settings = load_settings(UploadSettings, ENV)
-    client = CiClient(
-        Endpoint("ap-guangzhou", "media-1250000000"),
-        Credentials("AKIDpipeline", "pipeline-secret-key"),
-        retry=RetryPolicy(attempts=2, base_delay=0, max_delay=0),
-    )
+    client = make_client()
     runner = UploadRunner("transcode", settings, transcode_planner, client=client, store=MemoryStore())
     submit = respx.post(f"{CI}/jobs").mock(
         side_effect=[httpx.ReadTimeout("lost"), httpx.Response(200, content=media_answer("j-new", "x"))]

@@ -7,23 +7,14 @@ import pytest
 import redis
 import respx
 
-from ciflow.client import CiClient, Endpoint, RetryPolicy
 from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner, UploadSettings, store_for
 from ciflow.idempotency import CosMarkerStore, RedisStore
-from ciflow.signing import Credentials
 from tests.functional.handlers.test_pipeline import CI, CONTEXT, ENV, event, hash_planner, submitted
+from tests.functional.handlers.test_pipeline import make_client as client
 from tests.support.fake_cos import FakeCos
 
 COS = "https://media-1250000000.cos.ap-guangzhou.myqcloud.com"
-
-
-def client() -> CiClient:
-    return CiClient(
-        Endpoint("ap-guangzhou", "media-1250000000"),
-        Credentials("AKIDpipeline", "pipeline-secret-key"),
-        retry=RetryPolicy(attempts=2, base_delay=0, max_delay=0),
-    )
 
 
 def test_cos_markers_stop_a_second_instance_from_resubmitting():
