@@ -14,7 +14,7 @@ class DeliveryError(CiflowError):
 
     def __init__(self, sink: str, message: str, *, transient: bool) -> None:
         self.sink = sink
-        self.transient = transient  # type: ignore[misc]
+        self.transient = transient
         super().__init__(f"{sink}: {message}")
 
 
