@@ -1,4 +1,4 @@
-"""The ``ciflow`` command: ``generate-event`` and ``invoke`` (the emulator and demo join later)."""
+"""The ``ciflow`` command: ``generate-event``, ``invoke`` and ``queue`` (the emulator and demo join later)."""
 
 import argparse
 import json
@@ -9,6 +9,7 @@ from typing import Any
 
 from ._events import cos_event, timer_event
 from ._invoke import invoke
+from ._queue_cli import add_queue_parser, run_queue
 
 __all__ = ["main"]
 
@@ -54,11 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-e", "--event", required=True, help="event JSON file, or - for standard input")
     run.add_argument("--functions-dir", type=Path, default=Path("functions"))
     run.add_argument("--timeout", type=float, default=60.0, help="the function's time limit in seconds")
+    add_queue_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "queue":
+        return run_queue(args)
     if args.command == "generate-event":
         try:
             print(json.dumps(_generate(args), ensure_ascii=False, indent=2))

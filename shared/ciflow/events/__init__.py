@@ -6,6 +6,7 @@ The COS and timer models (pydantic) load on first use, so importing this package
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
+from ._apigw import ApiRequest, api_response, parse_api_request
 from ._context import DEFAULT_TIME_LIMIT_MS, InvocationContext
 from ._errors import EventError
 from ._object import ObjectRef
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_TIME_LIMIT_MS",
+    "ApiRequest",
     "CosBucketInfo",
     "CosEvent",
     "CosEventInfo",
@@ -36,8 +38,10 @@ __all__ = [
     "InvocationContext",
     "ObjectRef",
     "TimerEvent",
+    "api_response",
     "is_create_event",
     "object_ref",
+    "parse_api_request",
     "parse_cos_event",
     "parse_timer_event",
 ]

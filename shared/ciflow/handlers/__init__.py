@@ -7,12 +7,13 @@ from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
 from ._pipeline import INLINE, UploadRunner, upload_handler
 from ._plan import Delivery, PlannedJob, Planner, output_for, output_key, with_delivery
-from ._settings import UploadSettings
+from ._settings import IdempotencySettings, UploadSettings
 from ._stores import store_for
 
 __all__ = [
     "INLINE",
     "Delivery",
+    "IdempotencySettings",
     "InvocationSummary",
     "PlannedJob",
     "Planner",

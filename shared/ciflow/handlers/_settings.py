@@ -4,7 +4,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..config import CoreSettings
 
-__all__ = ["UploadSettings"]
+__all__ = ["IdempotencySettings", "UploadSettings"]
 
 
 def _split(value: object) -> object:
@@ -13,7 +13,25 @@ def _split(value: object) -> object:
     return value
 
 
-class UploadSettings(CoreSettings):
+class IdempotencySettings(CoreSettings):
+    """Where records that make work happen at most once live (upload claims, callback dedupe)."""
+
+    idempotency_store: str = Field(
+        default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
+    )
+    idempotency_prefix: str = Field(default="ciflow/idempotency/", validation_alias="CIFLOW_IDEMPOTENCY_PREFIX")
+    sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
+    redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
+    idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
+
+    @model_validator(mode="after")
+    def _store_is_reachable(self) -> "IdempotencySettings":
+        if self.idempotency_store == "redis" and not self.redis_url:
+            raise ValueError("CIFLOW_IDEMPOTENCY_STORE=redis needs CIFLOW_REDIS_URL")
+        return self
+
+
+class UploadSettings(IdempotencySettings):
     """``CIFLOW_*`` options of the upload handlers; a concern's settings subclass this with its own."""
 
     # Which uploads to process (on top of the trigger's own prefix/suffix filter).
@@ -41,16 +59,6 @@ class UploadSettings(CoreSettings):
     user_data_secret: str = Field(min_length=16, validation_alias="CIFLOW_USERDATA_SECRET")
     route: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$", validation_alias="CIFLOW_ROUTE")
 
-    # Idempotency: at most one submission per object version.
-    idempotency_store: str = Field(
-        default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
-    )
-    idempotency_prefix: str = Field(default="ciflow/idempotency/", validation_alias="CIFLOW_IDEMPOTENCY_PREFIX")
-    sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
-    redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
-    idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
-    lease_seconds: int = Field(default=960, ge=10, validation_alias="CIFLOW_LEASE_SECONDS")
-
     # Time and parallelism inside one invocation.
     deadline_margin_ms: int = Field(default=3000, ge=0, validation_alias="CIFLOW_DEADLINE_MARGIN_MS")
     concurrency: int = Field(default=32, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
@@ -64,8 +72,6 @@ class UploadSettings(CoreSettings):
     def _delivery_is_complete(self) -> "UploadSettings":
         if self.callback_type == "TDMQ" and not (self.tdmq_region and self.tdmq_name):
             raise ValueError("CIFLOW_CALLBACK_TYPE=TDMQ needs CIFLOW_TDMQ_REGION and CIFLOW_TDMQ_NAME")
-        if self.idempotency_store == "redis" and not self.redis_url:
-            raise ValueError("CIFLOW_IDEMPOTENCY_STORE=redis needs CIFLOW_REDIS_URL")
         return self
 
     @property

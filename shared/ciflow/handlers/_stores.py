@@ -2,12 +2,12 @@
 
 from ..client import CiClient
 from ..idempotency import CosMarkerStore, IdempotencyStore, MemoryStore, RedisStore, SqliteStore
-from ._settings import UploadSettings
+from ._settings import IdempotencySettings
 
 __all__ = ["store_for"]
 
 
-def store_for(settings: UploadSettings, client: CiClient) -> IdempotencyStore:
+def store_for(settings: IdempotencySettings, client: CiClient) -> IdempotencyStore:
     """COS marker objects by default (no extra infrastructure), else SQLite, Redis or memory."""
     kind = settings.idempotency_store
     if kind == "memory":

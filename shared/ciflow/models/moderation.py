@@ -491,8 +491,10 @@ _Scene: TypeAlias = tuple[str, int | None, int | None, str | None]
 
 def _scenes_of(model: BaseModel) -> list[_Scene]:
     out: list[_Scene] = []
+    # Read the instance dict: getattr on a field a model does not define goes through pydantic's slow miss path.
+    values = model.__dict__
     for name, field in _SCENE_FIELDS:
-        info = getattr(model, field, None)
+        info = values.get(field)
         if info is not None:
             out.append((name, info.hit_flag, info.score, getattr(info, "sub_label", None) or None))
     return out

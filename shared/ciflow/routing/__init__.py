@@ -1,14 +1,76 @@
-"""Result routing: the signed UserData every job carries, the sink contract, and the sinks."""
+"""Result routing: the signed UserData every job carries, the sink contract, the sinks and dead letters.
 
-from ._sink import DeliveryError, Sink
+Only the UserData helpers load eagerly (upload handlers need nothing else); sinks load on first use.
+"""
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 from ._userdata import ForgedUserDataError, RouteTag, correlation_id_for, decode_user_data, encode_user_data
 
+if TYPE_CHECKING:
+    from ._amqp import AmqpSink
+    from ._cmq import CmqProtocol, CmqSink, CmqTarget
+    from ._dead_letter import DeadLetter, DeadLetterSink, DeadLetterStore, RedriveFailure, RedriveReport
+    from ._sink import DeliveryError, Sink
+    from ._sqlite_queue import QueueMessage, QueueState, SqliteQueueSink
+    from ._webhook import (
+        DEFAULT_WEBHOOK_TIMEOUT,
+        WebhookSink,
+        WebhookVerificationError,
+        sign_webhook,
+        verify_webhook,
+        webhook_id,
+    )
+
 __all__ = [
+    "AmqpSink",
+    "CmqProtocol",
+    "CmqSink",
+    "CmqTarget",
+    "DEFAULT_WEBHOOK_TIMEOUT",
+    "DeadLetter",
+    "DeadLetterSink",
+    "DeadLetterStore",
     "DeliveryError",
     "ForgedUserDataError",
+    "QueueMessage",
+    "QueueState",
+    "RedriveFailure",
+    "RedriveReport",
     "RouteTag",
     "Sink",
+    "SqliteQueueSink",
+    "WebhookSink",
+    "WebhookVerificationError",
     "correlation_id_for",
     "decode_user_data",
     "encode_user_data",
+    "sign_webhook",
+    "verify_webhook",
+    "webhook_id",
 ]
+
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    {
+        **dict.fromkeys(
+            ["DeadLetter", "DeadLetterSink", "DeadLetterStore", "RedriveFailure", "RedriveReport"], "._dead_letter"
+        ),
+        **dict.fromkeys(["DeliveryError", "Sink"], "._sink"),
+        "AmqpSink": "._amqp",
+        **dict.fromkeys(["CmqProtocol", "CmqSink", "CmqTarget"], "._cmq"),
+        **dict.fromkeys(["QueueMessage", "QueueState", "SqliteQueueSink"], "._sqlite_queue"),
+        **dict.fromkeys(
+            [
+                "DEFAULT_WEBHOOK_TIMEOUT",
+                "WebhookSink",
+                "WebhookVerificationError",
+                "sign_webhook",
+                "verify_webhook",
+                "webhook_id",
+            ],
+            "._webhook",
+        ),
+    },
+)

@@ -71,3 +71,28 @@ def test_a_function_with_bad_configuration_fails_at_cold_start_naming_the_variab
     with pytest.raises(ConfigError) as caught:
         load_handler_module("hash", ROOT / "functions")
     assert set(caught.value.problems) == {"CIFLOW_HASH_ALGORITHMS", "CIFLOW_USERDATA_SECRET"}
+
+
+def test_callback_function_routes_a_report_into_the_local_queue(monkeypatch, tmp_path):
+    from ciflow.routing import RouteTag, SqliteQueueSink, encode_user_data
+
+    env = {
+        **BASE_ENV,
+        "CIFLOW_QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
+        "CIFLOW_DEAD_LETTER_PATH": str(tmp_path / "dead.sqlite3"),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    handler = load_handler_module("callback", ROOT / "functions").main_handler
+    data = encode_user_data(RouteTag("transcode", "c0ffee", "mp4"), SECRET)
+    event = json.loads((ROOT / "events" / "apigw-callback-xml.json").read_text())
+    event["body"] = event["body"].replace("r=transcode;c=abc123", data)
+    event["queryStringParameters"] = {"token": BASE_ENV["CIFLOW_CALLBACK_TOKEN"]}
+    response = handler(event, scf_context("callback", timeout_seconds=10))
+    assert response["statusCode"] == 200, response
+    assert json.loads(response["body"])["routed"] == 1
+    (message,) = SqliteQueueSink(env["CIFLOW_QUEUE_PATH"]).receive(limit=10, visibility_timeout=30)
+    assert message.payload["job_id"] == "j8d121820f5e411ec926ef19d53ba9c6f"
+    assert message.payload["route"] == "transcode"
+    forged = dict(event, queryStringParameters={"token": "x" * 20})
+    assert handler(forged, scf_context("callback"))["statusCode"] == 403

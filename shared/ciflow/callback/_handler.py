@@ -1,0 +1,202 @@
+"""The callback function: authenticate CI's report, normalise it, and route each result exactly once.
+
+Answers 200 only once every result is durably delivered or dead-lettered; 4xx for requests that will never
+succeed (bad token, bad body); 5xx when a retry may succeed.
+"""
+
+import hmac
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from .. import operations as ops
+from ..client import CiClient, Deadline
+from ..config import load_settings, shared_client
+from ..errors import CiflowError, DecodeError, NotFoundError, XmlError
+from ..events import EventError, InvocationContext, api_response, parse_api_request
+from ..handlers import store_for
+from ..idempotency import IdempotencyStore
+from ..logging import configure_logging, correlation, get_logger, log_invocation, register_secret
+from ..models.callbacks import TaskFinish, parse_callback
+from ..results import JobResult, normalise
+from ..routing import DeliveryError, Sink
+from ._actions import apply_moderation_action
+from ._rules import select_sinks
+from ._settings import CallbackSettings
+
+__all__ = ["CallbackRunner", "callback_handler", "DeadLetters"]
+
+_log = get_logger("ciflow.callback")
+_LEASE_SECONDS = 60.0
+
+
+class DeadLetters(Protocol):
+    """Where results that could not be delivered wait for a redrive (``routing.DeadLetterStore``)."""
+
+    def add(self, result: JobResult, *, sink: str, reason: str, transient: bool) -> object: ...
+
+
+class _ForgedError(Exception):
+    """Strict mode: CI does not know a job the callback claims."""
+
+
+_DESCRIBE: Mapping[str, Callable[[str], Any]] = {
+    "media": ops.describe_media_jobs,
+    "file": ops.describe_file_jobs,
+    "document": ops.describe_doc_jobs,
+    "picture": ops.describe_pic_jobs,
+}
+
+
+class CallbackRunner:
+    """Holds the warm state of the callback function: client, dedupe store, sinks, dead letters."""
+
+    def __init__(
+        self,
+        settings: CallbackSettings,
+        *,
+        sinks: Mapping[str, Sink],
+        dead_letters: DeadLetters,
+        client: CiClient | None = None,
+        store: IdempotencyStore | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.sinks = dict(sinks)
+        self.dead_letters = dead_letters
+        self.client = client or shared_client(settings)
+        self.store = store or store_for(settings, self.client)
+        self.clock = clock
+
+    # -- authentication and trust ---------------------------------------------------------------------
+
+    def _authentic(self, token: str | None) -> bool:
+        # Every configured token is compared, in constant time, so timing says nothing about which matched.
+        matched = False
+        for expected in self.settings.tokens:
+            matched |= hmac.compare_digest((token or "").encode(), expected.encode())
+        return matched
+
+    def _confirmed(self, result: JobResult, deadline: Deadline) -> JobResult:
+        """Strict mode: the job as CI describes it, keeping only what CI says."""
+        describe = _DESCRIBE.get(result.kind)
+        if describe is None or not result.job_id:
+            raise _ForgedError(f"a {result.kind} report cannot be confirmed with CI")
+        answer = self.client.send(describe(result.job_id), deadline=deadline)
+        details = [d for d in answer.jobs_detail if d.job_id == result.job_id]
+        if not details:
+            raise _ForgedError(f"CI does not know job {result.job_id}")
+        confirmed = normalise(TaskFinish(jobs_detail=details), user_data_secrets=self.settings.user_data_secrets)
+        return confirmed[0]
+
+    # -- routing one result ---------------------------------------------------------------------------
+
+    def _dead_letter(self, result: JobResult, sink: str, reason: str, *, transient: bool = False) -> None:
+        self.dead_letters.add(result, sink=sink, reason=reason, transient=transient)
+        _log.warning("dead-lettered", job_id=result.job_id, sink=sink, reason=reason)
+
+    def _route(self, result: JobResult, deadline: Deadline) -> str:
+        """Deliver one result; return 'routed', 'duplicate' or 'dead-lettered'. Raises when a retry may help."""
+        key = f"callback:{result.dedupe_key}"
+        claim = self.store.claim(
+            key,
+            lease_seconds=_LEASE_SECONDS,
+            ttl_seconds=self.settings.idempotency_ttl_seconds,
+            payload={"job_id": result.job_id, "state": result.state, "kind": result.kind},
+            now=self.clock(),
+        )
+        if not claim.acquired:
+            if claim.record.state.value == "completed":
+                return "duplicate"
+            raise CiflowError(f"result {result.dedupe_key} is being routed by another invocation")
+        try:
+            outcome = self._deliver(result, deadline)
+        except Exception:
+            self.store.release(key)  # nothing durable happened for this claim: the retry starts afresh
+            raise
+        self.store.complete(key, {}, ttl_seconds=self.settings.idempotency_ttl_seconds, now=self.clock())
+        return outcome
+
+    def _deliver(self, result: JobResult, deadline: Deadline) -> str:
+        if result.user_data and not result.user_data_valid and self.settings.unverified_user_data == "dead-letter":
+            self._dead_letter(result, "router", "UserData does not verify: not a job this deployment submitted")
+            return "dead-lettered"
+        action = apply_moderation_action(result, self.settings, self.client, deadline)
+        if action:
+            result = result.model_copy(update={"details": {**result.details, "moderation_action": action}})
+        names = select_sinks(self.settings.routes, result, self.settings.review_sinks)
+        if not names:
+            self._dead_letter(result, "router", "no route matches this result")
+            return "dead-lettered"
+        dead = 0
+        for name in names:
+            try:
+                self.sinks[name].deliver(result, deadline=deadline)
+            except DeliveryError as exc:
+                self._dead_letter(result, name, str(exc), transient=exc.transient)
+                dead += 1
+        return "dead-lettered" if dead else "routed"
+
+    # -- one request ----------------------------------------------------------------------------------
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        deadline = InvocationContext.from_scf(context).deadline(1.0)
+        try:
+            request = parse_api_request(event)
+        except EventError as exc:
+            return api_response(400, {"error": str(exc)})
+        if request.method != "POST":
+            return api_response(405, {"error": "callbacks are POSTed"})
+        token = request.query.get("token") or request.headers.get("x-ciflow-token")
+        if not token:
+            return api_response(401, {"error": "missing token"})
+        if not self._authentic(token):
+            _log.warning("forged callback refused", source_ip=request.source_ip)
+            return api_response(403, {"error": "invalid token"})
+        try:
+            callback = parse_callback(request.body, request.content_type)
+        except (XmlError, DecodeError) as exc:
+            return api_response(400, {"error": f"unreadable callback: {exc}"})
+        results = normalise(callback, user_data_secrets=self.settings.user_data_secrets)
+        try:
+            if self.settings.strict:
+                results = [self._confirmed(result, deadline) for result in results]
+        except _ForgedError as exc:
+            _log.warning("unconfirmed callback refused", reason=str(exc))
+            return api_response(403, {"error": str(exc)})
+        except NotFoundError:
+            return api_response(403, {"error": "CI does not know this job"})
+        except CiflowError as exc:
+            return api_response(503, {"error": f"could not confirm with CI: {exc}"})
+        counts = {"routed": 0, "duplicate": 0, "dead-lettered": 0}
+        for result in results:
+            with correlation(job_id=result.job_id, correlation_id=result.correlation_id):
+                try:
+                    counts[self._route(result, deadline)] += 1
+                except CiflowError as exc:
+                    _log.error("routing failed; asking the sender to retry", error=str(exc))
+                    return api_response(503, {"error": str(exc), **counts})
+        _log.info("callback handled", results=len(results), **{k.replace("-", "_"): v for k, v in counts.items()})
+        return api_response(200, {"results": len(results), **counts})
+
+
+def callback_handler(
+    build: Callable[[CallbackSettings], tuple[Mapping[str, Sink], DeadLetters]],
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> Callable[[Any, Any], dict[str, Any]]:
+    """Build the callback function's ``main_handler``; settings are validated now (cold start)."""
+    settings = load_settings(CallbackSettings, environ)
+    configure_logging(settings.log_level, service=settings.service)
+    for secret in (*settings.tokens, *settings.user_data_secrets):
+        register_secret(secret)
+    runner: list[CallbackRunner] = []
+
+    @log_invocation
+    def main_handler(event: Any, context: Any) -> dict[str, Any]:
+        if not runner:
+            sinks, dead_letters = build(settings)
+            runner.append(CallbackRunner(settings, sinks=sinks, dead_letters=dead_letters))
+        return runner[0].handle(event, context)
+
+    return main_handler

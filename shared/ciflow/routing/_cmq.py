@@ -1,0 +1,453 @@
+"""TDMQ CMQ queue and topic sink over the CMQ HTTP data plane (legacy HMAC) or the API 3.0 actions (TC3)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlencode
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity.stop import stop_base
+
+from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy
+from ..client._exchange import attempt_timeout
+from ..errors import CiflowError, DeadlineExceededError
+from ..logging import get_logger
+from ..regions import normalise_region
+from ..results import JobResult
+from ..signing import (
+    Credentials,
+    CredentialsProvider,
+    environment_credentials,
+    hmac_v1_params,
+    static_credentials,
+    tc3_headers,
+)
+from ._sink import DeliveryError
+
+if TYPE_CHECKING:
+    from ._sink import Sink
+
+__all__ = [
+    "API3_ENDPOINT",
+    "API3_VERSION",
+    "CMQ_MAX_MESSAGE_BYTES",
+    "CmqProtocol",
+    "CmqSink",
+    "CmqTarget",
+    "DATA_PLANE_PATH",
+]
+
+CmqTarget = Literal["queue", "topic"]
+#: ``data-plane``: ``SendMessage``/``PublishMessage`` form POSTs to ``/v2/index.php`` (HmacSHA256, ``Token``);
+#: ``api3``: ``SendCmqMsg``/``PublishCmqMsg`` JSON POSTs signed with TC3-HMAC-SHA256.
+CmqProtocol = Literal["data-plane", "api3"]
+
+DATA_PLANE_PATH = "/v2/index.php"
+API3_ENDPOINT = "https://tdmq.tencentcloudapi.com"
+API3_SERVICE = "tdmq"
+API3_VERSION = "2020-02-17"
+#: A queue's or topic's default ``MaxMsgSize`` (1024-65536 bytes are configurable).
+CMQ_MAX_MESSAGE_BYTES = 65536
+#: API 3.0 limit per tag (or routing key); the data plane enforces the same.
+_MAX_TAG_CHARS = 64
+
+# Data-plane codes a later attempt may clear: QPS throttling (4420), frequency limit (4480), backlog full
+# (4410), too many unacked/delayed messages (6070), server internal error / send failed (6000).
+_TRANSIENT_CODES = frozenset({4410, 4420, 4480, 6000, 6070})
+# API 3.0 codes a later attempt may clear; every ``RequestLimitExceeded*`` and ``InternalError*`` code too.
+_TRANSIENT_API3_CODES = frozenset(
+    {
+        "FailedOperation.CmqBackendError",
+        "FailedOperation.SendMsgFailed",
+        "FailedOperation.SendMessageTimeoutError",
+        "FailedOperation.InstanceNotReady",
+        "ResourceUnavailable.SystemUpgrade",
+    }
+)
+_TRANSIENT_API3_PREFIXES = ("RequestLimitExceeded", "InternalError")
+
+_log = get_logger("ciflow.routing")
+
+_ACTIONS: dict[tuple[CmqProtocol, CmqTarget], str] = {
+    ("data-plane", "queue"): "SendMessage",
+    ("data-plane", "topic"): "PublishMessage",
+    ("api3", "queue"): "SendCmqMsg",
+    ("api3", "topic"): "PublishCmqMsg",
+}
+
+
+def _random_nonce() -> int:
+    return secrets.randbelow(2**31 - 1) + 1
+
+
+class _DataPlaneAnswer(BaseModel):
+    """``{"code":0,"message":"","requestId":"…","msgId":"…"}``; code ≠ 0 is an error."""
+
+    model_config = ConfigDict(defer_build=True, populate_by_name=True)
+
+    code: int
+    message: str = ""
+    request_id: str = Field(default="", alias="requestId")
+    msg_id: str | None = Field(default=None, alias="msgId")
+
+
+class _Api3Error(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    code: str = Field(alias="Code")
+    message: str = Field(default="", alias="Message")
+
+
+class _Api3Body(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+    error: _Api3Error | None = Field(default=None, alias="Error")
+    result: bool | None = Field(default=None, alias="Result")
+    msg_id: str | None = Field(default=None, alias="MsgId")
+    request_id: str = Field(default="", alias="RequestId")
+
+
+class _Api3Answer(BaseModel):
+    """``{"Response": {"Result": true, "MsgId": "…", "RequestId": "…"}}`` or ``{"Response": {"Error": {…}}}``."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    response: _Api3Body = Field(alias="Response")
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    msg_id: str
+    request_id: str
+
+
+class _StopAtDeadline(stop_base):
+    """Stop retrying when the upcoming wait would end past the deadline."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self._deadline = deadline
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return retry_state.upcoming_sleep >= self._deadline.remaining()
+
+
+def _is_transient(exc: BaseException) -> bool:
+    return isinstance(exc, DeliveryError) and exc.transient
+
+
+def _check_tag(value: str, what: str) -> str:
+    if not value or len(value) > _MAX_TAG_CHARS:
+        raise ValueError(f"a CMQ {what} must be 1-{_MAX_TAG_CHARS} characters, got {value!r}")
+    if value.startswith("@"):  # the data plane leaves '@'-values out of the signature (a PHP upload artefact)
+        raise ValueError(f"a CMQ {what} must not start with '@', got {value!r}")
+    return value
+
+
+class CmqSink:
+    """Send each result to a TDMQ CMQ queue (``target="queue"``) or publish it to a topic (``"topic"``).
+
+    ``endpoint`` is used verbatim (the console's address, ports and ``http``/``https`` included): for the data
+    plane ``https://cmq-gz.public.tencenttdmq.com`` (``/v2/index.php`` is added when the URL has no path) or the
+    VPC host; for API 3.0 ``https://tdmq.tencentcloudapi.com`` (``region`` required, ``gz`` or ``ap-guangzhou``).
+    Topics get ``tags`` (data plane ``msgTag.n``, API 3.0 ``MsgTag``) or one ``routing_key`` (``routingKey``;
+    API 3.0 sends it as the single ``MsgTag``), each fixed or computed from the result.
+
+    Credentials, time and nonce are read for every attempt (role credentials rotate). Throttling, server
+    errors, 5xx and network failures are retried with jittered backoff within ``deadline`` and
+    ``retry.attempts``; a request whose answer was lost may have been enqueued, so delivery is at least once
+    (consumers deduplicate by the body's ``kind``/``job_id``/``state``).
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        target: CmqTarget,
+        destination: str,
+        protocol: CmqProtocol = "data-plane",
+        region: str | None = None,
+        name: str = "cmq",
+        credentials: Credentials | CredentialsProvider | None = None,
+        delay_seconds: int = 0,
+        tags: Sequence[str] | Callable[[JobResult], Sequence[str]] = (),
+        routing_key: str | Callable[[JobResult], str] | None = None,
+        max_message_bytes: int = CMQ_MAX_MESSAGE_BYTES,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        nonce: Callable[[], int] = _random_nonce,
+        http: httpx.Client | None = None,
+    ) -> None:
+        if target not in ("queue", "topic"):
+            raise ValueError(f"target must be 'queue' or 'topic', got {target!r}")
+        if protocol not in ("data-plane", "api3"):
+            raise ValueError(f"protocol must be 'data-plane' or 'api3', got {protocol!r}")
+        if not destination:
+            raise ValueError(f"a CMQ {target} name is required")
+        url = httpx.URL(endpoint)
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ValueError(f"CMQ endpoint must be an http(s) URL, got {endpoint!r}")
+        if url.query or url.fragment:
+            raise ValueError(f"CMQ endpoint must not carry a query or fragment, got {endpoint!r}")
+        if target == "queue" and (tags or routing_key is not None):
+            raise ValueError("tags and routing_key apply to topics only")
+        if tags and routing_key is not None:
+            raise ValueError("a topic message carries tags or one routing key, not both")
+        if isinstance(tags, str):
+            raise ValueError("tags must be a sequence of strings, not one string")
+        if not callable(tags):
+            tags = tuple(_check_tag(tag, "tag") for tag in tags)
+        if isinstance(routing_key, str):
+            _check_tag(routing_key, "routing key")
+        if delay_seconds < 0:  # the upper bound is the queue's own setting (code 4000/10692 beyond it)
+            raise ValueError(f"delay_seconds must not be negative, got {delay_seconds}")
+        if max_message_bytes < 1:
+            raise ValueError("max_message_bytes must be positive")
+
+        if protocol == "data-plane":
+            # ``region`` is optional here (the data plane's host names it) but still checked below.
+            path = url.path if url.path not in ("", "/") else DATA_PLANE_PATH
+        else:
+            if url.path not in ("", "/"):
+                raise ValueError(f"an API 3.0 endpoint has no path (TC3 signs '/'), got {endpoint!r}")
+            if region is None:
+                raise ValueError("the API 3.0 protocol needs a region (X-TC-Region)")
+            path = "/"
+        self.name = name
+        self.target: CmqTarget = target
+        self.destination = destination
+        self.protocol: CmqProtocol = protocol
+        self.region = normalise_region(region) if region is not None else None
+        self.action = _ACTIONS[(protocol, target)]
+        self.url = url.copy_with(path=path)
+        #: The host as sent in ``Host`` and signed: ``host[:port]``, exactly as the endpoint names it.
+        self.host = url.netloc.decode("ascii")
+        self.delay_seconds = delay_seconds
+        self.max_message_bytes = max_message_bytes
+        self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self._tags = tags
+        self._routing_key = routing_key
+        if credentials is None:
+            credentials = environment_credentials()
+        self._credentials = static_credentials(credentials) if isinstance(credentials, Credentials) else credentials
+        self._clock = clock
+        self._nonce = nonce
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=timeout, limits=DEFAULT_LIMITS)
+
+    def __repr__(self) -> str:
+        return f"CmqSink(name={self.name!r}, {self.target}={self.destination!r}, {self.protocol} {self.url})"
+
+    # -- the Sink contract ------------------------------------------------------------------------------------
+
+    def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
+        """Send ``result.model_dump_json()``; return once CMQ answered with a message id."""
+        body = result.model_dump_json()
+        size = len(body.encode())
+        if size > self.max_message_bytes:
+            raise DeliveryError(
+                self.name,
+                f"result {result.dedupe_key} is {size} bytes as JSON, over the {self.max_message_bytes}-byte CMQ "
+                f"message limit of {self.target} {self.destination!r} (max_message_bytes); not sent",
+                transient=False,
+            )
+        try:
+            tags = self._tags_for(result)
+        except ValueError as exc:  # a computed tag or routing key that CMQ would refuse
+            raise DeliveryError(self.name, str(exc), transient=False) from exc
+        stop: stop_base = stop_after_attempt(self.retry.attempts)
+        if deadline is not None:
+            stop = stop | _StopAtDeadline(deadline)
+        retrying = Retrying(
+            stop=stop,
+            # base * 2^n plus up to one base of jitter, as the CI client does.
+            wait=wait_exponential_jitter(
+                multiplier=self.retry.base_delay, max=self.retry.max_delay, jitter=self.retry.base_delay
+            ),
+            retry=retry_if_exception(_is_transient),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        for attempt in retrying:
+            with attempt:
+                accepted = self._attempt(body, tags, deadline)
+                _log.debug(
+                    "delivered",
+                    sink=self.name,
+                    target=self.target,
+                    destination=self.destination,
+                    msg_id=accepted.msg_id,
+                    request_id=accepted.request_id,
+                    dedupe_key=result.dedupe_key,
+                )
+                return
+        raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> CmqSink:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- one attempt ------------------------------------------------------------------------------------------
+
+    def _tags_for(self, result: JobResult) -> list[str]:
+        if self.target == "queue":
+            return []
+        if self._routing_key is not None:
+            key = self._routing_key if isinstance(self._routing_key, str) else self._routing_key(result)
+            return [_check_tag(key, "routing key")]
+        tags = self._tags(result) if callable(self._tags) else self._tags
+        if isinstance(tags, str):
+            raise ValueError("a tags function must return a sequence of strings, not one string")
+        return [_check_tag(tag, "tag") for tag in tags]
+
+    def _attempt(self, body: str, tags: list[str], deadline: Deadline | None) -> _Accepted:
+        try:
+            timeout = attempt_timeout(self.timeout, deadline)
+        except DeadlineExceededError:
+            raise DeliveryError(self.name, "deadline passed before the message could be sent", transient=True) from None
+        try:
+            credentials = self._credentials()
+        except (CiflowError, ValueError) as exc:
+            raise DeliveryError(self.name, f"no credentials: {exc}", transient=False) from exc
+        request = self.build_request(body, tags, credentials)
+        request.extensions["timeout"] = timeout.as_dict()
+        try:
+            response = self._http.send(request)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(
+                self.name, f"{self.action} to {self.host}: {type(exc).__name__}: {exc}", transient=True
+            ) from exc
+        return self._read(response)
+
+    def build_request(self, body: str, tags: Sequence[str], credentials: Credentials) -> httpx.Request:
+        """The signed request for one attempt (pure apart from the clock and the nonce)."""
+        timestamp = int(self._clock())
+        if self.protocol == "data-plane":
+            return self._data_plane_request(body, tags, credentials, timestamp)
+        return self._api3_request(body, tags, credentials, timestamp)
+
+    def _data_plane_request(
+        self, body: str, tags: Sequence[str], credentials: Credentials, timestamp: int
+    ) -> httpx.Request:
+        params: dict[str, str] = {"RequestClient": "ciflow"}
+        if self.target == "queue":
+            params |= {"queueName": self.destination, "msgBody": body, "delaySeconds": str(self.delay_seconds)}
+        else:
+            params |= {"topicName": self.destination, "msgBody": body}
+            if self._routing_key is not None:
+                params["routingKey"] = tags[0]
+            else:
+                params |= {f"msgTag.{n}": tag for n, tag in enumerate(tags, start=1)}
+        signed = hmac_v1_params(
+            credentials,
+            method="POST",
+            host=self.host,
+            path=self.url.path,
+            action=self.action,
+            params=params,
+            nonce=self._nonce(),
+            timestamp=timestamp,
+            signature_method="HmacSHA256",
+        )
+        return httpx.Request(
+            "POST",
+            self.url,
+            content=urlencode(signed).encode(),
+            headers={"Host": self.host, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    def _api3_request(self, body: str, tags: Sequence[str], credentials: Credentials, timestamp: int) -> httpx.Request:
+        document: dict[str, object]
+        if self.target == "queue":
+            document = {"QueueName": self.destination, "MsgContent": body, "DelaySeconds": self.delay_seconds}
+        else:
+            document = {"TopicName": self.destination, "MsgContent": body}
+            if tags:
+                document["MsgTag"] = list(tags)
+        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        assert self.region is not None  # checked in __init__
+        headers = tc3_headers(
+            credentials,
+            service=API3_SERVICE,
+            host=self.host,
+            action=self.action,
+            version=API3_VERSION,
+            region=self.region,
+            payload=payload,
+            timestamp=timestamp,
+        )
+        return httpx.Request("POST", self.url, content=payload, headers=headers)
+
+    # -- reading the answer -----------------------------------------------------------------------------------
+
+    def _fail(self, message: str, *, transient: bool) -> DeliveryError:
+        return DeliveryError(
+            self.name, f"{self.action} {self.target} {self.destination!r}: {message}", transient=transient
+        )
+
+    def _read(self, response: httpx.Response) -> _Accepted:
+        status = response.status_code
+        if status != 200:
+            snippet = response.text[:200].strip()
+            raise self._fail(f"HTTP {status} {snippet}".rstrip(), transient=status >= 500 or status == 429)
+        try:
+            if self.protocol == "data-plane":
+                return self._read_data_plane(_DataPlaneAnswer.model_validate_json(response.content))
+            return self._read_api3(_Api3Answer.model_validate_json(response.content).response)
+        except ValidationError:
+            # A 200 that is not a CMQ answer (a proxy page, a wrong endpoint) will not change by retrying.
+            raise self._fail(
+                f"HTTP 200 but not a CMQ answer: {response.text[:200].strip()!r}", transient=False
+            ) from None
+
+    def _read_data_plane(self, answer: _DataPlaneAnswer) -> _Accepted:
+        if answer.code != 0:
+            raise self._fail(
+                f"code {answer.code}: {answer.message} (request id {answer.request_id or '-'})",
+                transient=answer.code in _TRANSIENT_CODES,
+            )
+        if not answer.msg_id:
+            raise self._fail(f"code 0 without a msgId (request id {answer.request_id or '-'})", transient=True)
+        return _Accepted(answer.msg_id, answer.request_id)
+
+    def _read_api3(self, body: _Api3Body) -> _Accepted:
+        if body.error is not None:
+            code = body.error.code
+            transient = code in _TRANSIENT_API3_CODES or code.startswith(_TRANSIENT_API3_PREFIXES)
+            raise self._fail(f"{code}: {body.error.message} (request id {body.request_id or '-'})", transient=transient)
+        if body.result is not True or not body.msg_id:
+            raise self._fail(
+                f"not accepted (Result={body.result}, MsgId={body.msg_id!r}, request id {body.request_id or '-'})",
+                transient=True,
+            )
+        return _Accepted(body.msg_id, body.request_id)
+
+    def _log_retry(self, retry_state: RetryCallState) -> None:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        _log.warning(
+            "retrying delivery",
+            sink=self.name,
+            attempt=retry_state.attempt_number,
+            wait_s=round(retry_state.upcoming_sleep, 3),
+            detail=str(error) if error else None,
+        )
+
+
+if TYPE_CHECKING:
+
+    def _is_a_sink(sink: CmqSink) -> Sink:  # mypy proves the structural match
+        return sink
