@@ -286,3 +286,26 @@ def test_unknown_sink_names_are_a_configuration_error():
 
     with pytest.raises(ConfigError):
         settings(CIFLOW_ROUTES=json.dumps([{"sinks": ["nowhere"]}]))
+
+
+def documented_callbacks():
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
+    for entry in json.loads((fixtures / "index.json").read_text()):
+        if entry["role"] == "callback":
+            kind = "application/xml" if entry["format"] == "xml" else "application/json"
+            yield pytest.param((fixtures / entry["file"]).read_text(), kind, id=entry["file"])
+
+
+@pytest.mark.parametrize(("body", "content_type"), list(documented_callbacks()))
+def test_every_documented_callback_is_routed_through_api_gateway(body, content_type):
+    handler = runner(settings(CIFLOW_UNVERIFIED_USERDATA="route"))
+    for encoded in (False, True):
+        event = api_event(body, content_type=content_type, base64_body=encoded)
+        status, answered = answer(handler.handle(event, CONTEXT))
+        assert status == 200, answered
+    delivered = handler.sinks["queue"].delivered
+    assert delivered, "a documented report was not routed"
+    assert len(delivered) == answered["results"]  # the base64 copy was a duplicate, routed once
+    assert all(result.kind != "unknown" for result in delivered)
