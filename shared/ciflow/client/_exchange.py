@@ -26,7 +26,7 @@ from ..errors import (
 from ._deadline import Deadline
 from ._operation import Operation
 
-__all__ = ["RetryPolicy", "read_response", "transport_error", "retrying_kwargs", "attempt_timeout"]
+__all__ = ["RetryPolicy", "StopAtDeadline", "read_response", "transport_error", "retrying_kwargs", "attempt_timeout"]
 
 T = TypeVar("T")
 
@@ -117,7 +117,7 @@ def _should_retry(operation: Operation[Any]) -> Callable[[BaseException], bool]:
     return decide
 
 
-class _StopAtDeadline(stop_base):
+class StopAtDeadline(stop_base):
     """Stop retrying when the upcoming wait would end past the deadline."""
 
     def __init__(self, deadline: Deadline) -> None:
@@ -148,7 +148,7 @@ def retrying_kwargs(policy: RetryPolicy, operation: Operation[Any], deadline: De
     """Keyword arguments for tenacity's Retrying/AsyncRetrying, identical for both clients."""
     stop: stop_base = stop_after_attempt(policy.attempts)
     if deadline is not None:
-        stop = stop | _StopAtDeadline(deadline)
+        stop = stop | StopAtDeadline(deadline)
     return {
         "stop": stop,
         # base * 2^n plus up to one base of jitter: spread out, yet never shorter than the backoff itself.

@@ -16,7 +16,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy
-from ..client._exchange import attempt_timeout
+from ..client._exchange import StopAtDeadline, attempt_timeout
 from ..errors import CiflowError, DeadlineExceededError
 from ..logging import get_logger
 from ..regions import normalise_region
@@ -126,16 +126,6 @@ class _Api3Answer(BaseModel):
 class _Accepted:
     msg_id: str
     request_id: str
-
-
-class _StopAtDeadline(stop_base):
-    """Stop retrying when the upcoming wait would end past the deadline."""
-
-    def __init__(self, deadline: Deadline) -> None:
-        self._deadline = deadline
-
-    def __call__(self, retry_state: RetryCallState) -> bool:
-        return retry_state.upcoming_sleep >= self._deadline.remaining()
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -265,7 +255,7 @@ class CmqSink:
             raise DeliveryError(self.name, str(exc), transient=False) from exc
         stop: stop_base = stop_after_attempt(self.retry.attempts)
         if deadline is not None:
-            stop = stop | _StopAtDeadline(deadline)
+            stop = stop | StopAtDeadline(deadline)
         retrying = Retrying(
             stop=stop,
             # base * 2^n plus up to one base of jitter, as the CI client does.

@@ -17,6 +17,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from ..client import Deadline
+from ..client._exchange import StopAtDeadline
 from ..errors import CiflowError
 from ..logging import get_logger, register_secret
 from ..results import JobResult
@@ -164,18 +165,17 @@ def _last_error(retry_state: RetryCallState) -> BaseException | None:
     return retry_state.outcome.exception() if retry_state.outcome else None
 
 
-class _StopBeforeDeadline(stop_base):
-    """Stop when the next wait would end past the deadline, or the server asks for a longer pause than we wait."""
+class _StopOnLongRetryAfter(stop_base):
+    """Stop when the server asks for a longer pause than we are willing to wait (the redrive retries later)."""
 
-    def __init__(self, deadline: Deadline | None, max_delay: float) -> None:
-        self._deadline = deadline
+    def __init__(self, max_delay: float) -> None:
         self._max_delay = max_delay
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         error = _last_error(retry_state)
-        if isinstance(error, _RejectedError) and error.retry_after is not None and error.retry_after > self._max_delay:
-            return True
-        return self._deadline is not None and retry_state.upcoming_sleep >= self._deadline.remaining()
+        return (
+            isinstance(error, _RejectedError) and error.retry_after is not None and error.retry_after > self._max_delay
+        )
 
 
 class _Wait:
@@ -262,11 +262,15 @@ class WebhookSink:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _stop(self, deadline: Deadline | None) -> stop_base:
+        stop: stop_base = stop_after_attempt(self.attempts) | _StopOnLongRetryAfter(self.max_delay)
+        return stop | StopAtDeadline(deadline) if deadline is not None else stop
+
     def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
         body = json.dumps(result.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         msg_id = webhook_id(result)
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts) | _StopBeforeDeadline(deadline, self.max_delay),
+            stop=self._stop(deadline),
             wait=_Wait(self.base_delay, self.max_delay),
             retry=retry_if_exception(lambda exc: isinstance(exc, DeliveryError) and exc.transient),
             before_sleep=self._log_retry(msg_id),
