@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, TypeVar
 
@@ -25,7 +24,6 @@ __all__ = [
     "to_xml",
     "to_tree",
     "format_ci_time",
-    "model_parser",
     "parse_ci_time",
 ]
 
@@ -150,7 +148,3 @@ def _summary(exc: ValidationError, limit: int = 5) -> str:
     more = exc.error_count() - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
-
-def model_parser(model_type: type[M], root: str | None = None) -> Callable[[bytes], M]:
-    """A body -> model function, for operations that declare how their response decodes."""
-    return lambda body: from_xml(model_type, body, root=root)
