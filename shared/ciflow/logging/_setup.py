@@ -31,6 +31,16 @@ def _service(name: str) -> structlog.types.Processor:
     return add_service
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is now: test runners and local tools swap it after configuration."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
 def configure_logging(level: str | None = None, *, service: str | None = None, stream: TextIO | None = None) -> None:
     """Configure structlog for JSON lines on ``stream`` (stdout, which SCF ships to CLS). Safe to call again.
 
@@ -53,7 +63,7 @@ def configure_logging(level: str | None = None, *, service: str | None = None, s
             scrub_secret_values,  # type: ignore[list-item]  # runs on the rendered line, a str
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.upper(), logging.CRITICAL)),
-        logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stdout),
+        logger_factory=structlog.WriteLoggerFactory(file=stream or _CurrentStdout()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
 
