@@ -1,4 +1,4 @@
-"""The ``ciflow`` command: ``generate-event``, ``invoke`` and ``queue`` (the emulator and demo join later)."""
+"""The ``ciflow`` command: ``demo``, ``emulator``, ``generate-event``, ``invoke`` and ``queue``."""
 
 import argparse
 import json
@@ -33,6 +33,89 @@ def _generate(args: argparse.Namespace) -> Any:
     )
 
 
+def _rate(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be within 0 and 1")
+    return value
+
+
+def _fault_options() -> argparse.ArgumentParser:
+    faults = argparse.ArgumentParser(add_help=False)
+    group = faults.add_argument_group("fault injection (all off by default; drawn from --seed)")
+    group.add_argument("--latency-ms", type=float, default=0.0, help="delay every request this long")
+    group.add_argument("--latency-jitter-ms", type=float, default=0.0, help="plus up to this much, at random")
+    group.add_argument("--error-rate", type=_rate, default=0.0, help="share of requests answered 503")
+    group.add_argument("--throttle-rate", type=_rate, default=0.0, help="share of requests answered 429 SlowDown")
+    group.add_argument("--drop-callback-rate", type=_rate, default=0.0, help="share of job reports never sent")
+    group.add_argument("--slow-job-ms", type=float, default=0.0, help="every job waits this long before reporting")
+    group.add_argument("--seed", type=int, default=0, help="seed of the fault RNG")
+    return faults
+
+
+def _faults(args: argparse.Namespace) -> Any:
+    from .emulator import Faults
+
+    return Faults(
+        latency_ms=args.latency_ms,
+        latency_jitter_ms=args.latency_jitter_ms,
+        error_rate=args.error_rate,
+        throttle_rate=args.throttle_rate,
+        drop_callback_rate=args.drop_callback_rate,
+        duplicate_event_rate=getattr(args, "duplicate_event_rate", 0.0),
+        slow_job_ms=args.slow_job_ms,
+        seed=args.seed,
+    )
+
+
+def _add_local_parsers(commands: Any) -> None:
+    faults = _fault_options()
+    demo = commands.add_parser(
+        "demo", parents=[faults], help="run the whole pipeline offline on the emulator and write an HTML report"
+    )
+    demo.add_argument("--data-dir", type=Path, default=Path(".ciflow") / "demo", help="default: .ciflow/demo")
+    demo.add_argument("--keep", action="store_true", help="keep the emulator and functions running afterwards")
+    demo.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for handlers, then for results")
+    demo.add_argument("--duplicate-event-rate", type=_rate, default=0.0, help="share of upload events delivered twice")
+    emulator = commands.add_parser("emulator", parents=[faults], help="run the COS/CI emulator alone until Ctrl-C")
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=9000, help="0 picks a free port")
+    emulator.add_argument(
+        "--data-dir", type=Path, default=Path(".ciflow") / "emulator", help="default: .ciflow/emulator"
+    )
+    emulator.add_argument("--region", default="ap-guangzhou", help="region named in upload events")
+    emulator.add_argument("--workers", type=int, default=2, help="jobs run at once")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ._demo import run_demo
+
+    try:
+        result = run_demo(args.data_dir, timeout=args.timeout, faults=_faults(args), keep=args.keep)
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"ciflow demo: {exc}", file=sys.stderr)
+        return 2
+    return 0 if result.ok else 1
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    from .emulator import serve
+
+    try:
+        serve(
+            args.data_dir,
+            host=args.host,
+            port=args.port,
+            region=args.region,
+            workers=args.workers,
+            faults=_faults(args),
+        )
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"ciflow emulator: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciflow", description="ciflow local tooling")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--functions-dir", type=Path, default=Path("functions"))
     run.add_argument("--timeout", type=float, default=60.0, help="the function's time limit in seconds")
     add_queue_parser(commands)
+    _add_local_parsers(commands)
     return parser
 
 
@@ -63,6 +147,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "queue":
         return run_queue(args)
+    if args.command == "demo":
+        return _demo(args)
+    if args.command == "emulator":
+        return _emulator(args)
     if args.command == "generate-event":
         try:
             print(json.dumps(_generate(args), ensure_ascii=False, indent=2))

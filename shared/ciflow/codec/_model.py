@@ -147,4 +147,3 @@ def _summary(exc: ValidationError, limit: int = 5) -> str:
     parts = [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:limit]]
     more = exc.error_count() - limit
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-

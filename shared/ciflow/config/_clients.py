@@ -1,20 +1,36 @@
 """One client per process and endpoint, so warm invocations reuse pooled connections."""
 
-import functools
+import threading
 
 from ..client import CiClient, Endpoint, RetryPolicy
 from ..signing import environment_credentials
 from ._settings import CoreSettings, timeout_of
 
-__all__ = ["shared_client"]
+__all__ = ["shared_client", "close_shared_clients"]
+
+_Key = tuple[Endpoint, float, float, RetryPolicy]
+_clients: dict[_Key, CiClient] = {}
+# Handlers start records on a thread pool: without the lock two cold threads could each build (and leak) one.
+_lock = threading.Lock()
 
 
 def shared_client(settings: CoreSettings) -> CiClient:
     """The process-wide sync client for these settings; credentials are re-read from the environment per request."""
-    return _client(settings.client_endpoint(), settings.connect_timeout, settings.read_timeout, settings.retry_policy())
-
-
-@functools.lru_cache(maxsize=8)
-def _client(endpoint: Endpoint, connect_timeout: float, read_timeout: float, retry: RetryPolicy) -> CiClient:
     # Keyed on what shapes the client, not the whole settings object (handler settings hold lists).
-    return CiClient(endpoint, environment_credentials(), timeout=timeout_of(connect_timeout, read_timeout), retry=retry)
+    key = (settings.client_endpoint(), settings.connect_timeout, settings.read_timeout, settings.retry_policy())
+    with _lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = CiClient(
+                key[0], environment_credentials(), timeout=timeout_of(key[1], key[2]), retry=key[3]
+            )
+        return client
+
+
+def close_shared_clients() -> None:
+    """Close and forget every shared client (local tooling that hosts functions and then shuts down)."""
+    with _lock:
+        clients = list(_clients.values())
+        _clients.clear()
+    for client in clients:
+        client.close()

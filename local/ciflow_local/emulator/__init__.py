@@ -1,0 +1,267 @@
+"""The local emulator: COS and CI on loopback over one data directory, with switchable faults.
+
+``Emulator(data_dir).start()`` serves the COS object API and CI's job APIs (signature-checked, as in the
+cloud) on ``Emulator.url``; jobs run in the background and report to their CallBack URL; every object
+created through the API is announced to the ``on_upload`` hooks (the upload-event shim hangs there).
+
+Faults (``Faults``), drawn from one seeded RNG so a run can be repeated:
+
+- ``latency_ms`` — every request waits this long (plus up to ``latency_jitter_ms``) before it is served;
+- ``error_rate`` / ``throttle_rate`` — that share of requests is answered ``503 ServiceUnavailable`` /
+  ``429 SlowDown`` with the service's ``<Error>`` body, before reaching the service (nothing happens);
+- ``drop_callback_rate`` — that share of job reports is never sent (the job still finishes);
+- ``duplicate_event_rate`` — that share of upload events is delivered twice (applied by the upload-event
+  shim, ``ciflow_local._shims``, which is where SCF's at-least-once delivery lives);
+- ``slow_job_ms`` — every job waits this long before it starts (the engine's ``job_delay``).
+
+Not implemented: faults inside a request once it reached a service (a dropped connection mid-body, a 5xx
+after the work was done), clock skew, and per-operation rates.
+"""
+
+import asyncio
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from random import Random
+from typing import Any
+
+from ciflow.logging import get_logger
+
+from ._app import DEFAULT_CREDENTIALS, EmulatorApp, ServiceApi, Target, error_response
+from ._callbacks import CallbackSender
+from ._ci import CiApi
+from ._cos import CosApi
+from ._jobs import CallbackSenderType, JobEngine, JobRecord
+from ._server import BackgroundServer
+from ._storage import ObjectStore, StoredObject
+
+__all__ = [
+    "DEFAULT_CREDENTIALS",
+    "BackgroundServer",
+    "Emulator",
+    "EmulatorApp",
+    "Faults",
+    "FaultInjector",
+    "ObjectStore",
+    "ServiceApi",
+    "StoredObject",
+    "Target",
+    "Upload",
+    "error_response",
+    "serve",
+]
+
+_log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An object created through the COS API: what its trigger event carries."""
+
+    bucket: str
+    region: str
+    key: str
+    size: int
+    etag: str  # quoted, as COS sends it
+    content_type: str
+    event_name: str  # cos:ObjectCreated:Put or cos:ObjectCreated:Copy
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Fault switches for one run; all off by default. Rates are probabilities in [0, 1]."""
+
+    latency_ms: float = 0.0
+    latency_jitter_ms: float = 0.0
+    error_rate: float = 0.0
+    throttle_rate: float = 0.0
+    drop_callback_rate: float = 0.0
+    duplicate_event_rate: float = 0.0
+    slow_job_ms: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("error_rate", "throttle_rate", "drop_callback_rate", "duplicate_event_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1]")
+        if self.error_rate + self.throttle_rate > 1.0:
+            raise ValueError("error_rate + throttle_rate must not exceed 1")
+        for name in ("latency_ms", "latency_jitter_ms", "slow_job_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+
+    @property
+    def on_requests(self) -> bool:
+        return bool(self.latency_ms or self.latency_jitter_ms or self.error_rate or self.throttle_rate)
+
+
+class FaultInjector:
+    """ASGI middleware: delays requests and answers some with 503/429 before the wrapped app sees them."""
+
+    def __init__(self, app: Any, faults: Faults, rng: Random) -> None:
+        self.app = app
+        self.faults = faults
+        self._rng = rng
+        self._lock = threading.Lock()
+        self.injected = {"latency": 0, "error": 0, "throttle": 0}
+
+    def _draw(self) -> tuple[float, str | None]:
+        faults = self.faults
+        with self._lock:
+            delay = (faults.latency_ms + self._rng.random() * faults.latency_jitter_ms) / 1000
+            roll = self._rng.random()
+        if roll < faults.error_rate:
+            return delay, "error"
+        if roll < faults.error_rate + faults.throttle_rate:
+            return delay, "throttle"
+        return delay, None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        delay, fault = self._draw()
+        if delay > 0:
+            self.injected["latency"] += 1
+            await asyncio.sleep(delay)
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        self.injected[fault] += 1
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        service = "ci" if ".ci." in headers.get("host", "") else "cos"
+        target = Target(service, "", "", "", {}, f"fault-{time.time_ns():x}")
+        if fault == "error":
+            response = error_response(503, "ServiceUnavailable", "Please reduce your request rate (injected)", target)
+        else:
+            response = error_response(429, "SlowDown", "Please reduce your request rate (injected)", target)
+        await response(scope, receive, send)
+
+
+@dataclass
+class Emulator:
+    """COS + CI over ``data_dir`` on a loopback port; ``start()`` returns the URL. A context manager.
+
+    ``data_dir`` holds ``cos/`` (objects) and ``jobs.sqlite3`` (jobs), so a restart keeps both. Upload events
+    name ``region`` (the emulator serves any bucket and region; COS events carry the bucket's region).
+    """
+
+    data_dir: Path
+    faults: Faults = field(default_factory=Faults)
+    host: str = "127.0.0.1"
+    port: int = 0
+    region: str = "ap-guangzhou"
+    workers: int = 2
+    on_upload: list[Callable[[Upload], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._rng = Random(self.faults.seed)  # noqa: S311 - fault injection, not security
+        self._rng_lock = threading.Lock()
+        self.dropped_callbacks = 0
+        self.store = ObjectStore(self.data_dir / "cos")
+        self.callbacks = CallbackSender()
+        self.engine = JobEngine(
+            self.store,
+            self.data_dir / "jobs.sqlite3",
+            callback_sender=self._callback_sender(self.callbacks),
+            workers=self.workers,
+            job_delay=self.faults.slow_job_ms / 1000,
+        )
+        cos = CosApi(self.store, on_put=self._announce, ci_process=self.engine.sync_process)
+        self.app: Any = EmulatorApp({"cos": cos, "ci": CiApi(self.store, self.engine)})
+        self.faults_app = FaultInjector(self.app, self.faults, self._rng) if self.faults.on_requests else None
+        self._server = BackgroundServer(self.faults_app or self.app, host=self.host, port=self.port)
+        self._started = False
+        self._closed = False
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def _chance(self, rate: float) -> bool:
+        if rate <= 0:
+            return False
+        with self._rng_lock:
+            return self._rng.random() < rate
+
+    def _callback_sender(self, base: CallbackSender) -> CallbackSenderType:
+        """The engine's sender, wrapped so that a share of the reports is dropped on purpose."""
+        rate = self.faults.drop_callback_rate
+        if not rate:
+            return base
+
+        def sender(record: JobRecord) -> str | None:
+            if self._chance(rate):
+                with self._rng_lock:
+                    self.dropped_callbacks += 1
+                _log.info("callback dropped (injected fault)", job_id=record.job_id)
+                return "dropped (injected fault)"
+            return base(record)
+
+        return sender
+
+    def _announce(self, stored: StoredObject, event_name: str) -> None:
+        upload = Upload(
+            stored.bucket, self.region, stored.key, stored.size, stored.etag, stored.content_type, event_name
+        )
+        for hook in list(self.on_upload):
+            try:
+                hook(upload)
+            except Exception:
+                _log.exception("on_upload hook failed", key=stored.key)
+
+    def start(self) -> str:
+        """Serve on the port (the job workers run from construction on)."""
+        self._server.start()
+        self._started = True
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving, let running jobs finish, close the databases. Idempotent."""
+        if self._started:
+            self._server.stop()
+            self._started = False
+        if not self._closed:
+            self._closed = True
+            self.engine.close()
+            self.callbacks.close()
+            self.store.close()
+
+    def __enter__(self) -> "Emulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 9000,
+    region: str = "ap-guangzhou",
+    workers: int = 2,
+    faults: Faults | None = None,
+) -> None:
+    """``ciflow emulator``: run the emulator in the foreground until Ctrl-C, printing how to reach it."""
+    emulator = Emulator(Path(data_dir), faults=faults or Faults(), host=host, port=port, region=region, workers=workers)
+    with emulator:
+        print(
+            f"ciflow emulator on {emulator.url} (data in {emulator.data_dir}); COS and CI for any bucket and region.\n"
+            f"  CIFLOW_ENDPOINT={emulator.url} CIFLOW_SCHEME=http\n"
+            f"  TENCENTCLOUD_SECRETID={DEFAULT_CREDENTIALS.secret_id} "
+            f"TENCENTCLOUD_SECRETKEY={DEFAULT_CREDENTIALS.secret_key}\n"
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            print("stopping", file=sys.stderr)

@@ -1,0 +1,159 @@
+"""The CI host's job and moderation APIs: bodies read with the request models, answered with the response models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ciflow.codec import CiModel, decode_tree, element_to_tree, local_name, parse_xml, to_xml
+from ciflow.errors import CiflowError
+from ciflow.models.documents import DocJobsResponse
+from ciflow.models.files import FileJobsResponse
+from ciflow.models.media import MediaJobsResponse
+from ciflow.models.moderation import MODERATION_RESPONSES, ModerationKind
+from ciflow.models.pictures import PicJobsResponse
+
+from ._app import Target, error_response
+from ._jobs import FAMILY_TAGS, JobEngine, JobError
+from ._storage import ObjectStore
+from ._workers import MODERATION_REQUESTS, REQUEST_MODELS, wire_tree
+
+__all__ = ["CiApi", "MAX_BODY_BYTES"]
+
+#: CI refuses request bodies over this size.
+MAX_BODY_BYTES = 1024 * 1024
+_RESPONSES: dict[str, type[CiModel]] = {
+    "jobs": MediaJobsResponse,
+    "file_jobs": FileJobsResponse,
+    "doc_jobs": DocJobsResponse,
+    "pic_jobs": PicJobsResponse,
+}
+#: Families whose requests may leave ``Tag`` out (it has one value).
+_DEFAULT_TAGS = {"doc_jobs": "DocProcess", "pic_jobs": "PicProcess"}
+
+
+class _RefusedError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def _xml(model: CiModel) -> Response:
+    return Response(to_xml(model, "Response"), media_type="application/xml")
+
+
+async def _request_tree(request: Request) -> dict[str, Any]:
+    """The ``<Request>`` body as a plain tree; ``_RefusedError`` (400) for anything unreadable."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise _RefusedError(400, "InvalidArgument", f"request body over {MAX_BODY_BYTES} bytes")
+    try:
+        element = parse_xml(body, max_bytes=MAX_BODY_BYTES)
+    except CiflowError as exc:
+        raise _RefusedError(400, "InvalidArgument", f"unreadable XML body: {exc}") from None
+    if local_name(element.tag) != "Request":
+        raise _RefusedError(
+            400, "InvalidArgument", f"the body must be a <Request> document, not <{local_name(element.tag)}>"
+        )
+    tree = element_to_tree(element)
+    return tree if isinstance(tree, dict) else {}
+
+
+def _validated(model: type[CiModel], tree: dict[str, Any]) -> dict[str, Any]:
+    """The request tree as its model reads it (the canonical tree the engine stores)."""
+    try:
+        return wire_tree(decode_tree(model, tree))
+    except CiflowError as exc:
+        raise _RefusedError(400, "InvalidArgument", str(exc)) from None
+
+
+class CiApi:
+    """``ServiceApi`` of the CI host: ``/jobs``, ``/file_jobs``, ``/doc_jobs``, ``/pic_jobs``, ``/<kind>/auditing``."""
+
+    def __init__(self, store: ObjectStore, engine: JobEngine) -> None:
+        self.store = store
+        self.engine = engine
+
+    async def handle(self, request: Request, target: Target) -> Response:
+        try:
+            return await self._route(request, target)
+        except _RefusedError as refused:
+            return error_response(refused.status, refused.code, refused.message, target, "/" + target.key)
+        except JobError as refused:
+            return error_response(refused.status, refused.code, refused.message, target, "/" + target.key)
+
+    async def _route(self, request: Request, target: Target) -> Response:
+        parts = target.key.strip("/").split("/") if target.key.strip("/") else []
+        method = request.method
+        if len(parts) in (1, 2) and parts[0] in FAMILY_TAGS:
+            return await self._jobs(request, target, parts[0], parts[1] if len(parts) == 2 else None)
+        if len(parts) in (2, 3) and parts[1] == "auditing" and parts[0] in {kind.value for kind in ModerationKind}:
+            kind = ModerationKind(parts[0])
+            if method == "POST" and len(parts) == 2:
+                return await self._moderate(request, target, kind)
+            if method == "GET" and len(parts) == 3:
+                return await self._query_moderation(target, kind, parts[2])
+        raise _RefusedError(
+            404 if method in ("GET", "HEAD") else 405, "ResourceNotFound", f"no API at {method} /{target.key}"
+        )
+
+    async def _jobs(self, request: Request, target: Target, family: str, ids: str | None) -> Response:
+        method = request.method
+        if method == "POST" and ids is None:
+            return await self._submit(request, target, family)
+        if method == "GET" and ids:
+            return await self._describe(target, family, ids)
+        if method == "GET":
+            details, token = await run_in_threadpool(
+                self.engine.list, family, dict(target.params), bucket=target.bucket
+            )
+            return _xml(_RESPONSES[family].model_validate({"JobsDetail": details, "NextToken": token}))
+        if method == "PUT" and ids and "cancel" in target.params:
+            await run_in_threadpool(self.engine.cancel, ids)
+            return Response(b"", media_type="application/xml")
+        raise _RefusedError(405, "MethodNotAllowed", f"{method} is not supported on /{target.key}")
+
+    async def _submit(self, request: Request, target: Target, family: str) -> Response:
+        tree = await _request_tree(request)
+        tag = str(tree.get("Tag") or _DEFAULT_TAGS.get(family, ""))
+        if tag not in FAMILY_TAGS[family]:
+            served = ", ".join(sorted(FAMILY_TAGS[family]))
+            raise _RefusedError(
+                400, "InvalidArgument", f"Tag {tag or '(missing)'} is not served by /{family} ({served})"
+            )
+        canonical = _validated(REQUEST_MODELS[tag], {**tree, "Tag": tag})
+        details = await run_in_threadpool(
+            lambda: self.engine.submit(family, canonical, bucket=target.bucket, region=target.region)
+        )
+        return _xml(_RESPONSES[family].model_validate({"JobsDetail": details, "RequestId": target.request_id}))
+
+    async def _describe(self, target: Target, family: str, ids: str) -> Response:
+        wanted = [job_id for job_id in ids.split(",") if job_id]
+        if not wanted or len(wanted) > 100:
+            raise _RefusedError(400, "InvalidArgument", "give from 1 to 100 job ids")
+        details, missing = await run_in_threadpool(self.engine.describe, family, wanted, bucket=target.bucket)
+        answer = {"JobsDetail": details, "NonExistJobIds": missing, "RequestId": target.request_id}
+        return _xml(_RESPONSES[family].model_validate(answer))
+
+    async def _moderate(self, request: Request, target: Target, kind: ModerationKind) -> Response:
+        tree = await _request_tree(request)
+        canonical = _validated(MODERATION_REQUESTS[kind], tree)
+        details = await run_in_threadpool(
+            lambda: self.engine.submit(kind.value, canonical, bucket=target.bucket, region=target.region)
+        )
+        return _xml(_moderation_response(kind, details, target.request_id))
+
+    async def _query_moderation(self, target: Target, kind: ModerationKind, job_id: str) -> Response:
+        details, _missing = await run_in_threadpool(self.engine.describe, kind.value, [job_id], bucket=target.bucket)
+        if not details:
+            raise _RefusedError(404, "ResourceNotFound", f"moderation job {job_id} does not exist")
+        return _xml(_moderation_response(kind, details, target.request_id))
+
+
+def _moderation_response(kind: ModerationKind, details: list[dict[str, Any]], request_id: str) -> CiModel:
+    """Image answers list every job; the other kinds answer one ``JobsDetail``."""
+    jobs: Any = details if kind is ModerationKind.IMAGE else details[0]
+    return MODERATION_RESPONSES[kind].model_validate({"JobsDetail": jobs, "RequestId": request_id})
