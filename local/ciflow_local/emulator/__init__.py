@@ -16,6 +16,11 @@ Faults (``Faults``), drawn from one seeded RNG so a run can be repeated:
 
 Not implemented: faults inside a request once it reached a service (a dropped connection mid-body, a 5xx
 after the work was done), clock skew, and per-operation rates.
+
+TDMQ CMQ (``_cmq``): the data plane (``SendMessage``/``PublishMessage``/``ReceiveMessage``/``DeleteMessage``,
+HMAC-signed) is served on its own port, ``Emulator.cmq_url``, over ``Emulator.cmq`` (``cmq.sqlite3``); jobs
+with ``CallBackType=TDMQ`` put their callback body in the queue (or topic) their ``CallBackMqConfig`` names.
+The request faults do not apply to it.
 """
 
 import asyncio
@@ -33,6 +38,7 @@ from ciflow.logging import get_logger
 from ._app import DEFAULT_CREDENTIALS, EmulatorApp, ServiceApi, Target, error_response
 from ._callbacks import CallbackSender
 from ._ci import CiApi
+from ._cmq import CMQ_PATH, CmqApi, CmqMessage, CmqQueues
 from ._cos import CosApi
 from ._jobs import CallbackSenderType, JobEngine, JobRecord
 from ._server import BackgroundServer
@@ -41,6 +47,9 @@ from ._storage import ObjectStore, StoredObject
 __all__ = [
     "DEFAULT_CREDENTIALS",
     "BackgroundServer",
+    "CmqApi",
+    "CmqMessage",
+    "CmqQueues",
     "Emulator",
     "EmulatorApp",
     "Faults",
@@ -145,7 +154,8 @@ class FaultInjector:
 class Emulator:
     """COS + CI over ``data_dir`` on a loopback port; ``start()`` returns the URL. A context manager.
 
-    ``data_dir`` holds ``cos/`` (objects) and ``jobs.sqlite3`` (jobs), so a restart keeps both. Upload events
+    ``data_dir`` holds ``cos/`` (objects), ``jobs.sqlite3`` (jobs) and ``cmq.sqlite3`` (TDMQ CMQ queues, served on
+    ``cmq_url``), so a restart keeps them. Upload events
     name ``region`` (the emulator serves any bucket and region; COS events carry the bucket's region).
     """
 
@@ -164,7 +174,8 @@ class Emulator:
         self._rng_lock = threading.Lock()
         self.dropped_callbacks = 0
         self.store = ObjectStore(self.data_dir / "cos")
-        self.callbacks = CallbackSender()
+        self.cmq = CmqQueues(self.data_dir / "cmq.sqlite3")
+        self.callbacks = CallbackSender(tdmq_publisher=self.cmq.publish_callback)
         self.engine = JobEngine(
             self.store,
             self.data_dir / "jobs.sqlite3",
@@ -176,12 +187,18 @@ class Emulator:
         self.app: Any = EmulatorApp({"cos": cos, "ci": CiApi(self.store, self.engine)})
         self.faults_app = FaultInjector(self.app, self.faults, self._rng) if self.faults.on_requests else None
         self._server = BackgroundServer(self.faults_app or self.app, host=self.host, port=self.port)
+        self._cmq_server = BackgroundServer(CmqApi(self.cmq), host=self.host)
         self._started = False
         self._closed = False
 
     @property
     def url(self) -> str:
         return self._server.url
+
+    @property
+    def cmq_url(self) -> str:
+        """The TDMQ CMQ data plane's endpoint (``CmqSink(emulator.cmq_url, protocol="data-plane", …)``)."""
+        return self._cmq_server.url
 
     def _chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -218,6 +235,7 @@ class Emulator:
     def start(self) -> str:
         """Serve on the port (the job workers run from construction on)."""
         self._server.start()
+        self._cmq_server.start()
         self._started = True
         return self.url
 
@@ -225,12 +243,14 @@ class Emulator:
         """Stop serving, let running jobs finish, close the databases. Idempotent."""
         if self._started:
             self._server.stop()
+            self._cmq_server.stop()
             self._started = False
         if not self._closed:
             self._closed = True
             self.engine.close()
             self.callbacks.close()
             self.store.close()
+            self.cmq.close()
 
     def __enter__(self) -> "Emulator":
         self.start()
@@ -257,6 +277,7 @@ def serve(
             f"  CIFLOW_ENDPOINT={emulator.url} CIFLOW_SCHEME=http\n"
             f"  TENCENTCLOUD_SECRETID={DEFAULT_CREDENTIALS.secret_id} "
             f"TENCENTCLOUD_SECRETKEY={DEFAULT_CREDENTIALS.secret_key}\n"
+            f"  TDMQ CMQ data plane: {emulator.cmq_url}{CMQ_PATH}\n"
             "Ctrl-C stops.",
             flush=True,
         )
