@@ -8,6 +8,7 @@ import yaml
 from pydantic import AliasChoices
 
 from ciflow.callback import CallbackSettings
+from ciflow.cleanup import CleanupSettings
 from ciflow.config import CoreSettings
 from ciflow.handlers import UploadSettings
 
@@ -26,7 +27,7 @@ def variables_read_by(settings_type: type[CoreSettings]) -> set[str]:
         for name in alias.choices if isinstance(alias, AliasChoices) else [alias]:
             if isinstance(name, str) and not name.startswith(PLATFORM_PREFIXES):
                 names.add(name)
-    return names | (SINK_SECRETS if settings_type is CallbackSettings else set())
+    return names | (SINK_SECRETS if issubclass(settings_type, CallbackSettings) else set())
 
 
 # Read straight from the environment by the callback's sink factory (secrets named by CIFLOW_SINKS).
@@ -36,6 +37,8 @@ SINK_SECRETS = {"CIFLOW_WEBHOOK_SECRET", "CIFLOW_AMQP_URL"}
 def settings_of(function: str) -> type[CoreSettings]:
     if function == "callback":
         return CallbackSettings
+    if function == "cleanup":
+        return CleanupSettings
     module = importlib.import_module(f"ciflow.concerns.{function}")
     (settings_type,) = [
         value
@@ -82,7 +85,7 @@ def test_no_shared_variable_is_declared_that_no_function_reads():
     assert shared - read == set()
 
 
-UPLOAD_FUNCTIONS = sorted(set(FUNCTIONS) - {"callback"})
+UPLOAD_FUNCTIONS = sorted(set(FUNCTIONS) - {"callback", "cleanup"})
 
 
 def test_the_callback_function_is_behind_api_gateway_with_an_integrated_response():
@@ -119,3 +122,12 @@ def test_functions_run_on_python_310_with_the_core_layer():
     assert "Python3.10" in LAYER["inputs"]["runtimes"]
     for function in FUNCTIONS.values():
         assert [layer["name"] for layer in function["layers"]] == [LAYER["inputs"]["name"]]
+
+
+def test_the_cleanup_function_runs_on_an_enabled_ten_minute_timer_with_every_task():
+    (trigger,) = [t for t in CONFIG["inputs"]["triggers"] if t["function"] == "cleanup"]
+    assert trigger["type"] == "timer"
+    parameters = trigger["parameters"]
+    assert parameters["cronExpression"] == "0 */10 * * * * *"
+    assert parameters["enable"] is True
+    assert parameters["argument"] == "reconcile,cancel,purge,expire,redrive"

@@ -95,6 +95,10 @@ class CallbackRunner:
         self.dead_letters.add(result, sink=sink, reason=reason, transient=transient)
         _log.warning("dead-lettered", job_id=result.job_id, sink=sink, reason=reason)
 
+    def route(self, result: JobResult, deadline: Deadline) -> str:
+        """Route one result once (the cleanup function's reconcile uses this too); see ``_route``."""
+        return self._route(result, deadline)
+
     def _route(self, result: JobResult, deadline: Deadline) -> str:
         """Deliver one result; return 'routed', 'duplicate' or 'dead-lettered'. Raises when a retry may help."""
         key = f"callback:{result.dedupe_key}"

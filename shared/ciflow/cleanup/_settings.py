@@ -1,0 +1,35 @@
+"""Settings of the cleanup function: the callback's routing settings plus thresholds, purge prefixes, bounds."""
+
+from pydantic import Field, field_validator
+
+from ..callback import CallbackSettings
+
+__all__ = ["CleanupSettings"]
+
+
+class CleanupSettings(CallbackSettings):
+    """``CIFLOW_CLEANUP_*`` options; sinks, routes and the dedupe store are the callback function's."""
+
+    reconcile_after_s: float = Field(default=600.0, ge=0, validation_alias="CIFLOW_CLEANUP_RECONCILE_AFTER_S")
+    cancel_after_s: float = Field(default=6 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_CANCEL_AFTER_S")
+    running_warn_after_s: float = Field(
+        default=2 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_RUNNING_WARN_AFTER_S"
+    )
+    purge_prefixes: list[str] = Field(default_factory=list, validation_alias="CIFLOW_CLEANUP_PURGE_PREFIXES")
+    purge_after_days: float = Field(default=7.0, ge=0, validation_alias="CIFLOW_CLEANUP_PURGE_AFTER_DAYS")
+    dry_run: bool = Field(default=False, validation_alias="CIFLOW_CLEANUP_DRY_RUN")
+    redrive_limit: int = Field(default=100, ge=0, validation_alias="CIFLOW_CLEANUP_REDRIVE_LIMIT")
+
+    @field_validator("purge_prefixes", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+    @field_validator("purge_prefixes")
+    @classmethod
+    def _no_empty_prefix(cls, value: list[str]) -> list[str]:
+        # An empty prefix (or "/") would be the whole bucket: refused, never guessed at.
+        bad = [prefix for prefix in value if not prefix.strip("/")]
+        if bad:
+            raise ValueError(f"purge prefixes must name a folder, not the whole bucket: {bad}")
+        return value
