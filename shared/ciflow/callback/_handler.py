@@ -11,12 +11,13 @@ from typing import Any, Protocol
 
 from .. import operations as ops
 from ..client import CiClient, Deadline
-from ..config import load_settings, shared_client
+from ..config import shared_client
 from ..errors import CiflowError, DecodeError, NotFoundError, XmlError
 from ..events import EventError, InvocationContext, api_response, parse_api_request
 from ..handlers import store_for
+from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyStore
-from ..logging import configure_logging, correlation, get_logger, log_invocation, register_secret
+from ..logging import correlation, get_logger
 from ..models.callbacks import TaskFinish, parse_callback
 from ..results import JobResult, normalise
 from ..routing import DeliveryError, Sink
@@ -190,17 +191,13 @@ def callback_handler(
     environ: Mapping[str, str] | None = None,
 ) -> Callable[[Any, Any], dict[str, Any]]:
     """Build the callback function's ``main_handler``; settings are validated now (cold start)."""
-    settings = load_settings(CallbackSettings, environ)
-    configure_logging(settings.log_level, service=settings.service)
-    for secret in (*settings.tokens, *settings.user_data_secrets):
-        register_secret(secret)
-    runner: list[CallbackRunner] = []
 
-    @log_invocation
-    def main_handler(event: Any, context: Any) -> dict[str, Any]:
-        if not runner:
-            sinks, dead_letters = build(settings)
-            runner.append(CallbackRunner(settings, sinks=sinks, dead_letters=dead_letters))
-        return runner[0].handle(event, context)
+    def make_runner(settings: CallbackSettings) -> CallbackRunner:
+        sinks, dead_letters = build(settings)
+        return CallbackRunner(settings, sinks=sinks, dead_letters=dead_letters)
 
-    return main_handler
+    return entry_point(CallbackSettings, make_runner, secrets=_secrets, environ=environ)
+
+
+def _secrets(settings: CallbackSettings) -> list[str]:
+    return [*settings.tokens, *settings.user_data_secrets]

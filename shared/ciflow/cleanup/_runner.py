@@ -13,12 +13,13 @@ from typing import Any
 from .. import operations as ops
 from ..callback import CallbackRunner, DeadLetters
 from ..client import CiClient, Deadline
-from ..config import load_settings, shared_client
+from ..config import shared_client
 from ..errors import CiflowError
 from ..events import EventError, InvocationContext, parse_timer_event
 from ..handlers import store_for
+from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyRecord, IdempotencyStore
-from ..logging import configure_logging, get_logger, log_invocation, register_secret
+from ..logging import get_logger
 from ..models.callbacks import TaskFinish
 from ..results import normalise
 from ..routing import DeadLetterStore, Sink
@@ -270,17 +271,14 @@ def cleanup_handler(
     environ: Mapping[str, str] | None = None,
 ) -> Callable[[Any, Any], dict[str, Any]]:
     """Build the cleanup function's ``main_handler``; settings are validated now (cold start)."""
-    settings = load_settings(CleanupSettings, environ)
-    configure_logging(settings.log_level, service=settings.service)
-    for secret in (*settings.tokens, *settings.user_data_secrets):
-        register_secret(secret)
-    runner: list[CleanupRunner] = []
 
-    @log_invocation
-    def main_handler(event: Any, context: Any) -> dict[str, Any]:
-        if not runner:
-            sinks, dead_letters = build(settings)
-            runner.append(CleanupRunner(settings, sinks=sinks, dead_letters=dead_letters))
-        return runner[0].handle(event, context)
+    def make_runner(settings: CleanupSettings) -> CleanupRunner:
+        sinks, dead_letters = build(settings)
+        return CleanupRunner(settings, sinks=sinks, dead_letters=dead_letters)
 
-    return main_handler
+    return entry_point(
+        CleanupSettings,
+        make_runner,
+        secrets=lambda settings: [*settings.tokens, *settings.user_data_secrets],
+        environ=environ,
+    )

@@ -13,13 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from ..client import CiClient, Deadline
-from ..config import load_settings, shared_client
+from ..config import shared_client
 from ..errors import AmbiguousSubmitError, CiflowError
 from ..events import EventError, InvocationContext, ObjectRef, parse_cos_event
 from ..idempotency import IdempotencyStore
-from ..logging import configure_logging, correlation, get_logger, log_invocation, register_secret
+from ..logging import correlation, get_logger
 from ..models import MqConfig
 from ..routing import RouteTag, correlation_id_for, encode_user_data
+from ._entry import entry_point
 from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
 from ._plan import Delivery, PlannedJob, Planner
@@ -259,16 +260,9 @@ def upload_handler(
     environ: Mapping[str, str] | None = None,
 ) -> Callable[[Any, Any], dict[str, Any]]:
     """Build ``main_handler`` for a concern: settings are validated now (cold start), clients on first use."""
-    settings = load_settings(settings_type, environ)
-    configure_logging(settings.log_level, service=settings.service)
-    register_secret(settings.callback_token)
-    register_secret(settings.user_data_secret)
-    runner: list[UploadRunner[S]] = []
-
-    @log_invocation
-    def main_handler(event: Any, context: Any) -> dict[str, Any]:
-        if not runner:
-            runner.append(UploadRunner(concern, settings, planner))
-        return runner[0].handle(event, context)
-
-    return main_handler
+    return entry_point(
+        settings_type,
+        lambda settings: UploadRunner(concern, settings, planner),
+        secrets=lambda settings: (settings.callback_token, settings.user_data_secret),
+        environ=environ,
+    )
