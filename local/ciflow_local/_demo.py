@@ -7,6 +7,7 @@ import shutil
 import sys
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,12 +55,14 @@ FUNCTION_ENV: dict[str, dict[str, str]] = {
     "transcode": {"CIFLOW_TRANSCODE_PRESETS": "mp4-240p,mp3"},
     "hash": {"CIFLOW_HASH_ALGORITHMS": "MD5,SHA256"},
     "moderate": {"CIFLOW_MODERATE_SNAPSHOT_COUNT": "2"},
+    # The demo fires the timer itself once every job has ended, so any finished job is due for reconcile.
+    "cleanup": {"CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0"},
 }
 #: The one upload whose job must fail, and how: the archive with a ``../`` entry.
 HOSTILE = ("unzip", "hostile.zip")
 _FINAL_STATES = frozenset({"Success", "Failed", "Cancel"})
 _RUN_ARTEFACTS = ("samples", "emulator", "idempotency", "functions.log", "report.html")
-_RUN_DATABASES = ("queue.sqlite3", "dead-letters.sqlite3")
+_RUN_DATABASES = ("queue.sqlite3", "dead-letters.sqlite3", "idempotency.sqlite3")
 
 
 @dataclass
@@ -69,6 +72,7 @@ class DemoResult:
     data: ReportData
     report_path: Path
     invocations: list[Invocation] = field(default_factory=list)
+    cleanup: dict[str, Any] | None = None  # the cleanup run's summary when callbacks were lost
 
     @property
     def ok(self) -> bool:
@@ -216,13 +220,27 @@ def _wait_for_results(jobs: list[JobRow], queue_path: Path, timeout: float, prin
                 seen.add(message.id)
                 result = JobResult.model_validate(message.payload)
                 job = by_id.get(result.job_id or "")
-                if job is None or (result.state not in _FINAL_STATES and result.kind != "moderation"):
+                final = result.state in _FINAL_STATES or result.kind == "moderation"
+                if job is None or job.result is not None or not final:
                     continue
                 job.result, job.arrived_at = result, message.created_at
                 printer.line(_progress_line(job))
             if all(job.result is not None for job in jobs) or time.monotonic() > deadline:
                 return messages
             time.sleep(0.1)
+
+
+def _wait_for_jobs(emulator: Emulator, jobs: list[JobRow], timeout: float) -> bool:
+    """Wait until every job has ended and CI has sent (or, with a fault, lost) its callback."""
+    deadline = time.monotonic() + timeout
+    for job in jobs:
+        try:
+            emulator.engine.wait(job.job_id, max(0.0, deadline - time.monotonic()), delivered=True)
+        except KeyError:
+            continue  # not a job the emulator ran: its missing result is reported per job
+        except TimeoutError:
+            return False
+    return True
 
 
 def _fetch_outputs(client: CiClient, jobs: list[JobRow]) -> None:
@@ -261,6 +279,12 @@ def _check(uploads: list[UploadRow], client: CiClient, problems: list[str]) -> N
     ]
     if escaped:
         problems.append(f"the hostile archive's ../ entry was extracted: {escaped}")
+
+
+def _routed_more_than_once(messages: list[RoutedMessage]) -> list[str]:
+    """Each result must reach each queue once, however often CI reported it or the cleanup read it back."""
+    counts = Counter((message.queue, message.dedupe_key) for message in messages)
+    return [f"{key} was routed {count} times to {queue}" for (queue, key), count in counts.items() if count > 1]
 
 
 def _job_problem(row: UploadRow, job: JobRow) -> str | None:
@@ -359,10 +383,22 @@ def run_demo(
         jobs = [job for row in uploads for job in row.jobs]
         printer.line(f"handlers submitted {len(jobs)} jobs; waiting for their results in the local queue")
         with _phase(phases, "jobs run and results routed"):
-            messages = _wait_for_results(jobs, functions.queue_path, timeout, printer)
+            if not _wait_for_jobs(emulator, jobs, timeout):
+                problems.append("the jobs did not all end (and report) in time")
+            messages = _wait_for_results(jobs, functions.queue_path, 1.0, printer)
+        lost = [job for job in jobs if job.result is None]
+        cleanup: dict[str, Any] | None = None
+        if lost:
+            with _phase(phases, "lost callbacks reconciled"):
+                printer.line(f"{len(lost)} results never arrived (callbacks lost); firing the cleanup timer")
+                cleanup = functions.tick("reconcile")
+                routed = (cleanup or {}).get("ledger", {}).get("routed", 0)
+                printer.line(f"cleanup reconciled the ledger: {routed} results routed")
+                messages = _wait_for_results(jobs, functions.queue_path, timeout, printer)
         with _phase(phases, "outputs read back"):
             _fetch_outputs(client, jobs)
             _check(uploads, client, problems)
+            problems.extend(_routed_more_than_once(messages))
         finished = time.time()
         data = ReportData(
             emulator_url=emulator.url,
@@ -379,7 +415,7 @@ def run_demo(
         _print_summary(printer, data, report)
         if keep:
             _serve_until_interrupted(printer, emulator, functions)
-    return DemoResult(data, report, invocations)
+    return DemoResult(data, report, invocations, cleanup)
 
 
 def _print_summary(printer: _Printer, data: ReportData, report: Path) -> None:

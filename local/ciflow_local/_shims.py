@@ -27,7 +27,7 @@ from starlette.routing import Route
 from ciflow.config import CoreSettings, close_shared_clients, load_settings, shared_client
 from ciflow.logging import configure_logging
 
-from ._events import cos_event
+from ._events import cos_event, timer_event
 from ._invoke import load_handler_module, scf_context
 from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, Upload
 
@@ -68,6 +68,8 @@ TRIGGERS: tuple[Trigger, ...] = (
 )
 #: The function behind API Gateway (serverless.yml: the apigw trigger at /callback).
 CALLBACK_FUNCTION = "callback"
+#: The function behind the timer trigger (serverless.yml: the cleanup timer).
+CLEANUP_FUNCTION = "cleanup"
 
 
 @dataclass
@@ -127,7 +129,10 @@ def local_environment(
         "CIFLOW_USERDATA_SECRET": user_data_secret,
         "CIFLOW_CALLBACK_URL": callback_url,
         "CIFLOW_CALLBACK_TOKEN": callback_token,
+        # One store for every function, as in the cloud (one COS marker prefix): the cleanup function walks
+        # the upload handlers' ledger and shares the callback function's dedupe records.
         "CIFLOW_IDEMPOTENCY_STORE": "sqlite",
+        "CIFLOW_SQLITE_PATH": str(data_dir / "idempotency.sqlite3"),
         "CIFLOW_QUEUE_PATH": str(data_dir / "queue.sqlite3"),
         "CIFLOW_DEAD_LETTER_PATH": str(data_dir / "dead-letters.sqlite3"),
         "CIFLOW_RETRY_ATTEMPTS": "4",
@@ -446,14 +451,10 @@ class LocalFunctions:
             callback_token=self.callback_token,
             user_data_secret=self.user_data_secret,
         )
-        (self.data_dir / "idempotency").mkdir(parents=True, exist_ok=True)
         environments: dict[str, dict[str, str]] = {}
-        names = [trigger.function for trigger in TRIGGERS] + [CALLBACK_FUNCTION]
+        names = [trigger.function for trigger in TRIGGERS] + [CALLBACK_FUNCTION, CLEANUP_FUNCTION]
         for name in names:
-            own = {
-                "CIFLOW_SERVICE": f"ciflow-{name}",
-                "CIFLOW_SQLITE_PATH": str(self.data_dir / "idempotency" / f"{name}.sqlite3"),
-            }
+            own = {"CIFLOW_SERVICE": f"ciflow-{name}"}
             trigger = next((t for t in TRIGGERS if t.function == name), None)
             if trigger is not None:
                 own["CIFLOW_FILTER_PREFIXES"] = trigger.prefix
@@ -471,6 +472,10 @@ class LocalFunctions:
         self._gateway.host = self._host
         self._gateway.start()
         self._uploads = UploadEventShim(self._host, duplicate_rate=self.duplicate_rate, seed=self.seed)
+
+    def tick(self, message: str = "") -> Any:
+        """Fire the cleanup function's timer once (``message`` selects tasks, as the trigger's argument does)."""
+        return self.host.call(CLEANUP_FUNCTION, timer_event(message))
 
     def stop(self) -> None:
         """Let queued invocations finish, stop the gateway, close the functions' clients. Idempotent."""

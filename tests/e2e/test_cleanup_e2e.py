@@ -1,5 +1,6 @@
-"""The cleanup function against the emulator: lost callbacks reconciled exactly once, purge confined to its
-prefixes (and dry-run), a run cut off by the deadline finished by the next one."""
+"""The cleanup function against the emulator: lost callbacks reconciled exactly once, stuck jobs cancelled,
+purge confined to its prefixes (and dry-run), records expired, dead letters redriven, a run cut off by the
+deadline finished by the next one."""
 
 from __future__ import annotations
 
@@ -17,12 +18,15 @@ from ciflow import operations as ops
 from ciflow.callback import CallbackRunner, CallbackSettings
 from ciflow.cleanup import CleanupRunner, CleanupSettings
 from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
-from ciflow.concerns.hash import HashSettings, plan
+from ciflow.concerns.hash import HashSettings
+from ciflow.concerns.hash import plan as hash_plan
+from ciflow.concerns.transcode import TranscodeSettings
+from ciflow.concerns.transcode import plan as transcode_plan
 from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner
 from ciflow.idempotency import MemoryStore
 from ciflow.results import JobResult
-from ciflow.routing import DeadLetterStore
+from ciflow.routing import DeadLetterStore, DeliveryError
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
 from ciflow_local._shims import api_gateway_event
@@ -35,13 +39,18 @@ SECRET = "local-user-data-secret-0123456789"
 
 
 class CountingSink:
+    """Records what it is given; while ``broken`` it refuses like an unreachable broker (transient)."""
+
     name = "count"
 
     def __init__(self) -> None:
         self.delivered: list[JobResult] = []
         self.lock = threading.Lock()
+        self.broken = False
 
     def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
+        if self.broken:
+            raise DeliveryError(self.name, "connection refused", transient=True)
         with self.lock:
             self.delivered.append(result)
 
@@ -59,8 +68,11 @@ def env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def emulator(tmp_path: Path) -> Iterator[Emulator]:
-    with Emulator(tmp_path / "emu", faults=Faults(drop_callback_rate=0.4, seed=7)) as emu:
+def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Emulator]:
+    """Loses 40% of callbacks unless a test asks for other faults with ``@pytest.mark.parametrize(...,
+    indirect=["emulator"])``."""
+    faults = getattr(request, "param", None) or Faults(drop_callback_rate=0.4, seed=7)
+    with Emulator(tmp_path / "emu", faults=faults) as emu:
         yield emu
 
 
@@ -84,7 +96,11 @@ class World:
             callback_settings, sinks={"count": self.sink}, dead_letters=self.dead, client=client, store=self.store
         )
         hash_settings = load_settings(HashSettings, env(CIFLOW_CALLBACK_URL=callback_url))
-        self.uploads = UploadRunner("hash", hash_settings, plan, client=client, store=self.store)
+        self.uploads = UploadRunner("hash", hash_settings, hash_plan, client=client, store=self.store)
+        transcode_settings = load_settings(
+            TranscodeSettings, env(CIFLOW_CALLBACK_URL=callback_url, CIFLOW_TRANSCODE_PRESETS="mp4-240p")
+        )
+        self.transcodes = UploadRunner("transcode", transcode_settings, transcode_plan, client=client, store=self.store)
 
     def cleanup(self, **extra: str) -> CleanupRunner:
         settings = load_settings(CleanupSettings, env(CIFLOW_CLEANUP_RECONCILE_AFTER_S="0", **extra))
@@ -155,11 +171,12 @@ def test_reconcile_routes_every_result_exactly_once(world: World, emulator: Emul
 def test_a_run_cut_off_by_the_deadline_continues_on_the_next(world: World, emulator: Emulator) -> None:
     job_ids = upload_and_wait(world, emulator, 8)
     ticks = itertools.count()
-    short = Deadline.after(3, clock=lambda: float(next(ticks)))  # expires after a few checks
-    first = world.cleanup().run(["reconcile"], short)
+    short = Deadline.after(12, clock=lambda: float(next(ticks)))  # expires after a few checks
+    first = world.cleanup(CIFLOW_CLEANUP_PAGE_SIZE="3").run(["reconcile"], short)
     assert first["ledger"]["complete"] is False
     assert first["complete"] is False
-    second = world.cleanup().run(["reconcile"], Deadline.after(60))
+    assert 0 < first["ledger"]["records"] < len(job_ids)
+    second = world.cleanup(CIFLOW_CLEANUP_PAGE_SIZE="3").run(["reconcile"], Deadline.after(60))
     assert second["ledger"]["complete"] is True
     assert second["ledger"]["records"] + first["ledger"]["records"] == len(job_ids)
     assert sorted(r.job_id or "" for r in world.sink.delivered) == sorted(job_ids)
@@ -189,3 +206,95 @@ def test_purge_stays_inside_its_prefixes_and_honours_dry_run(world: World) -> No
     remaining = listed()
     assert {"tmpfile.bin", "keep/tmp/d.bin", "uploads/x.bin"} <= remaining
     assert not {"tmp/a.bin", "tmp/b/c.bin", "scratch/e.bin"} & remaining
+
+
+def job_ids_of(world: World, key_prefix: str) -> list[str]:
+    return [
+        job_id
+        for record in world.store.records()
+        if "concern" in record.payload and key_prefix in record.key
+        for job_id in record.jobs.values()
+    ]
+
+
+def submit_without_running(world: World) -> tuple[list[str], list[str]]:
+    """Two transcodes (media jobs, cancellable) and one hash (a file job: CI documents no cancel for it)."""
+    for index in range(2):
+        key = f"uploads/transcode/clip-{index}.mp4"
+        world.client.send(ops.put_object(key, b"not really a video"))
+        assert world.transcodes.handle(cos_event(BUCKET, key, size=18), scf_context("transcode"))["submitted"] == 1
+    world.client.send(ops.put_object("uploads/hash/file.bin", b"bytes"))
+    assert world.uploads.handle(cos_event(BUCKET, "uploads/hash/file.bin", size=5), scf_context("hash"))["submitted"]
+    return job_ids_of(world, "clip-"), job_ids_of(world, "file.bin")
+
+
+QUEUED_FOREVER = Faults(slow_job_ms=600_000)  # every job stays Submitted for the whole test
+
+
+@pytest.mark.parametrize("emulator", [QUEUED_FOREVER], indirect=True)
+def test_stuck_jobs_are_reported_then_cancelled_and_their_end_routed(world: World, emulator: Emulator) -> None:
+    media, files = submit_without_running(world)
+    assert len(media) == 2
+    assert len(files) == 1
+
+    def states() -> dict[str, str]:
+        return {job_id: emulator.engine.get(job_id).state for job_id in media + files}  # type: ignore[union-attr]
+
+    thresholds = {"CIFLOW_CLEANUP_CANCEL_AFTER_S": "0", "CIFLOW_CLEANUP_RUNNING_WARN_AFTER_S": "0"}
+    reported = world.cleanup(**thresholds).run(["reconcile"], Deadline.after(60))["ledger"]
+    assert (reported["running_long"], reported["cancelled"], reported["unfinished"]) == (3, 0, 3)
+
+    dry = world.cleanup(CIFLOW_CLEANUP_DRY_RUN="true", **thresholds).run(["cancel"], Deadline.after(60))["ledger"]
+    assert (dry["would_cancel"], dry["cancelled"], dry["stuck"]) == (2, 0, 1)
+    assert set(states().values()) == {"Submitted"}
+
+    not_yet = world.cleanup(CIFLOW_CLEANUP_CANCEL_AFTER_S="3600").run(["cancel"], Deadline.after(60))["ledger"]
+    assert (not_yet["cancelled"], not_yet["stuck"]) == (0, 0)
+
+    done = world.cleanup(**thresholds).run(["cancel"], Deadline.after(60))["ledger"]
+    assert (done["cancelled"], done["stuck"], done["routed"]) == (2, 1, 0)
+    assert states() == {**dict.fromkeys(media, "Cancel"), **dict.fromkeys(files, "Submitted")}
+
+    # A cancelled job sends no callback: the next reconcile routes its end, once.
+    routed = world.cleanup().run(["reconcile"], Deadline.after(60))["ledger"]
+    assert routed["routed"] == 2
+    assert sorted((r.job_id, r.state) for r in world.sink.delivered) == sorted((j, "Cancel") for j in media)
+    assert world.cleanup().run(["reconcile", "cancel"], Deadline.after(60))["ledger"]["routed"] == 0
+    assert len(world.sink.delivered) == 2
+
+
+@pytest.mark.parametrize("emulator", [Faults()], indirect=True)
+def test_dead_letters_are_redriven_in_bounded_batches(world: World, emulator: Emulator) -> None:
+    world.sink.broken = True
+    job_ids = upload_and_wait(world, emulator, 3)
+    assert world.sink.delivered == []
+    assert len(world.dead.list()) == 3
+    world.sink.broken = False
+    first = world.cleanup(CIFLOW_CLEANUP_REDRIVE_LIMIT="2").run(["redrive"], Deadline.after(60))
+    assert (first["redrive"]["delivered"], first["redrive"]["remaining"]) == (2, 1)
+    second = world.cleanup(CIFLOW_CLEANUP_REDRIVE_LIMIT="2").run(["redrive"], Deadline.after(60))
+    assert (second["redrive"]["delivered"], second["redrive"]["remaining"]) == (1, 0)
+    assert sorted(r.job_id or "" for r in world.sink.delivered) == sorted(job_ids)
+    assert world.dead.list() == []
+    # Dead-lettered results count as handled: reconcile does not route them a second time.
+    assert world.cleanup().run(["reconcile"], Deadline.after(60))["ledger"]["routed"] == 0
+
+
+@pytest.mark.parametrize("emulator", [Faults()], indirect=True)
+def test_expire_drops_only_records_past_their_ttl(world: World, emulator: Emulator) -> None:
+    upload_and_wait(world, emulator, 3)
+    live = list(world.store.records())
+    assert len(live) >= 6  # three upload records and three routed-result records
+    cleanup = world.cleanup()
+    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["purged"] == 0
+    ttl = load_settings(CleanupSettings, env()).idempotency_ttl_seconds
+    cleanup.clock = lambda: time.time() + ttl + 1
+    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["purged"] == len(live)
+    assert list(world.store.records(now=time.time())) == []
+
+
+def test_unknown_tasks_are_named_and_nothing_runs(world: World) -> None:
+    summary = world.cleanup().run(["reconcile-all", "purge"], Deadline.after(60))
+    assert summary["unknown_tasks"] == ["reconcile-all"]
+    assert summary["tasks"] == ["purge"]
+    assert "ledger" not in summary

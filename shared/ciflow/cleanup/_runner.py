@@ -1,16 +1,10 @@
-"""The cleanup run: every task bounded by the invocation's deadline and resumable from a checkpoint.
-
-Checkpoints live in the idempotency store under ``cleanup:checkpoint:<task>`` (payload ``{"marker": …}``):
-the ledger walk keeps the last record key it finished, purge the prefix and listing marker it reached. A run
-that stops early says so in its summary; the next one continues from the checkpoint.
-"""
+"""The cleanup run: each task bounded by the invocation's deadline and resumable from its checkpoint; the
+run's summary is returned and logged as one structured line."""
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any
 
-from .. import operations as ops
 from ..callback import CallbackRunner, DeadLetters
 from ..client import CiClient, Deadline
 from ..config import shared_client
@@ -18,11 +12,12 @@ from ..errors import CiflowError
 from ..events import EventError, InvocationContext, parse_timer_event
 from ..handlers import store_for
 from ..handlers._entry import entry_point
-from ..idempotency import IdempotencyRecord, IdempotencyStore
+from ..idempotency import IdempotencyStore
 from ..logging import get_logger
-from ..models.callbacks import TaskFinish
-from ..results import normalise
 from ..routing import DeadLetterStore, Sink
+from ._checkpoints import Checkpoints
+from ._ledger import LedgerWalk
+from ._purge import Purge
 from ._settings import CleanupSettings
 
 __all__ = ["TASKS", "CleanupRunner", "cleanup_handler"]
@@ -30,25 +25,6 @@ __all__ = ["TASKS", "CleanupRunner", "cleanup_handler"]
 _log = get_logger("ciflow.cleanup")
 
 TASKS = ("reconcile", "cancel", "purge", "expire", "redrive")
-INLINE = "inline"
-CHECKPOINT = "cleanup:checkpoint:"
-RECONCILED = "cleanup:reconciled:"
-FINISHED = frozenset({"Success", "Failed", "Cancel", "Cancelled"})
-WAITING = frozenset({"Submitted", "Pause", "Paused"})
-_LEASE = 60.0
-_BATCH = 1000
-
-#: Describe operation by job family, from the job id's first letter (CI's and the emulator's id scheme).
-_DESCRIBE: Mapping[str, Callable[[str], Any]] = {
-    "j": ops.describe_media_jobs,
-    "f": ops.describe_file_jobs,
-    "d": ops.describe_doc_jobs,
-    "c": ops.describe_pic_jobs,
-}
-
-
-def _epoch(value: datetime | None) -> float | None:
-    return value.timestamp() if isinstance(value, datetime) else None
 
 
 class CleanupRunner:
@@ -75,184 +51,72 @@ class CleanupRunner:
             settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.store, clock=clock
         )
 
-    # -- checkpoints ----------------------------------------------------------------------------------
+    def _checkpoints(self) -> Checkpoints:
+        # The clock is read through self so a test (or a caller) may move it between runs.
+        return Checkpoints(self.store, ttl_seconds=self.settings.idempotency_ttl_seconds, clock=lambda: self.clock())
 
-    def checkpoint(self, task: str) -> str:
-        record = self.store.get(CHECKPOINT + task, now=self.clock())
-        return str(record.payload.get("marker", "")) if record else ""
-
-    def _mark(self, key: str, payload: dict[str, Any]) -> None:
-        self.store.release(key)
-        now = self.clock()
-        claim = self.store.claim(
-            key, lease_seconds=_LEASE, ttl_seconds=self.settings.idempotency_ttl_seconds, payload=payload, now=now
+    def _walk_ledger(self, tasks: set[str], deadline: Deadline) -> dict[str, Any]:
+        walk = LedgerWalk(
+            self.settings,
+            client=self.client,
+            store=self.store,
+            router=self.router,
+            checkpoints=self._checkpoints(),
+            clock=lambda: self.clock(),
         )
-        if claim.acquired:
-            self.store.complete(key, {}, ttl_seconds=self.settings.idempotency_ttl_seconds, now=now)
+        return walk.run(tasks, deadline)
 
-    def _save(self, task: str, marker: str) -> None:
-        self._mark(CHECKPOINT + task, {"marker": marker})
+    def _purge(self, deadline: Deadline) -> dict[str, Any]:
+        purge = Purge(self.settings, client=self.client, checkpoints=self._checkpoints(), clock=lambda: self.clock())
+        return purge.run(deadline)
 
-    # -- ledger walk: reconcile and cancel ------------------------------------------------------------
-
-    def _ledger(self) -> list[IdempotencyRecord]:
-        records = [
-            record
-            for record in self.store.records(now=self.clock())
-            if "concern" in record.payload and record.jobs and not record.key.startswith("cleanup:")
-        ]
-        return sorted(records, key=lambda record: record.key)
-
-    def _walk_ledger(self, tasks: set[str], deadline: Deadline, summary: dict[str, Any]) -> None:
-        counts = dict.fromkeys(
-            (
-                "records",
-                "jobs",
-                "routed",
-                "duplicate",
-                "dead_lettered",
-                "unfinished",
-                "cancelled",
-                "running_long",
-                "unsupported",
-                "errors",
-            ),
-            0,
-        )
-        summary["ledger"] = counts
-        start_after = self.checkpoint("ledger")
-        now = self.clock()
-        for record in self._ledger():
-            if start_after and record.key <= start_after:
-                continue
-            if deadline.expired:
-                summary["ledger"]["complete"] = False
-                return
-            old_enough = now - record.created_at >= self.settings.reconcile_after_s
-            if old_enough and self.store.get(RECONCILED + record.key, now=now) is None:
-                counts["records"] += 1
-                if self._reconcile_record(record, tasks, deadline, counts, now):
-                    self._mark(RECONCILED + record.key, {"reconciled_at": now})
-            self._save("ledger", record.key)
-        counts["complete"] = True
-        self._save("ledger", "")  # walked to the end: the next run starts from the beginning again
-
-    def _reconcile_record(
-        self, record: IdempotencyRecord, tasks: set[str], deadline: Deadline, counts: dict[str, Any], now: float
-    ) -> bool:
-        """Handle every job of one ledger record; True when all are finished and routed (nothing left to do)."""
-        done = True
-        for value in record.jobs.values():
-            if value == INLINE:
-                continue
-            for job_id in (part for part in value.split(",") if part):
-                counts["jobs"] += 1
-                describe = _DESCRIBE.get(job_id[:1])
-                if describe is None:  # moderation jobs are read by kind, not reconciled here
-                    counts["unsupported"] += 1
-                    continue
-                try:
-                    answer = self.client.send(describe(job_id), deadline=deadline)
-                    details = [d for d in answer.jobs_detail if d.job_id == job_id]
-                    if not details:
-                        counts["unsupported"] += 1
-                        continue
-                    detail = details[0]
-                    if detail.state in FINISHED:
-                        if "reconcile" in tasks:
-                            results = normalise(
-                                TaskFinish(jobs_detail=details), user_data_secrets=self.settings.user_data_secrets
-                            )
-                            for result in results:
-                                counts[self.router.route(result, deadline).replace("-", "_")] += 1
-                        else:
-                            done = False
-                        continue
-                    done = False
-                    counts["unfinished"] += 1
-                    created = _epoch(detail.creation_time) or record.created_at
-                    age = now - created
-                    if detail.state in WAITING and "cancel" in tasks and age >= self.settings.cancel_after_s:
-                        if not self.settings.dry_run:
-                            self.client.send(ops.cancel_job(job_id), deadline=deadline)
-                        counts["cancelled"] += 1
-                        _log.warning("stuck job cancelled", job_id=job_id, state=detail.state, age_s=round(age))
-                    elif detail.state == "Running" and age >= self.settings.running_warn_after_s:
-                        counts["running_long"] += 1
-                        _log.warning("job running long", job_id=job_id, age_s=round(age))
-                except CiflowError as exc:
-                    done = False
-                    counts["errors"] += 1
-                    _log.warning("reconcile failed for a job", job_id=job_id, error=str(exc))
-        return done
-
-    # -- purge ----------------------------------------------------------------------------------------
-
-    def _purge(self, deadline: Deadline, summary: dict[str, Any]) -> None:
-        counts: dict[str, Any] = {
-            "listed": 0,
-            "deleted": 0,
-            "would_delete": 0,
-            "errors": 0,
-            "dry_run": self.settings.dry_run,
+    def _redrive(self, deadline: Deadline) -> dict[str, Any]:
+        if not isinstance(self.dead_letters, DeadLetterStore):
+            return {"skipped": "dead letters are not kept in a store that can be redriven", "complete": True}
+        report = self.dead_letters.redrive(self.sinks, limit=self.settings.redrive_limit, deadline=deadline)
+        return {
+            "delivered": len(report.delivered),
+            "failed": len(report.failed),
+            "remaining": report.remaining,
+            "complete": not report.deadline_reached,
         }
-        summary["purge"] = counts
-        cutoff = self.clock() - self.settings.purge_after_days * 86400
-        prefixes = sorted(set(self.settings.purge_prefixes))
-        saved_prefix, _, saved_marker = self.checkpoint("purge").partition("\t")
-        for prefix in prefixes:
-            if saved_prefix and prefix < saved_prefix:
-                continue
-            marker = saved_marker if prefix == saved_prefix else ""
-            for page in self.client.paginate(ops.list_objects(prefix, marker=marker), deadline=deadline):
-                old = []
-                for item in page.contents:
-                    counts["listed"] += 1
-                    modified = _epoch(item.last_modified)
-                    # Never outside the configured prefix, whatever the listing says.
-                    if item.key.startswith(prefix) and modified is not None and modified < cutoff:
-                        old.append(item.key)
-                for start in range(0, len(old), _BATCH):
-                    batch = old[start : start + _BATCH]
-                    if self.settings.dry_run:
-                        counts["would_delete"] += len(batch)
-                        continue
-                    answer = self.client.send(ops.delete_objects(batch, quiet=True), deadline=deadline)
-                    counts["errors"] += len(answer.error)
-                    counts["deleted"] += len(batch) - len(answer.error)
-                if page.contents:
-                    self._save("purge", f"{prefix}\t{page.contents[-1].key}")
-                if deadline.expired:
-                    counts["complete"] = False
-                    return
-            self._save("purge", f"{prefix}\t\uffff")  # this prefix is done
-        counts["complete"] = True
-        self._save("purge", "")
 
-    # -- one run --------------------------------------------------------------------------------------
+    def _expire(self) -> dict[str, Any]:
+        return {"purged": self.store.purge_expired(now=self.clock()), "complete": True}
+
+    def _sections(self, wanted: list[str], deadline: Deadline) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
+        """The run's parts in order; reconcile and cancel share one walk of the ledger."""
+        sections: list[tuple[str, Callable[[], dict[str, Any]]]] = []
+        if {"reconcile", "cancel"} & set(wanted):
+            sections.append(("ledger", lambda: self._walk_ledger(set(wanted), deadline)))
+        if "purge" in wanted:
+            sections.append(("purge", lambda: self._purge(deadline)))
+        if "expire" in wanted:
+            sections.append(("expire", self._expire))
+        if "redrive" in wanted:
+            sections.append(("redrive", lambda: self._redrive(deadline)))
+        return sections
 
     def run(self, tasks: tuple[str, ...] | list[str], deadline: Deadline) -> dict[str, Any]:
-        wanted = [task for task in tasks if task in TASKS]
-        summary: dict[str, Any] = {"tasks": wanted, "unknown_tasks": [t for t in tasks if t not in TASKS]}
-        if {"reconcile", "cancel"} & set(wanted):
-            self._walk_ledger(set(wanted), deadline, summary)
-        if "purge" in wanted and not deadline.expired:
-            self._purge(deadline, summary)
-        if "expire" in wanted and not deadline.expired:
-            summary["expire"] = {"purged": self.store.purge_expired(now=self.clock())}
-        if "redrive" in wanted and not deadline.expired and isinstance(self.dead_letters, DeadLetterStore):
-            report = self.dead_letters.redrive(self.sinks, limit=self.settings.redrive_limit, deadline=deadline)
-            summary["redrive"] = {
-                "delivered": len(report.delivered),
-                "failed": len(report.failed),
-                "remaining": report.remaining,
-                "complete": not report.deadline_reached,
-            }
-        parts = [part for part in summary.values() if isinstance(part, dict)]
-        summary["complete"] = all(part.get("complete", True) for part in parts) and not (
-            deadline.expired and len(parts) < len({"ledger" if t in ("reconcile", "cancel") else t for t in wanted})
-        )
-        _log.info("cleanup summary", **summary)
+        """Run ``tasks`` (in the order of ``TASKS``) until done or the deadline; the summary says which finished."""
+        wanted = [task for task in TASKS if task in tasks]
+        summary: dict[str, Any] = {"tasks": wanted}
+        unknown = [task for task in tasks if task not in TASKS]
+        if unknown:
+            summary["unknown_tasks"] = unknown
+        sections = self._sections(wanted, deadline)
+        for name, section in sections:
+            if deadline.expired:
+                summary[name] = {"complete": False, "started": False}
+                continue
+            try:
+                summary[name] = section()
+            except CiflowError as exc:
+                # One failing task (a store or COS outage) must not keep the others from running.
+                summary[name] = {"complete": False, "error": str(exc)}
+        summary["complete"] = bool(sections) and all(summary[name]["complete"] for name, _ in sections)
+        log = _log.info if summary["complete"] else _log.warning
+        log("cleanup summary", **summary)
         return summary
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Settings of the cleanup function: the callback's routing settings plus thresholds, purge prefixes, bounds."""
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..callback import CallbackSettings
 
@@ -19,6 +19,8 @@ class CleanupSettings(CallbackSettings):
     purge_after_days: float = Field(default=7.0, ge=0, validation_alias="CIFLOW_CLEANUP_PURGE_AFTER_DAYS")
     dry_run: bool = Field(default=False, validation_alias="CIFLOW_CLEANUP_DRY_RUN")
     redrive_limit: int = Field(default=100, ge=0, validation_alias="CIFLOW_CLEANUP_REDRIVE_LIMIT")
+    # Ledger records read per page (for COS markers: one listing and this many GETs before a checkpoint).
+    ledger_page_size: int = Field(default=100, ge=1, le=1000, validation_alias="CIFLOW_CLEANUP_PAGE_SIZE")
 
     @field_validator("purge_prefixes", mode="before")
     @classmethod
@@ -33,3 +35,16 @@ class CleanupSettings(CallbackSettings):
         if bad:
             raise ValueError(f"purge prefixes must name a folder, not the whole bucket: {bad}")
         return value
+
+    @model_validator(mode="after")
+    def _markers_are_not_temporary(self) -> "CleanupSettings":
+        # Purging COS idempotency markers by age would let a duplicate event submit its jobs again.
+        marker_prefix = self.idempotency_prefix
+        if self.idempotency_store == "cos":
+            overlap = [p for p in self.purge_prefixes if p.startswith(marker_prefix) or marker_prefix.startswith(p)]
+            if overlap:
+                raise ValueError(
+                    f"purge prefixes {overlap} overlap the idempotency markers under {marker_prefix!r};"
+                    " the expire task removes expired markers"
+                )
+        return self

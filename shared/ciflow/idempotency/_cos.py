@@ -19,17 +19,21 @@ from ._records import (
     decide_claim,
     lease_ended,
     now_or_clock,
+    page_limit,
     record_from_dict,
     record_to_dict,
+    walk_pages,
     with_jobs,
 )
-from ._store import Claim, IdempotencyRecord, RecordState
+from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
 
 __all__ = ["CosMarkerStore", "marker_name"]
 
 #: Rounds of create / read / take over before ``claim`` gives up under constant churn.
 _MAX_ROUNDS = 5
 _FORMAT = 1
+#: Listing entries per page of ``records`` and ``purge_expired``: COS's most per listing request (``max-keys``).
+_LISTING_PAGE = 1000
 
 
 def marker_name(prefix: str, key: str) -> str:
@@ -124,24 +128,37 @@ class CosMarkerStore:
             ops.put_object(self.marker(record.key), body, content_type="application/json", forbid_overwrite=create)
         )
 
-    def _marker_names(self) -> Iterator[str]:
-        for page in self.client.paginate(ops.list_objects(self.prefix)):
-            for item in page.contents:
-                if self._marker_pattern.fullmatch(item.key):
-                    yield item.key
+    def _listed_record(self, name: str) -> IdempotencyRecord | None:
+        """The record of a listed marker (None if it vanished since the listing or cannot be read)."""
+        try:
+            found = self._read_marker(name)
+        except DecodeError as exc:
+            # One damaged marker must not stop the cleanup's walk of the ledger; say so and go on.
+            import structlog
 
-    def _live_markers(self) -> Iterator[tuple[str, IdempotencyRecord | None]]:
-        """Every marker with its record (None if it vanished since the listing or cannot be read)."""
-        for name in self._marker_names():
-            try:
-                found = self._read_marker(name)
-            except DecodeError as exc:
-                # One damaged marker must not stop the cleanup's walk of the ledger; say so and go on.
-                import structlog
+            structlog.get_logger("ciflow.idempotency").warning("unreadable idempotency marker", error=str(exc))
+            return None
+        return found[0] if found else None
 
-                structlog.get_logger("ciflow.idempotency").warning("unreadable idempotency marker", error=str(exc))
-                found = None
-            yield name, (found[0] if found else None)
+    def _listing_page(self, cursor: str, limit: int) -> RecordPage:
+        """The records of the markers in one listing page of ``limit`` entries after the object ``cursor``,
+        expired ones included: one listing request and at most ``limit`` GETs."""
+        if cursor and not cursor.startswith(self.prefix):
+            raise ValueError(f"{cursor!r} is not a cursor of the markers under {self.prefix!r}")
+        # COS lists at most 1000 entries per request; a larger limit gets a page of 1000 (fewer is allowed).
+        max_keys = min(limit, _LISTING_PAGE)
+        listing = self.client.send(ops.list_objects(self.prefix, marker=cursor, max_keys=max_keys))
+        records = [
+            record
+            for item in listing.contents
+            if self._marker_pattern.fullmatch(item.key) and (record := self._listed_record(item.key)) is not None
+        ]
+        if not listing.is_truncated:
+            return RecordPage(records, "")
+        # Continued as ``list_objects`` continues a listing: from NextMarker, or from the last key listed when a
+        # truncated listing leaves NextMarker out (S3-style listings send it only with a delimiter).
+        after = listing.next_marker or (listing.contents[-1].key if listing.contents else "")
+        return RecordPage(records, after)
 
     # -- the contract ---------------------------------------------------------------------------------
 
@@ -220,13 +237,22 @@ class CosMarkerStore:
 
     def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
         at = now_or_clock(now)
-        for _, record in self._live_markers():
-            if record is not None and not record.is_expired(at) and (state is None or record.state is state):
-                yield record
+        return walk_pages(lambda cursor: self.page(cursor=cursor, limit=_LISTING_PAGE, now=at), state=state)
+
+    def page(self, *, cursor: str = "", limit: int = 100, now: float | None = None) -> RecordPage:
+        """Live records of the markers in one listing page after ``cursor`` (a marker's object name), in name
+        order; only the markers of that page are read, so a page costs one listing and at most ``limit`` GETs."""
+        at = now_or_clock(now)
+        records, following = self._listing_page(cursor, page_limit(limit))
+        return RecordPage([record for record in records if not record.is_expired(at)], following)
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)
-        expired = [name for name, record in self._live_markers() if record is not None and record.is_expired(at)]
+        expired = [
+            self.marker(record.key)
+            for record in walk_pages(lambda cursor: self._listing_page(cursor, _LISTING_PAGE))
+            if record.is_expired(at)
+        ]
         purged = 0
         for start in range(0, len(expired), ops.MAX_DELETE_KEYS):
             batch = expired[start : start + ops.MAX_DELETE_KEYS]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import heapq
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ._records import completed, copy_record, decide_claim, is_live, lease_ended, now_or_clock, with_jobs
-from ._store import Claim, IdempotencyRecord, RecordState
+from ._records import (
+    completed,
+    copy_record,
+    decide_claim,
+    is_live,
+    lease_ended,
+    now_or_clock,
+    page_limit,
+    with_jobs,
+)
+from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
 
 __all__ = ["MemoryStore"]
 
@@ -76,6 +86,18 @@ class MemoryStore:
                 copy_record(r) for r in self._records.values() if is_live(r, at) and (state is None or r.state is state)
             ]
         yield from snapshot
+
+    def page(self, *, cursor: str = "", limit: int = 100, now: float | None = None) -> RecordPage:
+        """Live records in key order after ``cursor`` (the last key of the previous page)."""
+        at = now_or_clock(now)
+        size = page_limit(limit)
+        with self._lock:
+            # One record more than the page says whether any remain; a heap picks them without sorting all.
+            keys = heapq.nsmallest(
+                size + 1, (key for key, record in self._records.items() if key > cursor and is_live(record, at))
+            )
+            records = [copy_record(self._records[key]) for key in keys[:size]]
+        return RecordPage(records, keys[size - 1] if len(keys) > size else "")
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)

@@ -1,14 +1,14 @@
-"""What every backend shares: the claim decision, job merging, completion, and the JSON form of a record."""
+"""What every backend shares: the claim decision, job merging, completion, the JSON form, the paged walk."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..errors import CiflowError
-from ._store import Claim, IdempotencyRecord, RecordState
+from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
 
 __all__ = [
     "RecordNotFoundError",
@@ -21,6 +21,8 @@ __all__ = [
     "record_to_dict",
     "record_from_dict",
     "copy_record",
+    "page_limit",
+    "walk_pages",
 ]
 
 
@@ -47,6 +49,28 @@ def _positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
     return float(value)
+
+
+def page_limit(limit: int) -> int:
+    """``limit`` of a ``page`` call, checked: ``ValueError`` unless it is an integer of at least 1."""
+    if not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"limit must be an integer of at least 1, got {limit!r}")
+    return limit
+
+
+def walk_pages(page: Callable[[str], RecordPage], *, state: RecordState | None = None) -> Iterator[IdempotencyRecord]:
+    """The records of every page from the start (cursor "") to the end, optionally only those of ``state``.
+
+    ``page`` maps a cursor to its page; pages are fetched one at a time, as the walk reaches them.
+    """
+    cursor = ""
+    while True:
+        records, cursor = page(cursor)
+        for record in records:
+            if state is None or record.state is state:
+                yield record
+        if not cursor:
+            return
 
 
 def is_live(record: IdempotencyRecord | None, now: float) -> bool:

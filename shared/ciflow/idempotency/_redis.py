@@ -15,11 +15,13 @@ from ._records import (
     decide_claim,
     lease_ended,
     now_or_clock,
+    page_limit,
     record_from_dict,
     record_to_dict,
+    walk_pages,
     with_jobs,
 )
-from ._store import Claim, IdempotencyRecord, RecordState
+from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
 
 if TYPE_CHECKING:  # redis is an optional dependency: imported only where a RedisStore is used
     from redis import Redis
@@ -31,8 +33,11 @@ T = TypeVar("T")
 
 #: Optimistic transactions retried this many times when another client changes the key in between.
 _MAX_ROUNDS = 64
-#: Keys read per MGET while walking the records.
-_BATCH = 100
+#: SCAN's COUNT (and so about the keys read per MGET) while ``records`` and ``purge_expired`` walk the store.
+_PAGE = 500
+#: A SCAN cursor: an unsigned 64-bit integer in decimal.
+_CURSOR = re.compile("[0-9]{1,20}")
+_MAX_CURSOR = 2**64 - 1
 
 
 class _Delete:
@@ -64,6 +69,7 @@ class RedisStore:
             raise ValueError("the key prefix must not be empty")
         self.client = client
         self.prefix = prefix
+        self._match = _glob_escape(prefix) + "*"
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -105,16 +111,16 @@ class RedisStore:
                     continue
         raise ClaimContendedError(f"{key!r} changed under {_MAX_ROUNDS} consecutive transactions")
 
-    def _scan(self) -> Iterator[list[bytes | str]]:
-        """The store's keys, in batches."""
-        batch: list[bytes | str] = []
-        for name in self.client.scan_iter(match=_glob_escape(self.prefix) + "*", count=500):
-            batch.append(name)
-            if len(batch) >= _BATCH:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+    def _scan_page(self, cursor: str, count: int) -> RecordPage:
+        """The records, expired ones included, of the keys that one SCAN from ``cursor`` finds, and SCAN's next
+        cursor ("" when it answers 0: the keyspace is walked)."""
+        if cursor and not (_CURSOR.fullmatch(cursor) and int(cursor) <= _MAX_CURSOR):
+            raise ValueError(f"{cursor!r} is not a Redis SCAN cursor (an unsigned 64-bit integer in decimal)")
+        following, names = self.client.scan(cursor=int(cursor or 0), match=self._match, count=count)
+        # A key may expire or be released between the SCAN and the MGET: MGET answers None for it.
+        values = self.client.mget(names) if names else []
+        records = [record for record in map(self._decode, values) if record is not None]
+        return RecordPage(records, str(following) if following else "")
 
     # -- the contract ---------------------------------------------------------------------------------
 
@@ -159,25 +165,25 @@ class RedisStore:
 
     def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
         at = now_or_clock(now)
-        for names in self._scan():
-            for raw in self.client.mget(names):
-                record = self._decode(raw)
-                if record is not None and not record.is_expired(at) and (state is None or record.state is state):
-                    yield record
+        return walk_pages(lambda cursor: self.page(cursor=cursor, limit=_PAGE, now=at), state=state)
+
+    def page(self, *, cursor: str = "", limit: int = 100, now: float | None = None) -> RecordPage:
+        """Live records of the keys one SCAN step finds; the cursor is SCAN's, so ``limit`` is its COUNT hint
+        and a record may come twice when Redis resizes its keyspace during the walk."""
+        at = now_or_clock(now)
+        records, following = self._scan_page(cursor, page_limit(limit))
+        return RecordPage([record for record in records if not record.is_expired(at)], following)
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)
+
+        def decide(current: IdempotencyRecord | None) -> tuple[Action, bool]:
+            # Re-checked inside the transaction: a take-over since the MGET keeps the key.
+            expired = current is not None and current.is_expired(at)
+            return (_DELETE if expired else None), expired
+
         purged = 0
-        for names in self._scan():
-            for raw in self.client.mget(names):
-                record = self._decode(raw)
-                if record is None or not record.is_expired(at):
-                    continue
-
-                def decide(current: IdempotencyRecord | None, at: float = at) -> tuple[Action, bool]:
-                    # Re-checked inside the transaction: a take-over since the MGET keeps the key.
-                    expired = current is not None and current.is_expired(at)
-                    return (_DELETE if expired else None), expired
-
+        for record in walk_pages(lambda cursor: self._scan_page(cursor, _PAGE)):
+            if record.is_expired(at):
                 purged += self._transact(record.key, at, decide)
         return purged

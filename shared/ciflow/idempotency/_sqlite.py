@@ -9,8 +9,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from ._records import completed, decide_claim, lease_ended, now_or_clock, with_jobs
-from ._store import Claim, IdempotencyRecord, RecordState
+from ._records import completed, decide_claim, lease_ended, now_or_clock, page_limit, with_jobs
+from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
 
 __all__ = ["SqliteStore"]
 
@@ -99,6 +99,21 @@ class SqliteStore:
             conn.execute("COMMIT")
             return result
 
+    def _live_rows(self, after: str | None, limit: int, at: float, state: RecordState | None = None) -> list[Row]:
+        """Up to ``limit`` live rows in key order, after the key ``after`` (from the first row when None)."""
+        # A plain range on the key (never ``? IS NULL OR key > ?``) lets SQLite seek in the primary key index
+        # instead of sorting every live row for each page.
+        where = ("key >= ''" if after is None else "key > ?") + " AND expires_at > ?"
+        params: tuple[Any, ...] = (at,) if after is None else (after, at)
+        if state is not None:
+            where += " AND state = ?"
+            params += (state.value,)
+        with self._lock:
+            rows: list[Row] = self._conn.execute(
+                f"{_SELECT} WHERE {where} ORDER BY key LIMIT ?", (*params, limit)
+            ).fetchall()
+        return rows
+
     @staticmethod
     def _read(conn: sqlite3.Connection, key: str) -> IdempotencyRecord | None:
         row = conn.execute(f"{_SELECT} WHERE key = ?", (key,)).fetchone()
@@ -175,18 +190,23 @@ class SqliteStore:
 
     def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
         at = now_or_clock(now)
-        where = "(? IS NULL OR key > ?) AND expires_at > ?" + ("" if state is None else " AND state = ?")
-        query = f"{_SELECT} WHERE {where} ORDER BY key LIMIT {_PAGE}"
+        # Its own walk rather than ``page``'s: the state is filtered in SQL, and the first query starts before
+        # every key (the empty one too), where a cursor, being a key, cannot.
         after: str | None = None
         while True:
-            params: tuple[Any, ...] = (after, after, at) if state is None else (after, after, at, state.value)
-            with self._lock:
-                rows = self._conn.execute(query, params).fetchall()
+            rows = self._live_rows(after, _PAGE, at, state)
             for row in rows:
                 yield _from_row(row)
             if len(rows) < _PAGE:
                 return
             after = rows[-1][0]
+
+    def page(self, *, cursor: str = "", limit: int = 100, now: float | None = None) -> RecordPage:
+        """Live records in key order after ``cursor`` (the last key of the previous page)."""
+        at = now_or_clock(now)
+        size = page_limit(limit)
+        rows = self._live_rows(cursor, size + 1, at)  # one row more than the page says whether any remain
+        return RecordPage([_from_row(row) for row in rows[:size]], rows[size - 1][0] if len(rows) > size else "")
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)

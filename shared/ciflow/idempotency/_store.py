@@ -1,14 +1,15 @@
 """The idempotency store contract: claim a key, record progress, complete or release; records expire.
 
-A record is also the ledger of the jobs submitted for an upload, which the cleanup handler reconciles from.
+A record is also the ledger of the jobs submitted for an upload, which the cleanup handler reconciles from,
+a page at a time, resuming from a saved cursor.
 """
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
-__all__ = ["RecordState", "IdempotencyRecord", "Claim", "IdempotencyStore"]
+__all__ = ["RecordState", "IdempotencyRecord", "Claim", "RecordPage", "IdempotencyStore"]
 
 
 class RecordState(str, Enum):
@@ -51,6 +52,13 @@ class Claim:
     record: IdempotencyRecord
 
 
+class RecordPage(NamedTuple):
+    """One page of the ledger walk: live records, and the cursor that continues it ("" once walked to the end)."""
+
+    records: list[IdempotencyRecord]
+    cursor: str
+
+
 class IdempotencyStore(Protocol):
     """Every backend (memory, SQLite, COS marker objects, Redis) behaves the same; tests hold them to it."""
 
@@ -89,6 +97,20 @@ class IdempotencyStore(Protocol):
 
     def records(self, *, state: RecordState | None = None, now: float | None = None) -> Iterator[IdempotencyRecord]:
         """Every live record (optionally of one state): the ledger the cleanup handler walks."""
+        ...
+
+    def page(self, *, cursor: str = "", limit: int = 100, now: float | None = None) -> RecordPage:
+        """One page of live records in the store's own order, from an opaque ``cursor`` ("" = the start).
+
+        Pass each page's ``cursor`` to the next call until it is "": the walk is then complete. A cursor is a
+        plain string that stays valid across processes, so one invocation may save it and another go on
+        from it. Every record live for the whole walk is returned at least once (Redis may return one
+        twice: its SCAN does when the keyspace is resized meanwhile); records created or deleted during the
+        walk may or may not be. A page may hold fewer than ``limit`` records, even none, and still not be
+        the last. ``limit`` bounds the records of a page (Redis takes it as SCAN's COUNT, a hint that a page
+        may exceed by a few) and the marker objects the COS store reads for it. ``ValueError`` if ``limit``
+        is below 1, or for a cursor the store can tell is not one of its own.
+        """
         ...
 
     def purge_expired(self, *, now: float | None = None) -> int:

@@ -85,6 +85,7 @@ __all__ = [
     "ModerationSimpleCallback",
     "ModerationCallback",
     "decode_moderation_callback",
+    "detail_callback",
     "parse_moderation_callback",
 ]
 
@@ -900,6 +901,8 @@ _DETAIL_CALLBACKS: dict[str, type[ModerationDetailCallback]] = {
     "ReviewDocument": DocumentModerationCallback,
 }
 
+_KIND_EVENTS: dict[ModerationKind, str] = {kind: event for event, kind in EVENT_KINDS.items()}
+
 
 class _SnakeModel(CiModel):
     """Simple callbacks use snake_case keys exactly as the field names."""
@@ -967,6 +970,16 @@ class ModerationSimpleCallback(_SnakeModel):
 
 #: Either callback shape.
 ModerationCallback: TypeAlias = ModerationDetailCallback | ModerationSimpleCallback
+
+
+def detail_callback(kind: ModerationKind, detail: ModerationJobDetail) -> ModerationDetailCallback:
+    """The Detail callback CI sends for a finished job, rebuilt from the job as the query API returns it.
+
+    Query and Detail callback share ``JobsDetail``, so a result read back after a lost callback normalises
+    exactly like the callback would have (same job id and state, so the same dedupe key).
+    """
+    event = _KIND_EVENTS[kind]
+    return _DETAIL_CALLBACKS[event](event_name=event, jobs_detail=detail)
 
 
 def decode_moderation_callback(tree: Any) -> ModerationCallback:

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ciflow.idempotency import Claim, IdempotencyRecord, RecordNotFoundError, RecordState
+from ciflow.idempotency import Claim, IdempotencyRecord, RecordNotFoundError, RecordPage, RecordState
 
 T0 = 1_700_000_000.25
 LEASE = 60.0
@@ -270,6 +270,156 @@ def test_purge_expired_deletes_only_expired_records(store):
 def test_an_empty_store_has_no_records(store):
     assert list(store.records(now=T0)) == []
     assert store.purge_expired(now=T0) == 0
+
+
+# -- page: the resumable ledger walk ----------------------------------------------------------------
+
+#: Pages a walk may take before a test calls it endless (Redis's SCAN pages over the server's whole keyspace).
+MAX_PAGES = 10_000
+
+
+def _walk(store, *, limit, now, cursor="") -> list[RecordPage]:
+    """Every page from ``cursor`` to the end."""
+    pages = []
+    while True:
+        page = store.page(cursor=cursor, limit=limit, now=now)
+        assert isinstance(page, RecordPage)
+        assert isinstance(page.cursor, str)
+        pages.append(page)
+        assert len(pages) < MAX_PAGES, "the walk never ends"
+        cursor = page.cursor
+        if not cursor:
+            return pages
+
+
+def _walk_some(store, *, pages: int, limit: int, now: float) -> list[RecordPage]:
+    """The first ``pages`` pages of a walk that has more than that."""
+    walked: list[RecordPage] = []
+    cursor = ""
+    while len(walked) < pages or not walked[-1].records:
+        walked.append(store.page(cursor=cursor, limit=limit, now=now))
+        cursor = walked[-1].cursor
+        assert cursor, "the walk ended before the test could stop it"
+    return walked
+
+
+def _keys(pages: list[RecordPage]) -> list[str]:
+    return [record.key for page in pages for record in page.records]
+
+
+def _assert_each_once(backend: str, keys: list[str], expected: set[str]) -> None:
+    """Every expected key returned; once each, but for Redis, whose SCAN may return a key twice."""
+    assert set(keys) == expected
+    if backend == "redis":
+        assert len(keys) <= 2 * len(expected)
+    else:
+        assert sorted(keys) == sorted(expected)
+
+
+def _live_and_expired(store, live: int) -> set[str]:
+    """``live`` live records, both states, and two expired ones (at ``T0 + 20``); the live keys."""
+    keys = {f"k:{i:02d}" for i in range(live)}
+    for i, key in enumerate(sorted(keys)):
+        if i % 3 == 0:
+            store.complete(key, {"s": f"j{i}"}, ttl_seconds=TTL, now=T0)
+        else:
+            claim(store, key)
+    claim(store, "k:gone-in", ttl=10)
+    store.complete("k:gone-done", {"s": "j"}, ttl_seconds=10, now=T0)
+    return keys
+
+
+def test_a_paged_walk_returns_every_live_record_once_and_no_expired_one(store, backend):
+    live = _live_and_expired(store, 7)
+    pages = _walk(store, limit=2, now=T0 + 20)
+    _assert_each_once(backend, _keys(pages), live)
+    if backend != "redis":  # SCAN's COUNT is a hint; the other stores hold to the limit
+        assert all(len(page.records) <= 2 for page in pages)
+        assert len(pages) >= 4
+    assert pages[-1].cursor == ""
+    assert all(page.cursor for page in pages[:-1])
+    records = {record.key: record for page in pages for record in page.records}
+    assert records["k:00"] == store.get("k:00", now=T0 + 20)
+    assert records["k:00"].state is RecordState.COMPLETED
+    assert records["k:01"].state is RecordState.IN_PROGRESS
+    # Before the short records expire, they are live and walked too.
+    assert set(_keys(_walk(store, limit=3, now=T0 + 5))) == {*live, "k:gone-in", "k:gone-done"}
+
+
+def test_a_large_limit_walks_the_store_in_one_page(store, backend):
+    live = _live_and_expired(store, 5)
+    pages = _walk(store, limit=1000, now=T0 + 20)
+    _assert_each_once(backend, _keys(pages), live)
+    if backend != "redis":  # SCAN may end on a later call even when one found every key
+        assert len(pages) == 1
+
+
+def test_a_walk_resumes_from_a_saved_cursor_in_another_process(store_factory, backend):
+    first = store_factory()
+    live = _live_and_expired(first, 9)
+    now = T0 + 20
+    # One invocation reads a few pages and saves the cursor; another, with its own handle, goes on from it.
+    started = _walk_some(first, pages=2, limit=2, now=now)
+    cursor = started[-1].cursor
+    assert cursor
+    rest = _walk(store_factory(), limit=2, now=now, cursor=cursor)
+    before, after = _keys(started), _keys(rest)
+    _assert_each_once(backend, before + after, live)
+    assert after  # it went on, and did not find the walk over
+    if backend != "redis":
+        assert not set(before) & set(after)  # it did not start over
+
+
+def test_records_created_and_deleted_during_a_walk_do_not_break_it(store, backend):
+    keys = {f"k:{i:02d}" for i in range(10)}
+    for key in keys:
+        claim(store, key)
+    first = _walk_some(store, pages=1, limit=3, now=T0 + 1)
+    seen = set(_keys(first))
+    unseen = sorted(keys - seen)
+    deleted_seen, deleted_unseen = sorted(seen)[0], unseen[0]
+    store.release(deleted_seen)
+    store.release(deleted_unseen)
+    added = {"a:before-every-key", "k:05+", "z:after-every-key"}
+    for key in added:
+        claim(store, key, now=T0 + 1)
+    rest = _keys(_walk(store, limit=3, now=T0 + 2, cursor=first[-1].cursor))
+    walked = seen | set(rest)
+    stable = keys - {deleted_seen, deleted_unseen}
+    assert stable <= walked  # every record live for the whole walk
+    assert deleted_unseen not in walked  # deleted before the walk reached it
+    assert deleted_seen not in rest
+    assert walked <= keys | added
+    if backend != "redis":
+        assert len(rest) == len(set(rest))
+        assert not seen & set(rest)
+
+
+def test_an_empty_store_has_one_empty_last_page(store, backend):
+    if backend == "redis":
+        # SCAN goes over the whole server's keyspace: with other keys there, the walk may take more pages.
+        assert _keys(_walk(store, limit=100, now=T0)) == []
+    else:
+        assert store.page(now=T0) == RecordPage([], "")
+        assert store.page(limit=1, now=T0) == ([], "")
+
+
+def test_a_store_of_expired_records_only_pages_to_nothing(store):
+    claim(store, "k:gone", ttl=10)
+    assert _keys(_walk(store, limit=1, now=T0 + 10)) == []
+
+
+def test_page_defaults_now_to_the_wall_clock(store):
+    claim(store, "k:live", now=time.time())
+    claim(store, "k:gone", now=time.time() - TTL - 1)
+    assert _keys(_walk(store, limit=100, now=None)) == ["k:live"]
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_page_refuses_a_limit_below_one(store, limit):
+    claim(store)
+    with pytest.raises(ValueError, match="limit"):
+        store.page(limit=limit, now=T0)
 
 
 # -- atomicity --------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ciflow.errors import DecodeError
-from ciflow.idempotency import ClaimContendedError, CosMarkerStore, RecordState, marker_name
+from ciflow.idempotency import ClaimContendedError, CosMarkerStore, RecordPage, RecordState, marker_name
 from tests.functional.idempotency.conftest import COS_SETTLE
 
 T0 = 1_700_000_000.0
@@ -170,10 +170,62 @@ def test_records_pages_through_the_listing_and_ignores_foreign_objects(cos_clien
     assert len(listings) >= 4  # 7 objects under the prefix, 2 per page
 
 
+def test_a_page_is_one_listing_and_reads_at_most_limit_markers(store, fake_cos):
+    keys = [f"hash:media-1250000000/in/{i}.mp4@e{i}" for i in range(7)]
+    for key in keys:
+        claim(store, key)
+    fake_cos.put(PREFIX + "README.txt", b"not a marker")  # listed, never read
+    fake_cos.calls.clear()
+    fake_cos.requests.clear()
+    walked: list[str] = []
+    cursor, pages = "", 0
+    while True:
+        start = len(fake_cos.calls)
+        page = store.page(cursor=cursor, limit=3, now=T0)
+        calls = fake_cos.calls[start:]
+        listing = fake_cos.requests[start]
+        assert calls[0] == ("GET", "/")
+        assert listing.url.params["max-keys"] == "3"
+        assert listing.url.params.get("marker", "") == cursor
+        reads = calls[1:]
+        assert len(reads) <= 3
+        assert all(method == "GET" and name != "/" for method, name in reads)
+        assert len(page.records) == len(reads)
+        walked += [r.key for r in page.records]
+        cursor, pages = page.cursor, pages + 1
+        if not cursor:
+            break
+    assert sorted(walked) == sorted(keys)
+    assert pages == 3  # 8 objects under the prefix, 3 per listing
+    # Each marker was read once, over the whole walk.
+    assert sorted(name for method, name in fake_cos.calls if name != "/") == sorted(store.marker(k) for k in keys)
+
+
+def test_a_page_after_the_last_listing_page_reads_nothing(store, fake_cos):
+    claim(store, "only")
+    fake_cos.calls.clear()
+    assert store.page(cursor=store.marker("only"), now=T0) == RecordPage([], "")
+    assert fake_cos.calls == [("GET", "/")]
+
+
+def test_a_limit_over_the_listing_maximum_asks_for_the_maximum(store, fake_cos):
+    claim(store)
+    fake_cos.requests.clear()
+    assert [r.key for r in store.page(limit=5000, now=T0).records] == [KEY]
+    assert fake_cos.requests[0].url.params["max-keys"] == "1000"
+
+
+def test_a_cursor_outside_the_marker_prefix_is_refused(store, fake_cos):
+    with pytest.raises(ValueError, match="not a cursor"):
+        store.page(cursor="in/upload.mp4", now=T0)
+    assert fake_cos.calls == []
+
+
 def test_an_unreadable_marker_is_skipped_by_the_ledger_walk_but_refused_by_get(store, fake_cos):
     claim(store, "good")
     fake_cos.put(marker_name(PREFIX, "bad"), b"{not json", "application/json")
     assert [r.key for r in store.records(now=T0)] == ["good"]
+    assert [r.key for r in store.page(now=T0).records] == ["good"]
     assert store.purge_expired(now=T0 + 10_000) == 1
     with pytest.raises(DecodeError, match="is not a record"):
         store.get("bad", now=T0)

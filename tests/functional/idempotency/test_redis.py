@@ -101,6 +101,35 @@ def test_records_walks_many_keys(store):
     assert store.purge_expired(now=T0 + 100) == 250
 
 
+def test_the_page_cursor_is_scans_and_ends_when_scan_answers_zero(store, redis_server, redis_prefix, monkeypatch):
+    for i in range(5):
+        claim(store, f"k{i}")
+    calls = []
+    real_scan = redis_server.scan
+
+    def scan(**kwargs):
+        calls.append(kwargs)
+        return real_scan(**kwargs)
+
+    monkeypatch.setattr(redis_server, "scan", scan)
+    page = store.page(limit=2, now=T0)
+    walked = [r.key for r in page.records]
+    while page.cursor:
+        assert int(page.cursor) > 0
+        page = store.page(cursor=page.cursor, limit=2, now=T0)
+        walked += [r.key for r in page.records]
+    assert sorted(set(walked)) == [f"k{i}" for i in range(5)]
+    assert calls[0]["cursor"] == 0
+    assert all(call["count"] == 2 for call in calls)
+    assert all(call["match"] == redis_prefix + "*" for call in calls)
+
+
+@pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", " 1", "0x10", str(2**64), "\u0661"])
+def test_a_cursor_that_is_not_a_scan_cursor_is_refused(store, cursor):
+    with pytest.raises(ValueError, match="not a Redis SCAN cursor"):
+        store.page(cursor=cursor, now=T0)
+
+
 def test_a_value_that_is_not_a_record_is_refused(store, redis_server, redis_prefix):
     redis_server.set(redis_prefix + KEY, b"[1, 2]")
     with pytest.raises(DecodeError):

@@ -5,14 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ciflow.errors import CiflowError
-from ciflow.idempotency import IdempotencyRecord, RecordNotFoundError, RecordState
+from ciflow.idempotency import IdempotencyRecord, RecordNotFoundError, RecordPage, RecordState
 from ciflow.idempotency._records import (
     completed,
     copy_record,
     decide_claim,
     now_or_clock,
+    page_limit,
     record_from_dict,
     record_to_dict,
+    walk_pages,
     with_jobs,
 )
 
@@ -154,3 +156,28 @@ def test_now_defaults_to_the_wall_clock(monkeypatch):
     monkeypatch.setattr("time.time", lambda: 42.0)
     assert now_or_clock(None) == 42.0
     assert now_or_clock(7) == 7.0
+
+
+def test_walk_pages_follows_the_cursor_lazily_to_the_end_and_filters_the_state():
+    done = record(key="b", state=RecordState.COMPLETED)
+    pages = {"": RecordPage([record(key="a")], "c1"), "c1": RecordPage([], "c2"), "c2": RecordPage([done], "")}
+    asked: list[str] = []
+
+    def page(cursor: str) -> RecordPage:
+        asked.append(cursor)
+        return pages[cursor]
+
+    walk = walk_pages(page)
+    assert asked == []  # nothing is fetched before the walk is iterated
+    assert [r.key for r in walk] == ["a", "b"]
+    assert asked == ["", "c1", "c2"]
+    assert list(walk_pages(page, state=RecordState.COMPLETED)) == [done]
+    assert list(walk_pages(lambda _: RecordPage([], ""))) == []
+
+
+@pytest.mark.parametrize("limit", [0, -3, 2.5, "10", None])
+def test_a_page_limit_is_an_integer_of_at_least_one(limit):
+    with pytest.raises(ValueError, match="limit must be an integer of at least 1"):
+        page_limit(limit)
+    assert page_limit(1) == 1
+    assert page_limit(500) == 500
