@@ -22,7 +22,7 @@ from ciflow.routing._dead_letter import DeadLetterStore
 
 from ._report import JobRow, OutputFile, ReportData, RoutedMessage, UploadRow, write_report
 from ._samples import Sample, generate_samples
-from ._shims import Invocation, LocalFunctions
+from ._shims import Invocation, LocalFunctions, TimerShim
 from .emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
 __all__ = ["BUCKET", "REGION", "PLAN", "DemoResult", "run_demo", "default_functions_dir"]
@@ -60,6 +60,8 @@ FUNCTION_ENV: dict[str, dict[str, str]] = {
 }
 #: The one upload whose job must fail, and how: the archive with a ``../`` entry.
 HOSTILE = ("unzip", "hostile.zip")
+#: How often ``--keep`` fires the cleanup timer (serverless.yml: every 10 minutes; locally sooner).
+KEEP_TIMER_SECONDS = 60.0
 _FINAL_STATES = frozenset({"Success", "Failed", "Cancel"})
 _RUN_ARTEFACTS = ("samples", "emulator", "idempotency", "functions.log", "report.html")
 _RUN_DATABASES = ("queue.sqlite3", "dead-letters.sqlite3", "idempotency.sqlite3")
@@ -435,11 +437,16 @@ def _print_summary(printer: _Printer, data: ReportData, report: Path) -> None:
 
 
 def _serve_until_interrupted(printer: _Printer, emulator: Emulator, functions: LocalFunctions) -> None:
-    with contextlib.suppress(KeyboardInterrupt):
-        printer.plain(
-            f"\nThe emulator keeps running on {emulator.url} (bucket {BUCKET}, region {REGION}, "
-            f"credentials {DEFAULT_CREDENTIALS.secret_id} / {DEFAULT_CREDENTIALS.secret_key}); uploads under "
-            f"uploads/<concern>/ still trigger the functions, results land in {functions.queue_path}. Ctrl-C stops."
-        )
-        while True:
-            time.sleep(1)
+    timer = TimerShim(functions, KEEP_TIMER_SECONDS).start()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            printer.plain(
+                f"\nThe emulator keeps running on {emulator.url} (bucket {BUCKET}, region {REGION}, "
+                f"credentials {DEFAULT_CREDENTIALS.secret_id} / {DEFAULT_CREDENTIALS.secret_key}); uploads under "
+                f"uploads/<concern>/ still trigger the functions, results land in {functions.queue_path}; the "
+                f"cleanup timer fires every {KEEP_TIMER_SECONDS:g} s. Ctrl-C stops."
+            )
+            while True:
+                time.sleep(1)
+    finally:
+        timer.stop()

@@ -289,6 +289,42 @@ class UploadEventShim:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+class TimerShim:
+    """SCF's timer trigger: fires the cleanup function every ``interval`` seconds on a daemon thread.
+
+    A run that raises is logged in ``invocations`` like any other; the next tick comes all the same.
+    """
+
+    def __init__(self, functions: "LocalFunctions", interval: float, *, message: str = "") -> None:
+        if interval <= 0:
+            raise ValueError("the timer interval must be positive")
+        self.functions = functions
+        self.interval = interval
+        self.message = message
+        self.invocations: list[Invocation] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ciflow-timer", daemon=True)
+
+    def start(self) -> "TimerShim":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            record = Invocation(CLEANUP_FUNCTION, self.message, 1, time.time())
+            try:
+                record.result = self.functions.tick(self.message)
+            except Exception as exc:
+                record.error = f"{type(exc).__name__}: {exc}"
+            record.finished = time.time()
+            self.invocations.append(record)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from ciflow import operations as ops
 from ciflow.callback import CallbackRunner, CallbackSettings
-from ciflow.cleanup import CleanupRunner, CleanupSettings
+from ciflow.cleanup import RUN_LEASE, CleanupRunner, CleanupSettings
 from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.concerns.hash import HashSettings
 from ciflow.concerns.hash import plan as hash_plan
@@ -298,3 +298,22 @@ def test_unknown_tasks_are_named_and_nothing_runs(world: World) -> None:
     assert summary["unknown_tasks"] == ["reconcile-all"]
     assert summary["tasks"] == ["purge"]
     assert "ledger" not in summary
+
+
+def test_one_run_at_a_time_and_a_crashed_runs_lease_lapses(world: World) -> None:
+    world.client.send(ops.put_object("tmp/old.bin", b"x"))
+    later = time.time() + 30 * 86400
+    extra = {"CIFLOW_CLEANUP_PURGE_PREFIXES": "tmp/", "CIFLOW_CLEANUP_PURGE_AFTER_DAYS": "7"}
+    # Another run holds the lease (a timer that fired while it works): this one stops at once.
+    world.store.claim(RUN_LEASE, lease_seconds=600, ttl_seconds=3600, now=later)
+    blocked = world.cleanup(**extra)
+    blocked.clock = lambda: later
+    summary = blocked.run(["purge"], Deadline.after(60))
+    assert summary["skipped"] == "another cleanup run holds the lease"
+    assert "purge" not in summary
+    assert summary["complete"] is False
+    # That run crashed: once its lease lapses the next run goes ahead, then gives the lease back.
+    after_lapse = world.cleanup(**extra)
+    after_lapse.clock = lambda: later + 601
+    assert after_lapse.run(["purge"], Deadline.after(60))["purge"]["deleted"] == 1
+    assert world.store.get(RUN_LEASE, now=later + 601) is None

@@ -20,9 +20,9 @@ from ciflow import operations as ops
 from ciflow.client import CiClient, Endpoint, RetryPolicy
 from ciflow.errors import ServerError, ThrottledError
 from ciflow.events import parse_api_request, parse_cos_event
-from ciflow_local._demo import BUCKET, PLAN, REGION, DemoResult, run_demo
+from ciflow_local._demo import BUCKET, FUNCTION_ENV, PLAN, REGION, DemoResult, default_functions_dir, run_demo
 from ciflow_local._samples import FLAGGED_KEYWORD
-from ciflow_local._shims import TRIGGERS, Upload, api_gateway_event, integrated_response
+from ciflow_local._shims import TRIGGERS, LocalFunctions, TimerShim, Upload, api_gateway_event, integrated_response
 from ciflow_local.cli import main
 from ciflow_local.emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
@@ -415,3 +415,25 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
         capture_output=True, timeout=120, check=True,
     )  # fmt: skip
     assert screenshot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_local_timer_fires_the_cleanup_function_until_stopped(tmp_path):
+    with Emulator(tmp_path / "emu") as emulator:
+        functions = LocalFunctions(
+            emulator.url, tmp_path, BUCKET, REGION, default_functions_dir(), function_env=FUNCTION_ENV
+        )
+        with functions:
+            timer = TimerShim(functions, 0.05, message="reconcile,expire").start()
+            deadline = time.monotonic() + 30
+            while len(timer.invocations) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            timer.stop()
+            fired = len(timer.invocations)
+            time.sleep(0.2)
+            assert len(timer.invocations) == fired  # stopped means stopped
+    assert fired >= 2
+    assert all(i.ok for i in timer.invocations), [i.error for i in timer.invocations]
+    assert [i.result["tasks"] for i in timer.invocations[:2]] == [["reconcile", "expire"]] * 2
+    assert all(i.result["complete"] for i in timer.invocations)
+    with pytest.raises(ValueError, match="positive"):
+        TimerShim(functions, 0)

@@ -1,7 +1,7 @@
 """The cleanup function (timer): reconcile lost callbacks, cancel stuck jobs, purge temporary objects, expire
 idempotency records, redrive dead letters — each bounded by the deadline and resumable."""
 
-from ._runner import TASKS, CleanupRunner, cleanup_handler
+from ._runner import RUN_LEASE, TASKS, CleanupRunner, cleanup_handler
 from ._settings import CleanupSettings
 
-__all__ = ["TASKS", "CleanupRunner", "CleanupSettings", "cleanup_handler"]
+__all__ = ["RUN_LEASE", "TASKS", "CleanupRunner", "CleanupSettings", "cleanup_handler"]

@@ -25,6 +25,8 @@ __all__ = ["TASKS", "CleanupRunner", "cleanup_handler"]
 _log = get_logger("ciflow.cleanup")
 
 TASKS = ("reconcile", "cancel", "purge", "expire", "redrive")
+#: The store key whose lease makes cleanup runs exclusive.
+RUN_LEASE = "cleanup:run"
 
 
 class CleanupRunner:
@@ -98,26 +100,51 @@ class CleanupRunner:
         return sections
 
     def run(self, tasks: tuple[str, ...] | list[str], deadline: Deadline) -> dict[str, Any]:
-        """Run ``tasks`` (in the order of ``TASKS``) until done or the deadline; the summary says which finished."""
+        """Run ``tasks`` (in the order of ``TASKS``) until done or the deadline; the summary says which finished.
+
+        One run at a time: a timer firing while an earlier run still works (or a retried invocation) finds
+        the run lease held and stops at once; a crashed run's lease lapses with its deadline.
+        """
         wanted = [task for task in TASKS if task in tasks]
         summary: dict[str, Any] = {"tasks": wanted}
         unknown = [task for task in tasks if task not in TASKS]
         if unknown:
             summary["unknown_tasks"] = unknown
         sections = self._sections(wanted, deadline)
-        for name, section in sections:
-            if deadline.expired:
-                summary[name] = {"complete": False, "started": False}
-                continue
-            try:
-                summary[name] = section()
-            except CiflowError as exc:
-                # One failing task (a store or COS outage) must not keep the others from running.
-                summary[name] = {"complete": False, "error": str(exc)}
+        if sections and not self._take_run_lease(deadline):
+            summary.update(skipped="another cleanup run holds the lease", complete=False)
+            _log.warning("cleanup summary", **summary)
+            return summary
+        try:
+            for name, section in sections:
+                summary[name] = self._run_section(section, deadline)
+        finally:
+            if sections:
+                self.store.release(RUN_LEASE)
         summary["complete"] = bool(sections) and all(summary[name]["complete"] for name, _ in sections)
         log = _log.info if summary["complete"] else _log.warning
         log("cleanup summary", **summary)
         return summary
+
+    def _take_run_lease(self, deadline: Deadline) -> bool:
+        claim = self.store.claim(
+            RUN_LEASE,
+            lease_seconds=max(1.0, deadline.remaining()),
+            ttl_seconds=self.settings.idempotency_ttl_seconds,
+            payload={"started_at": self.clock()},
+            now=self.clock(),
+        )
+        return claim.acquired
+
+    @staticmethod
+    def _run_section(section: Callable[[], dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
+        if deadline.expired:
+            return {"complete": False, "started": False}
+        try:
+            return section()
+        except CiflowError as exc:
+            # One failing task (a store or COS outage) must not keep the others from running.
+            return {"complete": False, "error": str(exc)}
 
     def handle(self, event: Any, context: Any) -> dict[str, Any]:
         deadline = InvocationContext.from_scf(context).deadline(2.0)

@@ -188,7 +188,7 @@ def test_purge_resumes_across_listing_pages_and_never_leaves_its_prefixes(client
         runner = cleanup(client, **extra)
         runner.clock = lambda: month_later
         ticks = itertools.count()
-        summary = runner.run(["purge"], Deadline.after(4, clock=functools.partial(next_tick, ticks)))
+        summary = runner.run(["purge"], Deadline.after(6, clock=functools.partial(next_tick, ticks)))
         runs.append(summary["purge"])
         if summary["purge"]["complete"]:
             break
