@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/handler_fanout.py
 	$(BIN)/python benchmarks/callback_throughput.py
 	$(BIN)/python benchmarks/emulator_hash.py
+	$(BIN)/python benchmarks/cleanup_reconcile.py
 
 # The SCF layer: runtime dependencies for SCF's platform (linux x86_64, CPython 3.10) plus the core, at the
 # zip root, with bytecode compiled ahead (SCF sets PYTHONDONTWRITEBYTECODE, so nothing is cached at run time).

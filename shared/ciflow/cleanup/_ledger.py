@@ -3,6 +3,7 @@ cancel jobs stuck in the queue, report jobs running long; a page at a time, resu
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,8 @@ _DESCRIBE: Mapping[str, Callable[..., Any]] = {
     "d": ops.describe_doc_jobs,
     "c": ops.describe_pic_jobs,
 }
+#: Reconciled marks written at once (each is a read and a write of the record).
+_MARK_CONCURRENCY = 8
 #: Job ids per describe call: the path carries them comma-separated (``NonExistJobIds`` names the unknown).
 DESCRIBE_BATCH = 10
 
@@ -210,13 +213,16 @@ class LedgerWalk:
         if deadline.expired:
             return False
         back = read_jobs(self.client, (job for record_jobs in jobs.values() for job in record_jobs), deadline)
-        for record in due:
-            if deadline.expired:
-                return False
-            counts["records"] += 1
-            finished = [self._handle(job, record, back, tasks, deadline, counts, now) for job in jobs[record.key]]
-            if all(finished) and record.state is RecordState.COMPLETED:
-                self._mark_reconciled(record.key, now)
+        # Routing stays sequential (sinks such as an AMQP channel are not thread-safe); the marks are store
+        # writes, sent alongside so each costs no extra round trip of wall time.
+        with ThreadPoolExecutor(max_workers=_MARK_CONCURRENCY, thread_name_prefix="ciflow-cleanup") as marks:
+            for record in due:
+                if deadline.expired:
+                    return False
+                counts["records"] += 1
+                finished = [self._handle(job, record, back, tasks, deadline, counts, now) for job in jobs[record.key]]
+                if all(finished) and record.state is RecordState.COMPLETED:
+                    marks.submit(self._mark_reconciled, record.key, now)
         return True
 
     def _handle(

@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import operations as ops
@@ -80,6 +81,7 @@ class CosMarkerStore:
         prefix: str = "ciflow/idempotency/",
         *,
         settle_seconds: float = 1.0,
+        read_concurrency: int = 8,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -87,9 +89,12 @@ class CosMarkerStore:
             raise ValueError("the marker prefix must not be empty (markers would mix with uploads)")
         if settle_seconds <= 0:
             raise ValueError(f"settle_seconds must be positive, got {settle_seconds!r}")
+        if read_concurrency < 1:
+            raise ValueError(f"read_concurrency must be at least 1, got {read_concurrency!r}")
         self.client = client
         self.prefix = prefix
         self.settle_seconds = settle_seconds
+        self.read_concurrency = read_concurrency
         self._sleep = sleep
         self._monotonic = monotonic
         self._marker_pattern = re.compile(re.escape(prefix) + "[0-9a-f]{64}")
@@ -140,6 +145,15 @@ class CosMarkerStore:
             return None
         return found[0] if found else None
 
+    def _read_listed(self, names: list[str]) -> list[IdempotencyRecord | None]:
+        """The records of listed markers, in listing order; read ``read_concurrency`` at a time because a walk
+        of the ledger is one GET per marker and each GET is a round trip."""
+        workers = min(self.read_concurrency, len(names))
+        if workers <= 1:
+            return [self._listed_record(name) for name in names]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ciflow-markers") as pool:
+            return list(pool.map(self._listed_record, names))
+
     def _listing_page(self, cursor: str, limit: int) -> RecordPage:
         """The records of the markers in one listing page of ``limit`` entries after the object ``cursor``,
         expired ones included: one listing request and at most ``limit`` GETs."""
@@ -148,11 +162,8 @@ class CosMarkerStore:
         # COS lists at most 1000 entries per request; a larger limit gets a page of 1000 (fewer is allowed).
         max_keys = min(limit, _LISTING_PAGE)
         listing = self.client.send(ops.list_objects(self.prefix, marker=cursor, max_keys=max_keys))
-        records = [
-            record
-            for item in listing.contents
-            if self._marker_pattern.fullmatch(item.key) and (record := self._listed_record(item.key)) is not None
-        ]
+        names = [item.key for item in listing.contents if self._marker_pattern.fullmatch(item.key)]
+        records = [record for record in self._read_listed(names) if record is not None]
         if not listing.is_truncated:
             return RecordPage(records, "")
         # Continued as ``list_objects`` continues a listing: from NextMarker, or from the last key listed when a

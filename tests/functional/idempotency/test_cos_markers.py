@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 
 import pytest
+import respx
 
+from ciflow.client import CiClient
 from ciflow.errors import DecodeError
 from ciflow.idempotency import ClaimContendedError, CosMarkerStore, RecordPage, RecordState, marker_name
+from tests.functional.conftest import COS, CREDS, ENDPOINT, NO_WAIT
 from tests.functional.idempotency.conftest import COS_SETTLE
+from tests.support.fake_cos import FakeCos
 
 T0 = 1_700_000_000.0
 KEY = "hash:media-1250000000/in/a.mp4@etag"
@@ -259,3 +265,37 @@ def test_a_custom_prefix_names_the_markers(cos_client, fake_cos):
 def test_bad_settings_are_refused(cos_client, prefix, settle):
     with pytest.raises(ValueError, match=r"prefix|settle"):
         CosMarkerStore(cos_client, prefix, settle_seconds=settle)
+
+
+def test_the_markers_of_a_page_are_read_concurrently_and_kept_in_listing_order():
+    fake = FakeCos()
+    lock = threading.Lock()
+    in_flight = {"now": 0, "peak": 0}
+
+    def slow_marker_reads(request):
+        # Outside the fake's own lock: a GET of a marker takes a round trip, during which others may start.
+        is_read = request.method == "GET" and request.url.path.startswith("/" + PREFIX)
+        if is_read:
+            with lock:
+                in_flight["now"] += 1
+                in_flight["peak"] = max(in_flight["peak"], in_flight["now"])
+            time.sleep(0.05)
+        try:
+            return fake(request)
+        finally:
+            if is_read:
+                with lock:
+                    in_flight["now"] -= 1
+
+    with respx.mock(assert_all_called=False) as router, CiClient(ENDPOINT, CREDS, retry=NO_WAIT) as client:
+        router.route(url__startswith=COS + "/").mock(side_effect=slow_marker_reads)
+        store = CosMarkerStore(client, settle_seconds=COS_SETTLE, read_concurrency=4)
+        keys = [f"hash:media-1250000000/in/{i}.mp4@e{i}" for i in range(8)]
+        for key in keys:
+            claim(store, key)
+        page = store.page(limit=8, now=T0)
+    assert sorted(r.key for r in page.records) == sorted(keys)
+    assert [store.marker(r.key) for r in page.records] == sorted(store.marker(k) for k in keys)
+    assert 2 <= in_flight["peak"] <= 4  # overlapped, and never more than read_concurrency
+    with pytest.raises(ValueError, match="read_concurrency"):
+        CosMarkerStore(client, read_concurrency=0)
