@@ -134,6 +134,7 @@ def local_environment(
         "CIFLOW_IDEMPOTENCY_STORE": "sqlite",
         "CIFLOW_SQLITE_PATH": str(data_dir / "idempotency.sqlite3"),
         "CIFLOW_QUEUE_PATH": str(data_dir / "queue.sqlite3"),
+        "CIFLOW_DEAD_LETTER_STORE": "sqlite",
         "CIFLOW_DEAD_LETTER_PATH": str(data_dir / "dead-letters.sqlite3"),
         "CIFLOW_RETRY_ATTEMPTS": "4",
         "PYDANTIC_DISABLE_PLUGINS": "__all__",

@@ -26,7 +26,7 @@ from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner
 from ciflow.idempotency import MemoryStore
 from ciflow.results import JobResult
-from ciflow.routing import DeadLetterStore, DeliveryError
+from ciflow.routing import CosDeadLetterStore, DeadLetterStore, DeliveryError
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
 from ciflow_local._shims import api_gateway_event
@@ -90,7 +90,8 @@ class World:
         self.client = client
         self.store = MemoryStore()
         self.sink = CountingSink()
-        self.dead = DeadLetterStore(tmp_path / "dead.sqlite3")
+        self.sqlite_dead = DeadLetterStore(tmp_path / "dead.sqlite3")
+        self.dead: DeadLetterStore | CosDeadLetterStore = self.sqlite_dead
         callback_settings = load_settings(CallbackSettings, env())
         self.callback = CallbackRunner(
             callback_settings, sinks={"count": self.sink}, dead_letters=self.dead, client=client, store=self.store
@@ -135,7 +136,7 @@ def world(client: CiClient, tmp_path: Path) -> Iterator[World]:
     finally:
         server.shutdown()
         server.server_close()
-        holder[0].dead.close()
+        holder[0].sqlite_dead.close()
 
 
 def upload_and_wait(world: World, emulator: Emulator, count: int) -> list[str]:
@@ -264,7 +265,10 @@ def test_stuck_jobs_are_reported_then_cancelled_and_their_end_routed(world: Worl
 
 
 @pytest.mark.parametrize("emulator", [Faults()], indirect=True)
-def test_dead_letters_are_redriven_in_bounded_batches(world: World, emulator: Emulator) -> None:
+@pytest.mark.parametrize("kept_in", ["bucket", "sqlite"])
+def test_dead_letters_are_redriven_in_bounded_batches(world: World, emulator: Emulator, kept_in: str) -> None:
+    if kept_in == "bucket":  # the cloud default: objects in the bucket, seen by every function
+        world.dead = world.callback.dead_letters = CosDeadLetterStore(world.client)
     world.sink.broken = True
     job_ids = upload_and_wait(world, emulator, 3)
     assert world.sink.delivered == []

@@ -4,11 +4,12 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..routing import DeadLetterStore, Sink
+from ..config import shared_client
+from ..routing import DeadLetterQueue, DeadLetterStore, Sink
 from ..signing import environment_credentials
 from ._settings import CallbackSettings
 
-__all__ = ["build_sinks"]
+__all__ = ["build_sinks", "dead_letters_for"]
 
 
 def _secret(settings: CallbackSettings, name: str, option: str, default_env: str) -> str:
@@ -56,6 +57,15 @@ def _build(settings: CallbackSettings, name: str) -> Sink:
     )
 
 
-def build_sinks(settings: CallbackSettings) -> tuple[Mapping[str, Sink], DeadLetterStore]:
+def build_sinks(settings: CallbackSettings) -> tuple[Mapping[str, Sink], DeadLetterQueue]:
     """Every configured sink by name, and the dead-letter store failed deliveries go to."""
-    return {name: _build(settings, name) for name in settings.sinks}, DeadLetterStore(settings.dead_letter_path)
+    return {name: _build(settings, name) for name in settings.sinks}, dead_letters_for(settings)
+
+
+def dead_letters_for(settings: CallbackSettings) -> DeadLetterQueue:
+    """The configured dead-letter store: objects under ``CIFLOW_DEAD_LETTER_PREFIX`` or a SQLite file."""
+    if settings.dead_letter_store == "sqlite":
+        return DeadLetterStore(settings.dead_letter_path)
+    from ..routing import CosDeadLetterStore
+
+    return CosDeadLetterStore(shared_client(settings), settings.dead_letter_prefix)

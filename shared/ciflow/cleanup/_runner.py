@@ -14,7 +14,7 @@ from ..handlers import store_for
 from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyStore
 from ..logging import get_logger
-from ..routing import DeadLetterStore, Sink
+from ..routing import DeadLetterQueue, Sink
 from ._checkpoints import Checkpoints
 from ._ledger import LedgerWalk
 from ._purge import Purge
@@ -73,7 +73,7 @@ class CleanupRunner:
         return purge.run(deadline)
 
     def _redrive(self, deadline: Deadline) -> dict[str, Any]:
-        if not isinstance(self.dead_letters, DeadLetterStore):
+        if not isinstance(self.dead_letters, DeadLetterQueue):
             return {"skipped": "dead letters are not kept in a store that can be redriven", "complete": True}
         report = self.dead_letters.redrive(self.sinks, limit=self.settings.redrive_limit, deadline=deadline)
         return {

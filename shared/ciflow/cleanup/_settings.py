@@ -38,13 +38,16 @@ class CleanupSettings(CallbackSettings):
 
     @model_validator(mode="after")
     def _markers_are_not_temporary(self) -> "CleanupSettings":
-        # Purging COS idempotency markers by age would let a duplicate event submit its jobs again.
-        marker_prefix = self.idempotency_prefix
-        if self.idempotency_store == "cos":
-            overlap = [p for p in self.purge_prefixes if p.startswith(marker_prefix) or marker_prefix.startswith(p)]
+        # Purging COS idempotency markers by age would let a duplicate event submit its jobs again; purging dead
+        # letters would lose the results they hold.
+        kept = {
+            "idempotency markers": self.idempotency_prefix if self.idempotency_store == "cos" else None,
+            "dead letters": self.dead_letter_prefix if self.dead_letter_store == "cos" else None,
+        }
+        for what, kept_prefix in kept.items():
+            if kept_prefix is None:
+                continue
+            overlap = [p for p in self.purge_prefixes if p.startswith(kept_prefix) or kept_prefix.startswith(p)]
             if overlap:
-                raise ValueError(
-                    f"purge prefixes {overlap} overlap the idempotency markers under {marker_prefix!r};"
-                    " the expire task removes expired markers"
-                )
+                raise ValueError(f"purge prefixes {overlap} overlap the {what} under {kept_prefix!r}")
         return self

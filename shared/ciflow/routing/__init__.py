@@ -11,7 +11,15 @@ from ._userdata import ForgedUserDataError, RouteTag, correlation_id_for, decode
 if TYPE_CHECKING:
     from ._amqp import AmqpSink
     from ._cmq import CmqProtocol, CmqSink, CmqTarget
-    from ._dead_letter import DeadLetter, DeadLetterSink, DeadLetterStore, RedriveFailure, RedriveReport
+    from ._cos_dead_letter import CosDeadLetterStore
+    from ._dead_letter import (
+        DeadLetter,
+        DeadLetterQueue,
+        DeadLetterSink,
+        DeadLetterStore,
+        RedriveFailure,
+        RedriveReport,
+    )
     from ._sink import DeliveryError, Sink
     from ._sqlite_queue import QueueMessage, QueueState, SqliteQueueSink
     from ._webhook import (
@@ -28,8 +36,10 @@ __all__ = [
     "CmqProtocol",
     "CmqSink",
     "CmqTarget",
+    "CosDeadLetterStore",
     "DEFAULT_WEBHOOK_TIMEOUT",
     "DeadLetter",
+    "DeadLetterQueue",
     "DeadLetterSink",
     "DeadLetterStore",
     "DeliveryError",
@@ -55,8 +65,10 @@ __getattr__, __dir__ = lazy_exports(
     __name__,
     {
         **dict.fromkeys(
-            ["DeadLetter", "DeadLetterSink", "DeadLetterStore", "RedriveFailure", "RedriveReport"], "._dead_letter"
+            ["DeadLetter", "DeadLetterQueue", "DeadLetterSink", "DeadLetterStore", "RedriveFailure", "RedriveReport"],
+            "._dead_letter",
         ),
+        "CosDeadLetterStore": "._cos_dead_letter",
         **dict.fromkeys(["DeliveryError", "Sink"], "._sink"),
         "AmqpSink": "._amqp",
         **dict.fromkeys(["CmqProtocol", "CmqSink", "CmqTarget"], "._cmq"),

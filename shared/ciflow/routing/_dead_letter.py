@@ -9,17 +9,31 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
 from ..client import Deadline
+from ..errors import CiflowError
 from ..logging import get_logger
 from ..results import JobResult
 from ._sink import DeliveryError, Sink
 from ._sqlite_queue import SqliteDatabase
 
-__all__ = ["DeadLetter", "DeadLetterSink", "DeadLetterStore", "RedriveFailure", "RedriveReport"]
+__all__ = [
+    "DeadLetter",
+    "DeadLetterQueue",
+    "DeadLetterSink",
+    "DeadLetterStore",
+    "LetterId",
+    "RedriveFailure",
+    "RedriveReport",
+    "deliver_letter",
+    "redrive_targets",
+]
+
+#: A dead letter's id: the SQLite row id, or the COS store's object name below its prefix.
+LetterId = int | str
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dead_letters (
@@ -49,7 +63,7 @@ class DeadLetter:
     """A result ``sink`` refused: ``attempts`` failed deliveries (each one the sink's own retries), the last
     failure's ``reason`` and whether it was ``transient``."""
 
-    id: int
+    id: LetterId
     sink: str
     dedupe_key: str
     payload: dict[str, Any]
@@ -65,7 +79,7 @@ class DeadLetter:
 
 @dataclass(frozen=True)
 class RedriveFailure:
-    id: int
+    id: LetterId
     sink: str
     reason: str
     transient: bool
@@ -76,7 +90,7 @@ class RedriveReport:
     """What one ``redrive`` call did: ids delivered (and deleted), failures (kept), letters still waiting for the
     given sinks, and whether the deadline cut the run short (the next call continues)."""
 
-    delivered: tuple[int, ...] = ()
+    delivered: tuple[LetterId, ...] = ()
     failed: tuple[RedriveFailure, ...] = ()
     remaining: int = 0
     deadline_reached: bool = False
@@ -86,6 +100,44 @@ class RedriveReport:
 def _letter(row: Sequence[Any]) -> DeadLetter:
     id_, sink, key, payload, reason, transient, attempts, first, last = row
     return DeadLetter(id_, sink, key, json.loads(payload), reason, bool(transient), attempts, first, last)
+
+
+@runtime_checkable
+class DeadLetterQueue(Protocol):
+    """Where undeliverable results wait, and from where they are redriven: ``DeadLetterStore`` (SQLite, local
+    or on a shared file system) or ``CosDeadLetterStore`` (objects in the bucket, the cloud default)."""
+
+    def add(
+        self,
+        result: JobResult,
+        *,
+        sink: str,
+        reason: str,
+        transient: bool,
+        attempts: int = 1,
+        deadline: Deadline | None = None,
+    ) -> DeadLetter: ...
+
+    def redrive(
+        self, sinks: Mapping[str, Sink], *, limit: int = 100, deadline: Deadline | None = None
+    ) -> RedriveReport: ...
+
+
+def redrive_targets(sinks: Mapping[str, Sink]) -> dict[str, Sink]:
+    """The sinks to redrive into, by name: a ``DeadLetterSink`` is unwrapped to the sink it guards, so a failure
+    updates the letter instead of dead-lettering it again."""
+    return {name: sink.inner if isinstance(sink, DeadLetterSink) else sink for name, sink in sinks.items()}
+
+
+def deliver_letter(letter: DeadLetter, sink: Sink, deadline: Deadline | None) -> RedriveFailure | None:
+    """Deliver one letter's result to ``sink``; the failure (kept by the caller) or None when delivered."""
+    try:
+        sink.deliver(letter.result(), deadline=deadline)
+    except ValidationError as exc:
+        return RedriveFailure(letter.id, letter.sink, f"stored payload is not a JobResult: {exc}", False)
+    except DeliveryError as exc:
+        return RedriveFailure(letter.id, letter.sink, str(exc), exc.transient)
+    return None
 
 
 def _placeholders(count: int) -> str:
@@ -181,7 +233,7 @@ class DeadLetterStore:
         threads or processes, never redrive the same letter at once. A ``DeadLetterSink`` given here is unwrapped
         to the sink it guards, so a failure updates the letter instead of dead-lettering it again.
         """
-        targets = {name: sink.inner if isinstance(sink, DeadLetterSink) else sink for name, sink in sinks.items()}
+        targets = redrive_targets(sinks)
         names = sorted(targets)
         others = tuple(
             row[0]
@@ -193,7 +245,7 @@ class DeadLetterStore:
         if not names or limit < 1:
             return RedriveReport(remaining=self._remaining(names), skipped_sinks=others)
         taken = self._take(names, limit, lease_seconds)
-        delivered: builtins.list[int] = []
+        delivered: builtins.list[LetterId] = []
         failed: builtins.list[RedriveFailure] = []
         deadline_reached = False
         pending = builtins.list(taken)
@@ -222,13 +274,8 @@ class DeadLetterStore:
         )
 
     def _redrive_one(self, letter: DeadLetter, sink: Sink, deadline: Deadline | None) -> RedriveFailure | None:
-        try:
-            sink.deliver(letter.result(), deadline=deadline)
-        except ValidationError as exc:
-            failure = RedriveFailure(letter.id, letter.sink, f"stored payload is not a JobResult: {exc}", False)
-        except DeliveryError as exc:
-            failure = RedriveFailure(letter.id, letter.sink, str(exc), exc.transient)
-        else:
+        failure = deliver_letter(letter, sink, deadline)
+        if failure is None:
             self._db.write(lambda conn: conn.execute("DELETE FROM dead_letters WHERE id = ?", (letter.id,)))
             return None
         now = self._clock()
@@ -256,7 +303,7 @@ class DeadLetterStore:
 
         return self._db.write(work)
 
-    def _release(self, ids: Sequence[int]) -> None:
+    def _release(self, ids: Sequence[LetterId]) -> None:
         if ids:
             self._db.write(
                 lambda conn: conn.executemany(
@@ -278,7 +325,7 @@ class DeadLetterSink:
     Other exceptions (bugs) propagate untouched.
     """
 
-    def __init__(self, inner: Sink, store: DeadLetterStore, *, name: str | None = None) -> None:
+    def __init__(self, inner: Sink, store: DeadLetterQueue, *, name: str | None = None) -> None:
         self.inner = inner
         self.store = store
         self.name = name or inner.name
@@ -291,7 +338,7 @@ class DeadLetterSink:
             failure = exc
         try:
             letter = self.store.add(result, sink=self.inner.name, reason=str(failure), transient=failure.transient)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, CiflowError) as exc:  # the store itself failed (file or bucket)
             raise DeliveryError(
                 self.name, f"{failure}; and the dead-letter store failed too: {exc}", transient=True
             ) from failure

@@ -199,12 +199,16 @@ def test_purge_resumes_across_listing_pages_and_never_leaves_its_prefixes(client
     assert remaining == set(outside)
 
 
-def test_purge_prefixes_that_overlap_the_idempotency_markers_are_refused() -> None:
+def test_purge_prefixes_that_overlap_markers_or_dead_letters_are_refused() -> None:
     from ciflow.errors import ConfigError
 
     with pytest.raises(ConfigError, match="overlap the idempotency markers"):
         load_settings(CleanupSettings, {**ENV, "CIFLOW_CLEANUP_PURGE_PREFIXES": "ciflow/"})
     with pytest.raises(ConfigError, match="whole bucket"):
         load_settings(CleanupSettings, {**ENV, "CIFLOW_CLEANUP_PURGE_PREFIXES": "/"})
-    allowed = {**ENV, "CIFLOW_CLEANUP_PURGE_PREFIXES": "ciflow/", "CIFLOW_IDEMPOTENCY_STORE": "memory"}
+    with pytest.raises(ConfigError, match="overlap the dead letters"):
+        load_settings(CleanupSettings, {**ENV, "CIFLOW_CLEANUP_PURGE_PREFIXES": "tmp/,ciflow/dead-letters/x/"})
+    # Kept elsewhere (SQLite, memory), neither is in the bucket: the prefix is the user's to purge.
+    elsewhere = {"CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_DEAD_LETTER_STORE": "sqlite"}
+    allowed = {**ENV, **elsewhere, "CIFLOW_CLEANUP_PURGE_PREFIXES": "ciflow/"}
     assert load_settings(CleanupSettings, allowed).purge_prefixes == ["ciflow/"]

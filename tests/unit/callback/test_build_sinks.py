@@ -8,7 +8,7 @@ from ciflow.callback import CallbackSettings, build_sinks, select_sinks
 from ciflow.config import load_settings
 from ciflow.errors import ConfigError
 from ciflow.results import JobResult, ResultVerdict
-from ciflow.routing import AmqpSink, CmqSink, DeadLetterStore, SqliteQueueSink, WebhookSink
+from ciflow.routing import AmqpSink, CmqSink, CosDeadLetterStore, DeadLetterStore, SqliteQueueSink, WebhookSink
 
 BASE = {
     "CIFLOW_REGION": "ap-guangzhou",
@@ -43,7 +43,22 @@ def test_every_sink_type_is_built(tmp_path, monkeypatch):
     assert isinstance(built["tdmq"], CmqSink)
     assert isinstance(built["rabbit"], AmqpSink)
     assert {name: sink.name for name, sink in built.items()} == {name: name for name in SINKS}
+    # Dead letters default to objects in the bucket: SCF's /tmp is per instance and does not last.
+    assert isinstance(dead, CosDeadLetterStore)
+    assert dead.prefix == "ciflow/dead-letters/"
+
+
+def test_dead_letters_go_to_sqlite_only_when_asked(tmp_path):
+    path = tmp_path / "dead.sqlite3"
+    settings = load_settings(
+        CallbackSettings, {**BASE, "CIFLOW_DEAD_LETTER_STORE": "sqlite", "CIFLOW_DEAD_LETTER_PATH": str(path)}
+    )
+    _, dead = build_sinks(settings)
     assert isinstance(dead, DeadLetterStore)
+    assert dead.path == str(path)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(CallbackSettings, {**BASE, "CIFLOW_DEAD_LETTER_PREFIX": "/"})
+    assert list(caught.value.problems) == ["CIFLOW_DEAD_LETTER_PREFIX"]
 
 
 def test_a_missing_sink_secret_names_its_variable(tmp_path, monkeypatch):
