@@ -82,10 +82,10 @@ def main() -> None:
             endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
             env = environment(directory)
             with CiClient(endpoint, DEFAULT_CREDENTIALS) as client:
-                store = CosMarkerStore(client)
-                runner = UploadRunner("hash", load_settings(HashSettings, env), plan, client=client, store=store)
+                runner = UploadRunner("hash", load_settings(HashSettings, env), plan, client=client)
+                assert isinstance(runner.store, CosMarkerStore)  # the cloud default, wired as deployed
                 upload(client, runner, args.uploads)
-                for record in list(store.records()):
+                for record in list(runner.store.records()):
                     for job_id in record.jobs.values():
                         emulator.engine.wait(job_id, timeout=300, delivered=True)
                 settings = load_settings(CleanupSettings, env)
@@ -93,9 +93,7 @@ def main() -> None:
                     SqliteQueueSink(directory / "queue.sqlite3", name="local") as sink,
                     DeadLetterStore(directory / "dead.sqlite3") as dead,
                 ):
-                    cleanup = CleanupRunner(
-                        settings, sinks={"local": sink}, dead_letters=dead, client=client, store=store
-                    )
+                    cleanup = CleanupRunner(settings, sinks={"local": sink}, dead_letters=dead, client=client)
                     first = timed_run(cleanup, emulator)
                     second = timed_run(cleanup, emulator)
     n = args.uploads

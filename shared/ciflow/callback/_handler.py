@@ -66,7 +66,7 @@ class CallbackRunner:
         self.sinks = dict(sinks)
         self.dead_letters = dead_letters
         self.client = client or shared_client(settings)
-        self.store = store or store_for(settings, self.client)
+        self.store = store or store_for(settings, self.client, purpose="dedupe")
         self.clock = clock
 
     # -- authentication and trust ---------------------------------------------------------------------

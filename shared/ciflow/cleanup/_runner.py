@@ -40,17 +40,21 @@ class CleanupRunner:
         dead_letters: DeadLetters,
         client: CiClient | None = None,
         store: IdempotencyStore | None = None,
+        dedupe_store: IdempotencyStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``store`` holds the upload ledger, checkpoints and the run lease; ``dedupe_store`` the routed-result
+        records (the callback function's); one store given for both serves both."""
         self.settings = settings
         self.client = client or shared_client(settings)
         self.store = store or store_for(settings, self.client)
+        self.dedupe_store = dedupe_store or store or store_for(settings, self.client, purpose="dedupe")
         self.clock = clock
         self.sinks = dict(sinks)
         self.dead_letters = dead_letters
         # Routing is the callback function's own code: same dedupe keys, so nothing routes twice.
         self.router = CallbackRunner(
-            settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.store, clock=clock
+            settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.dedupe_store, clock=clock
         )
 
     def _checkpoints(self) -> Checkpoints:
@@ -84,7 +88,8 @@ class CleanupRunner:
         }
 
     def _expire(self) -> dict[str, Any]:
-        return {"purged": self.store.purge_expired(now=self.clock()), "complete": True}
+        stores = [self.store] if self.dedupe_store is self.store else [self.store, self.dedupe_store]
+        return {"purged": sum(store.purge_expired(now=self.clock()) for store in stores), "complete": True}
 
     def _sections(self, wanted: list[str], deadline: Deadline) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
         """The run's parts in order; reconcile and cancel share one walk of the ledger."""

@@ -40,13 +40,10 @@ class CleanupSettings(CallbackSettings):
     def _markers_are_not_temporary(self) -> "CleanupSettings":
         # Purging COS idempotency markers by age would let a duplicate event submit its jobs again; purging dead
         # letters would lose the results they hold.
-        kept = {
-            "idempotency markers": self.idempotency_prefix if self.idempotency_store == "cos" else None,
-            "dead letters": self.dead_letter_prefix if self.dead_letter_store == "cos" else None,
-        }
-        for what, kept_prefix in kept.items():
-            if kept_prefix is None:
-                continue
+        kept = [("idempotency markers", prefix) for prefix in self.marker_prefixes]
+        if self.dead_letter_store == "cos":
+            kept.append(("dead letters", self.dead_letter_prefix))
+        for what, kept_prefix in kept:
             overlap = [p for p in self.purge_prefixes if p.startswith(kept_prefix) or kept_prefix.startswith(p)]
             if overlap:
                 raise ValueError(f"purge prefixes {overlap} overlap the {what} under {kept_prefix!r}")

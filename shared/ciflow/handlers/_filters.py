@@ -13,9 +13,10 @@ def _refused(ref: ObjectRef, settings: UploadSettings) -> str | None:
     # the trigger filter is misconfigured: processing them would loop.
     if ref.bucket == settings.destination_bucket and ref.key.startswith(settings.output_prefix):
         return f"object is under the output prefix {settings.output_prefix!r}"
-    markers_here = settings.idempotency_store == "cos" and ref.bucket == settings.bucket
-    if markers_here and ref.key.startswith(settings.idempotency_prefix):
-        return f"object is an idempotency marker under {settings.idempotency_prefix!r}"
+    if ref.bucket == settings.bucket:
+        for prefix in settings.marker_prefixes:
+            if ref.key.startswith(prefix):
+                return f"object is an idempotency marker under {prefix!r}"
     for prefix in settings.exclude_prefixes:
         if ref.key.startswith(prefix):
             return f"object is under the excluded prefix {prefix!r}"

@@ -20,6 +20,9 @@ class IdempotencySettings(CoreSettings):
         default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
     )
     idempotency_prefix: str = Field(default="ciflow/idempotency/", validation_alias="CIFLOW_IDEMPOTENCY_PREFIX")
+    # Routed-result records (the callback's dedupe) under their own prefix, so the ledger walk of the upload
+    # records never lists or reads them (COS markers only; other stores keep both, by key, in one place).
+    dedupe_prefix: str = Field(default="ciflow/dedupe/", validation_alias="CIFLOW_DEDUPE_PREFIX")
     sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
     redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
     idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
@@ -28,7 +31,17 @@ class IdempotencySettings(CoreSettings):
     def _store_is_reachable(self) -> "IdempotencySettings":
         if self.idempotency_store == "redis" and not self.redis_url:
             raise ValueError("CIFLOW_IDEMPOTENCY_STORE=redis needs CIFLOW_REDIS_URL")
+        ledger, dedupe = self.idempotency_prefix, self.dedupe_prefix
+        if self.idempotency_store == "cos" and (ledger.startswith(dedupe) or dedupe.startswith(ledger)):
+            raise ValueError(
+                f"CIFLOW_DEDUPE_PREFIX {dedupe!r} and CIFLOW_IDEMPOTENCY_PREFIX {ledger!r} must not contain each other"
+            )
         return self
+
+    @property
+    def marker_prefixes(self) -> list[str]:
+        """Where the COS marker store keeps records (none for the other stores)."""
+        return [self.idempotency_prefix, self.dedupe_prefix] if self.idempotency_store == "cos" else []
 
 
 class UploadSettings(IdempotencySettings):
@@ -81,10 +94,3 @@ class UploadSettings(IdempotencySettings):
     @property
     def destination_region(self) -> str:
         return self.output_region or self.region
-
-    @property
-    def refused_prefixes(self) -> list[str]:
-        """Inputs under these are never processed: our outputs and idempotency markers, plus configured ones."""
-        own = [self.output_prefix] if self.destination_bucket == self.bucket else []
-        markers = [self.idempotency_prefix] if self.idempotency_store == "cos" else []
-        return own + markers + self.exclude_prefixes

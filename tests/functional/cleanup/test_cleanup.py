@@ -72,11 +72,12 @@ def client(router: respx.Router) -> Iterator[CiClient]:
 
 
 def cleanup(client: CiClient, sink: ListSink | None = None, **extra: str) -> CleanupRunner:
+    """Wired as deployed: the ledger and the routed-result records are COS markers under their own prefixes."""
     settings = load_settings(CleanupSettings, {**ENV, **extra})
-    store = CosMarkerStore(client, prefix=settings.idempotency_prefix)
-    return CleanupRunner(
-        settings, sinks={"list": sink or ListSink()}, dead_letters=DeadLetters(), client=client, store=store
-    )
+    runner = CleanupRunner(settings, sinks={"list": sink or ListSink()}, dead_letters=DeadLetters(), client=client)
+    assert isinstance(runner.store, CosMarkerStore)
+    assert isinstance(runner.dedupe_store, CosMarkerStore)
+    return runner
 
 
 def ledger(runner: CleanupRunner, key: str, concern: str, jobs: dict[str, str]) -> None:
@@ -106,7 +107,9 @@ VIDEO_VERDICT = xml(
 )
 
 
-def test_reconcile_reads_each_family_once_and_counts_the_rest(client: CiClient, router: respx.Router) -> None:
+def test_reconcile_reads_each_family_once_and_counts_the_rest(
+    client: CiClient, router: respx.Router, fake: FakeCos
+) -> None:
     sink = ListSink()
     runner = cleanup(client, sink)
     ledger(runner, "hash:a", "hash", {"md5": "f1", "sha256": "f2"})
@@ -132,7 +135,11 @@ def test_reconcile_reads_each_family_once_and_counts_the_rest(client: CiClient, 
     assert (moderation.verdict.result, moderation.verdict.label) == (2, "Porn")
 
     # Records whose jobs are all finished (or gone) are marked and never read again; the others are.
+    fake.calls.clear()
     second = runner.run(["reconcile"], Deadline.after(30))["ledger"]
+    # The walk lists and reads the ledger only: the routed-result records live under another prefix.
+    assert not [name for _, name in fake.calls if name.startswith("ciflow/dedupe/")]
+    assert len([name for name in fake.objects if name.startswith("ciflow/dedupe/")]) == 2  # one per routed result
     assert (second["records"], second["routed"], second["errors"], second["unknown"]) == (2, 0, 1, 1)
     assert (files.call_count, video.call_count, media.call_count) == (1, 1, 2)
     assert len(sink.delivered) == 2

@@ -30,12 +30,34 @@ def test_cos_markers_stop_a_second_instance_from_resubmitting():
         result = second.handle(event("in/a.bin"), CONTEXT)
         markers = [k for k in fake.objects if k.startswith(settings.idempotency_prefix)]
         # A marker is itself an upload in the bucket: the handler must refuse it, not loop on it.
-        marker_event = event(markers[0])
+        marker_event = event(markers[0], settings.dedupe_prefix + "0" * 64)
         refused = first.handle(marker_event, CONTEXT)
     assert submit.call_count == 1
     assert result["outcomes"][0]["status"] == "skipped"
     assert len(markers) == 1
-    assert "idempotency marker" in refused["outcomes"][0]["reason"]
+    # ...and so is a routed-result record of the callback function, under its own prefix.
+    reasons = [outcome["reason"] for outcome in refused["outcomes"]]
+    assert reasons == [
+        f"object is an idempotency marker under {settings.idempotency_prefix!r}",
+        f"object is an idempotency marker under {settings.dedupe_prefix!r}",
+    ]
+
+
+def test_ledger_and_result_records_live_under_separate_prefixes_that_may_not_nest():
+    from ciflow.errors import ConfigError
+
+    settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
+    with client() as cos_client:
+        ledger, dedupe = store_for(settings, cos_client), store_for(settings, cos_client, purpose="dedupe")
+    assert isinstance(ledger, CosMarkerStore)
+    assert isinstance(dedupe, CosMarkerStore)
+    assert (ledger.prefix, dedupe.prefix) == ("ciflow/idempotency/", "ciflow/dedupe/")
+    for nested in ("ciflow/idempotency/dedupe/", "ciflow/"):
+        with pytest.raises(ConfigError, match="must not contain each other"):
+            load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos", "CIFLOW_DEDUPE_PREFIX": nested})
+    # Other stores keep both kinds of record by key in one place: the prefixes do not matter there.
+    sqlite = {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_DEDUPE_PREFIX": "ciflow/idempotency/x/"}
+    assert load_settings(UploadSettings, sqlite).marker_prefixes == []
 
 
 def test_redis_store_on_the_real_server_stops_a_second_instance():
