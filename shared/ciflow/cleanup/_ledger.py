@@ -58,6 +58,7 @@ _COUNTS = (
     "running_long",
     "missing",
     "unknown",
+    "stalled",
     "errors",
 )
 
@@ -221,9 +222,33 @@ class LedgerWalk:
                     return False
                 counts["records"] += 1
                 finished = [self._handle(job, record, back, tasks, deadline, counts, now) for job in jobs[record.key]]
-                if all(finished) and record.state is RecordState.COMPLETED:
+                if all(finished) and self._settled(record, now, counts):
                     marks.submit(self._mark_reconciled, record.key, now)
         return True
+
+    def _settled(self, record: IdempotencyRecord, now: float, counts: dict[str, Any]) -> bool:
+        """True when no more jobs can join the record: it is completed, or its owner is gone (lease lapsed).
+
+        An abandoned record with steps never submitted is a stalled upload: its event's retries ran out
+        before every job was submitted. Only a new delivery of the upload can finish it; it is reported.
+        """
+        if record.state is RecordState.COMPLETED:
+            return True
+        if not record.lease_expired(now):
+            return False  # an upload handler is still working on it
+        missing = [step for step in record.payload.get("steps", []) if step not in record.jobs]
+        if missing:
+            counts["stalled"] += 1
+            payload = record.payload
+            _log.warning(
+                "stalled upload: steps never submitted",
+                concern=payload.get("concern"),
+                bucket=payload.get("bucket"),
+                object_key=payload.get("key"),
+                missing_steps=missing,
+            )
+            return False
+        return True  # every step was submitted; the owner died before marking it complete
 
     def _handle(
         self,

@@ -219,3 +219,32 @@ def test_purge_prefixes_that_overlap_markers_or_dead_letters_are_refused() -> No
     elsewhere = {"CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_DEAD_LETTER_STORE": "sqlite"}
     allowed = {**ENV, **elsewhere, "CIFLOW_CLEANUP_PURGE_PREFIXES": "ciflow/"}
     assert load_settings(CleanupSettings, allowed).purge_prefixes == ["ciflow/"]
+
+
+def abandoned(runner: CleanupRunner, key: str, steps: list[str], jobs: dict[str, str], *, age: float) -> None:
+    """What a crashed upload handler leaves: an in-progress record, ``age`` seconds old, lease 60 s."""
+    started = time.time() - age
+    runner.store.claim(
+        key, lease_seconds=60, ttl_seconds=86400, payload={"concern": "hash", "steps": steps, "key": key}, now=started
+    )
+    if jobs:
+        runner.store.record_jobs(key, jobs, now=started)
+
+
+def test_abandoned_records_are_reconciled_and_stalled_uploads_reported(client: CiClient, router: respx.Router) -> None:
+    sink = ListSink()
+    runner = cleanup(client, sink)
+    abandoned(runner, "hash:stalled", ["md5", "sha256"], {"md5": "f1"}, age=3600)  # died before sha256
+    abandoned(runner, "hash:unmarked", ["md5"], {"md5": "f2"}, age=3600)  # died before complete()
+    abandoned(runner, "hash:working", ["md5"], {"md5": "f3"}, age=5)  # its handler is still running
+    router.get(url__regex=rf"{CI}/file_jobs/.*").mock(
+        side_effect=lambda request: xml(
+            "".join(file_job(job_id) for job_id in request.url.path.rsplit("/", 1)[1].split(","))
+        )
+    )
+    first = runner.run(["reconcile"], Deadline.after(30))["ledger"]
+    assert (first["records"], first["routed"], first["stalled"]) == (3, 3, 1)
+    assert sorted(r.job_id for r in sink.delivered) == ["f1", "f2", "f3"]
+    second = runner.run(["reconcile"], Deadline.after(30))["ledger"]
+    # Only the upload that may still gain jobs is read again: the stalled one, and the one being worked on.
+    assert (second["records"], second["routed"], second["duplicate"], second["stalled"]) == (2, 0, 2, 1)
