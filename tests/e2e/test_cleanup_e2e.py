@@ -285,16 +285,23 @@ def test_dead_letters_are_redriven_in_bounded_batches(world: World, emulator: Em
 
 
 @pytest.mark.parametrize("emulator", [Faults()], indirect=True)
-def test_expire_drops_only_records_past_their_ttl(world: World, emulator: Emulator) -> None:
+def test_expire_drops_only_records_past_their_ttl_and_passes_at_most_every_interval(
+    world: World, emulator: Emulator
+) -> None:
     upload_and_wait(world, emulator, 3)
-    live = list(world.store.records())
-    assert len(live) >= 6  # three upload records and three routed-result records
-    cleanup = world.cleanup()
-    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["purged"] == 0
+    work = [r for r in world.store.records() if not r.key.startswith("cleanup:")]
+    assert len(work) == 6  # three upload records and three routed-result records
+    cleanup = world.cleanup(CIFLOW_CLEANUP_EXPIRE_EVERY_S="3600")
+    first = cleanup.run(["expire"], Deadline.after(60))["expire"]
+    assert (first["purged"], first["complete"]) == (0, True)
     ttl = load_settings(CleanupSettings, env()).idempotency_ttl_seconds
-    cleanup.clock = lambda: time.time() + ttl + 1
-    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["purged"] == len(live)
-    assert list(world.store.records(now=time.time())) == []
+    later = time.time() + ttl + 1
+    cleanup.clock = lambda: later - ttl + 60  # a minute after the first pass: not again yet
+    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["skipped"].startswith("last full pass")
+    cleanup.clock = lambda: later
+    every = list(world.store.records())  # the work and the cleanup's own checkpoints, all past their TTL then
+    assert cleanup.run(["expire"], Deadline.after(60))["expire"]["purged"] == len(every)
+    assert [r for r in world.store.records(now=time.time()) if not r.key.startswith("cleanup:")] == []
 
 
 def test_unknown_tasks_are_named_and_nothing_runs(world: World) -> None:

@@ -16,6 +16,7 @@ from ..idempotency import IdempotencyStore
 from ..logging import get_logger
 from ..routing import DeadLetterQueue, Sink
 from ._checkpoints import Checkpoints
+from ._expire import Expire
 from ._ledger import LedgerWalk
 from ._purge import Purge
 from ._settings import CleanupSettings
@@ -87,9 +88,12 @@ class CleanupRunner:
             "complete": not report.deadline_reached,
         }
 
-    def _expire(self) -> dict[str, Any]:
-        stores = [self.store] if self.dedupe_store is self.store else [self.store, self.dedupe_store]
-        return {"purged": sum(store.purge_expired(now=self.clock()) for store in stores), "complete": True}
+    def _expire(self, deadline: Deadline) -> dict[str, Any]:
+        stores = {"ledger": self.store}
+        if self.dedupe_store is not self.store:
+            stores["dedupe"] = self.dedupe_store
+        expire = Expire(self.settings, stores=stores, checkpoints=self._checkpoints(), clock=lambda: self.clock())
+        return expire.run(deadline)
 
     def _sections(self, wanted: list[str], deadline: Deadline) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
         """The run's parts in order; reconcile and cancel share one walk of the ledger."""
@@ -99,7 +103,7 @@ class CleanupRunner:
         if "purge" in wanted:
             sections.append(("purge", lambda: self._purge(deadline)))
         if "expire" in wanted:
-            sections.append(("expire", self._expire))
+            sections.append(("expire", lambda: self._expire(deadline)))
         if "redrive" in wanted:
             sections.append(("redrive", lambda: self._redrive(deadline)))
         return sections

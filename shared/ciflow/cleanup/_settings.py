@@ -19,6 +19,8 @@ class CleanupSettings(CallbackSettings):
     purge_after_days: float = Field(default=7.0, ge=0, validation_alias="CIFLOW_CLEANUP_PURGE_AFTER_DAYS")
     dry_run: bool = Field(default=False, validation_alias="CIFLOW_CLEANUP_DRY_RUN")
     redrive_limit: int = Field(default=100, ge=0, validation_alias="CIFLOW_CLEANUP_REDRIVE_LIMIT")
+    # Expired records are ignored already; purging them keeps the stores small, so a full pass now and then does.
+    expire_every_s: float = Field(default=6 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_EXPIRE_EVERY_S")
     # Ledger records read per page (for COS markers: one listing and this many GETs before a checkpoint).
     ledger_page_size: int = Field(default=100, ge=1, le=1000, validation_alias="CIFLOW_CLEANUP_PAGE_SIZE")
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
 from ._records import ClaimContendedError, RecordNotFoundError
-from ._store import Claim, IdempotencyRecord, IdempotencyStore, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, IdempotencyStore, PurgePage, RecordPage, RecordState
 
 if TYPE_CHECKING:
     from ._cos import CosMarkerStore, marker_name
@@ -24,6 +24,7 @@ __all__ = [
     "IdempotencyStore",
     "MemoryStore",
     "RecordNotFoundError",
+    "PurgePage",
     "RecordPage",
     "RecordState",
     "RedisStore",

@@ -23,10 +23,11 @@ from ._records import (
     page_limit,
     record_from_dict,
     record_to_dict,
+    sum_purged,
     walk_pages,
     with_jobs,
 )
-from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 __all__ = ["CosMarkerStore", "marker_name"]
 
@@ -259,14 +260,16 @@ class CosMarkerStore:
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)
-        expired = [
-            self.marker(record.key)
-            for record in walk_pages(lambda cursor: self._listing_page(cursor, _LISTING_PAGE))
-            if record.is_expired(at)
-        ]
+        return sum_purged(lambda cursor: self.purge_expired_page(cursor=cursor, limit=_LISTING_PAGE, now=at))
+
+    def purge_expired_page(self, *, cursor: str = "", limit: int = 1000, now: float | None = None) -> PurgePage:
+        """Delete the expired markers of one listing page: one listing, its markers read, one multi-delete."""
+        at = now_or_clock(now)
+        records, following = self._listing_page(cursor, page_limit(limit))
+        expired = [self.marker(record.key) for record in records if record.is_expired(at)]
         purged = 0
         for start in range(0, len(expired), ops.MAX_DELETE_KEYS):
             batch = expired[start : start + ops.MAX_DELETE_KEYS]
             result = self.client.send(ops.delete_objects(batch, quiet=True))
             purged += len(batch) - len(result.error)
-        return purged
+        return PurgePage(purged, following)

@@ -17,7 +17,7 @@ from ._records import (
     page_limit,
     with_jobs,
 )
-from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 __all__ = ["MemoryStore"]
 
@@ -106,3 +106,7 @@ class MemoryStore:
             for key in expired:
                 del self._records[key]
         return len(expired)
+
+    def purge_expired_page(self, *, cursor: str = "", limit: int = 1000, now: float | None = None) -> PurgePage:
+        page_limit(limit)
+        return PurgePage(self.purge_expired(now=now), "")  # one pass over a dict: no reason to split it

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ..errors import CiflowError
-from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 __all__ = [
     "RecordNotFoundError",
@@ -22,6 +22,7 @@ __all__ = [
     "record_from_dict",
     "copy_record",
     "page_limit",
+    "sum_purged",
     "walk_pages",
 ]
 
@@ -71,6 +72,16 @@ def walk_pages(page: Callable[[str], RecordPage], *, state: RecordState | None =
                 yield record
         if not cursor:
             return
+
+
+def sum_purged(purge_page: Callable[[str], PurgePage]) -> int:
+    """Purge page after page from the start to the end; how many records went in all."""
+    cursor, total = "", 0
+    while True:
+        purged, cursor = purge_page(cursor)
+        total += purged
+        if not cursor:
+            return total
 
 
 def is_live(record: IdempotencyRecord | None, now: float) -> bool:

@@ -18,10 +18,11 @@ from ._records import (
     page_limit,
     record_from_dict,
     record_to_dict,
+    sum_purged,
     walk_pages,
     with_jobs,
 )
-from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 if TYPE_CHECKING:  # redis is an optional dependency: imported only where a RedisStore is used
     from redis import Redis
@@ -176,14 +177,16 @@ class RedisStore:
 
     def purge_expired(self, *, now: float | None = None) -> int:
         at = now_or_clock(now)
+        return sum_purged(lambda cursor: self.purge_expired_page(cursor=cursor, limit=_PAGE, now=at))
+
+    def purge_expired_page(self, *, cursor: str = "", limit: int = 1000, now: float | None = None) -> PurgePage:
+        at = now_or_clock(now)
 
         def decide(current: IdempotencyRecord | None) -> tuple[Action, bool]:
             # Re-checked inside the transaction: a take-over since the MGET keeps the key.
             expired = current is not None and current.is_expired(at)
             return (_DELETE if expired else None), expired
 
-        purged = 0
-        for record in walk_pages(lambda cursor: self._scan_page(cursor, _PAGE)):
-            if record.is_expired(at):
-                purged += self._transact(record.key, at, decide)
-        return purged
+        records, following = self._scan_page(cursor, page_limit(limit))
+        purged = sum(self._transact(record.key, at, decide) for record in records if record.is_expired(at))
+        return PurgePage(purged, following)

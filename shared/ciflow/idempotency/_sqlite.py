@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from ._records import completed, decide_claim, lease_ended, now_or_clock, page_limit, with_jobs
-from ._store import Claim, IdempotencyRecord, RecordPage, RecordState
+from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 __all__ = ["SqliteStore"]
 
@@ -212,3 +212,7 @@ class SqliteStore:
         at = now_or_clock(now)
         cursor = self._write(lambda conn: conn.execute("DELETE FROM idempotency_records WHERE expires_at <= ?", (at,)))
         return cursor.rowcount
+
+    def purge_expired_page(self, *, cursor: str = "", limit: int = 1000, now: float | None = None) -> PurgePage:
+        page_limit(limit)
+        return PurgePage(self.purge_expired(now=now), "")  # one indexed DELETE: no reason to split it

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple, Protocol
 
-__all__ = ["RecordState", "IdempotencyRecord", "Claim", "RecordPage", "IdempotencyStore"]
+__all__ = ["RecordState", "IdempotencyRecord", "Claim", "RecordPage", "PurgePage", "IdempotencyStore"]
 
 
 class RecordState(str, Enum):
@@ -56,6 +56,13 @@ class RecordPage(NamedTuple):
     """One page of the ledger walk: live records, and the cursor that continues it ("" once walked to the end)."""
 
     records: list[IdempotencyRecord]
+    cursor: str
+
+
+class PurgePage(NamedTuple):
+    """One step of purging expired records: how many went, and the cursor that continues ("" once done)."""
+
+    purged: int
     cursor: str
 
 
@@ -115,4 +122,10 @@ class IdempotencyStore(Protocol):
 
     def purge_expired(self, *, now: float | None = None) -> int:
         """Delete expired records; return how many."""
+        ...
+
+    def purge_expired_page(self, *, cursor: str = "", limit: int = 1000, now: float | None = None) -> PurgePage:
+        """Delete the expired records of one page of the store from ``cursor`` ("" = the start), so a caller with
+        a deadline can purge a large store over several calls (cursors as ``page``'s). Stores that purge
+        everything in one cheap statement (memory, SQLite) do so and answer the cursor ""."""
         ...

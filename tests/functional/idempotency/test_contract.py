@@ -267,6 +267,29 @@ def test_purge_expired_deletes_only_expired_records(store):
     assert store.purge_expired(now=T0 + 1 + TTL) == 1
 
 
+def test_purging_page_by_page_deletes_exactly_the_expired_records(store, backend):
+    for index in range(7):
+        claim(store, f"k:old-{index}", now=T0)  # expire at T0 + TTL
+    for index in range(3):
+        claim(store, f"k:new-{index}", now=T0 + 100)
+    at = T0 + TTL + 1
+    purged, cursor, calls = 0, "", 0
+    while True:
+        step = store.purge_expired_page(cursor=cursor, limit=2, now=at)
+        purged, cursor, calls = purged + step.purged, step.cursor, calls + 1
+        if not cursor:
+            break
+        assert calls < 50, "the purge never reached the end"
+    assert purged == 7
+    # Memory and SQLite purge everything in one cheap step; COS and Redis page through the keyspace.
+    assert (calls > 1) == (backend in {"cos", "redis"})
+    assert sorted(r.key for r in store.records(now=at)) == ["k:new-0", "k:new-1", "k:new-2"]
+    assert store.purge_expired(now=at) == 0  # nothing expired was left behind
+    assert store.purge_expired_page(now=at) == (0, "")
+    with pytest.raises(ValueError, match="limit"):
+        store.purge_expired_page(limit=0, now=at)
+
+
 def test_an_empty_store_has_no_records(store):
     assert list(store.records(now=T0)) == []
     assert store.purge_expired(now=T0) == 0
