@@ -21,7 +21,7 @@ from ._ledger import LedgerWalk
 from ._purge import Purge
 from ._settings import CleanupSettings
 
-__all__ = ["TASKS", "CleanupRunner", "cleanup_handler"]
+__all__ = ["RUN_LEASE", "TASKS", "CleanupRunner", "cleanup_handler"]
 
 _log = get_logger("ciflow.cleanup")
 
@@ -58,9 +58,12 @@ class CleanupRunner:
             settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.dedupe_store, clock=clock
         )
 
+    def _now(self) -> float:
+        # Read through self, so a test (or a caller) may move the clock between runs.
+        return self.clock()
+
     def _checkpoints(self) -> Checkpoints:
-        # The clock is read through self so a test (or a caller) may move it between runs.
-        return Checkpoints(self.store, ttl_seconds=self.settings.idempotency_ttl_seconds, clock=lambda: self.clock())
+        return Checkpoints(self.store, ttl_seconds=self.settings.idempotency_ttl_seconds, clock=self._now)
 
     def _walk_ledger(self, tasks: set[str], deadline: Deadline) -> dict[str, Any]:
         walk = LedgerWalk(
@@ -69,12 +72,12 @@ class CleanupRunner:
             store=self.store,
             router=self.router,
             checkpoints=self._checkpoints(),
-            clock=lambda: self.clock(),
+            clock=self._now,
         )
         return walk.run(tasks, deadline)
 
     def _purge(self, deadline: Deadline) -> dict[str, Any]:
-        purge = Purge(self.settings, client=self.client, checkpoints=self._checkpoints(), clock=lambda: self.clock())
+        purge = Purge(self.settings, client=self.client, checkpoints=self._checkpoints(), clock=self._now)
         return purge.run(deadline)
 
     def _redrive(self, deadline: Deadline) -> dict[str, Any]:
@@ -92,7 +95,7 @@ class CleanupRunner:
         stores = {"ledger": self.store}
         if self.dedupe_store is not self.store:
             stores["dedupe"] = self.dedupe_store
-        expire = Expire(self.settings, stores=stores, checkpoints=self._checkpoints(), clock=lambda: self.clock())
+        expire = Expire(self.settings, stores=stores, checkpoints=self._checkpoints(), clock=self._now)
         return expire.run(deadline)
 
     def _sections(self, wanted: list[str], deadline: Deadline) -> list[tuple[str, Callable[[], dict[str, Any]]]]:
