@@ -62,16 +62,6 @@ class CallbackSettings(IdempotencySettings):
     # Without CIFLOW_ROUTES every result goes to every configured sink.
     routes: list[RouteRule] = Field(default_factory=list, validation_alias="CIFLOW_ROUTES")
     queue_path: str = Field(default="/tmp/ciflow-queue.sqlite3", validation_alias="CIFLOW_QUEUE_PATH")  # noqa: S108
-    # Dead letters: objects in the bucket by default (durable, seen by every function and instance); SQLite
-    # only where its file lasts and is shared (local runs, a CFS mount) — SCF's /tmp is neither.
-    dead_letter_store: Literal["cos", "sqlite"] = Field(default="cos", validation_alias="CIFLOW_DEAD_LETTER_STORE")
-    dead_letter_prefix: str = Field(
-        default="ciflow/dead-letters/", pattern=r"^[^/].*[^/]/$|^[^/]+/$", validation_alias="CIFLOW_DEAD_LETTER_PREFIX"
-    )
-    dead_letter_path: str = Field(
-        default="/tmp/ciflow-dead-letters.sqlite3",  # noqa: S108 - with CIFLOW_DEAD_LETTER_STORE=sqlite
-        validation_alias="CIFLOW_DEAD_LETTER_PATH",
-    )
     unverified_user_data: Literal["route", "dead-letter"] = Field(
         default="dead-letter", validation_alias="CIFLOW_UNVERIFIED_USERDATA"
     )

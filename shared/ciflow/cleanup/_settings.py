@@ -42,10 +42,7 @@ class CleanupSettings(CallbackSettings):
     def _markers_are_not_temporary(self) -> "CleanupSettings":
         # Purging COS idempotency markers by age would let a duplicate event submit its jobs again; purging dead
         # letters would lose the results they hold.
-        kept = [("idempotency markers", prefix) for prefix in self.marker_prefixes]
-        if self.dead_letter_store == "cos":
-            kept.append(("dead letters", self.dead_letter_prefix))
-        for what, kept_prefix in kept:
+        for kept_prefix, what in self.reserved_prefixes.items():
             overlap = [p for p in self.purge_prefixes if p.startswith(kept_prefix) or kept_prefix.startswith(p)]
             if overlap:
                 raise ValueError(f"purge prefixes {overlap} overlap the {what} under {kept_prefix!r}")

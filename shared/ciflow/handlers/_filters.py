@@ -9,14 +9,14 @@ __all__ = ["skip_reason"]
 
 
 def _refused(ref: ObjectRef, settings: UploadSettings) -> str | None:
-    # Outputs (in the output bucket) and idempotency markers (in the function's bucket) are refused even when
+    # Outputs (in the output bucket) and ciflow's own records (in the function's bucket) are refused even when
     # the trigger filter is misconfigured: processing them would loop.
     if ref.bucket == settings.destination_bucket and ref.key.startswith(settings.output_prefix):
         return f"object is under the output prefix {settings.output_prefix!r}"
     if ref.bucket == settings.bucket:
-        for prefix in settings.marker_prefixes:
+        for prefix, held in settings.reserved_prefixes.items():
             if ref.key.startswith(prefix):
-                return f"object is an idempotency marker under {prefix!r}"
+                return f"object is one of ciflow's {held} under {prefix!r}"
     for prefix in settings.exclude_prefixes:
         if ref.key.startswith(prefix):
             return f"object is under the excluded prefix {prefix!r}"

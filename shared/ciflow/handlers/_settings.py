@@ -1,5 +1,7 @@
 """Settings every upload handler shares: filters, outputs, result delivery, idempotency, deadline, concurrency."""
 
+from typing import Literal
+
 from pydantic import Field, field_validator, model_validator
 
 from ..config import CoreSettings
@@ -14,7 +16,7 @@ def _split(value: object) -> object:
 
 
 class IdempotencySettings(CoreSettings):
-    """Where records that make work happen at most once live (upload claims, callback dedupe)."""
+    """Where ciflow's own records live: upload claims, callback dedupe, and results waiting to be redelivered."""
 
     idempotency_store: str = Field(
         default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
@@ -26,6 +28,16 @@ class IdempotencySettings(CoreSettings):
     sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
     redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
     idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
+    # Dead letters: objects in the bucket by default (durable, seen by every function and instance); SQLite
+    # only where its file lasts and is shared (local runs, a CFS mount) — SCF's /tmp is neither.
+    dead_letter_store: Literal["cos", "sqlite"] = Field(default="cos", validation_alias="CIFLOW_DEAD_LETTER_STORE")
+    dead_letter_prefix: str = Field(
+        default="ciflow/dead-letters/", pattern=r"^[^/].*[^/]/$|^[^/]+/$", validation_alias="CIFLOW_DEAD_LETTER_PREFIX"
+    )
+    dead_letter_path: str = Field(
+        default="/tmp/ciflow-dead-letters.sqlite3",  # noqa: S108 - with CIFLOW_DEAD_LETTER_STORE=sqlite
+        validation_alias="CIFLOW_DEAD_LETTER_PATH",
+    )
 
     @model_validator(mode="after")
     def _store_is_reachable(self) -> "IdempotencySettings":
@@ -39,9 +51,15 @@ class IdempotencySettings(CoreSettings):
         return self
 
     @property
-    def marker_prefixes(self) -> list[str]:
-        """Where the COS marker store keeps records (none for the other stores)."""
-        return [self.idempotency_prefix, self.dedupe_prefix] if self.idempotency_store == "cos" else []
+    def reserved_prefixes(self) -> dict[str, str]:
+        """Prefixes of the function's bucket that hold ciflow's own records, each with what it holds."""
+        reserved: dict[str, str] = {}
+        if self.idempotency_store == "cos":
+            reserved[self.idempotency_prefix] = "idempotency markers"
+            reserved[self.dedupe_prefix] = "routed-result markers"
+        if self.dead_letter_store == "cos":
+            reserved[self.dead_letter_prefix] = "dead letters"
+        return reserved
 
 
 class UploadSettings(IdempotencySettings):

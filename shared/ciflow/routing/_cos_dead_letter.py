@@ -144,8 +144,13 @@ class CosDeadLetterStore:
         """
         targets = redrive_targets(sinks)
         listed: dict[str, builtins.list[str]] = {}
+        copies: dict[str, builtins.list[str]] = {}
         for letter_id in self._listed_ids():
-            listed.setdefault(self._sink_of(letter_id), []).append(letter_id)
+            # The digest names (sink, result): a second copy is a requeue that crashed before its delete.
+            twins = copies.setdefault(_digest_of(letter_id), [])
+            twins.append(letter_id)
+            if len(twins) == 1:
+                listed.setdefault(self._sink_of(letter_id), []).append(letter_id)
         others = tuple(sorted(name for name in listed if name not in targets))
         queues = [listed[name] for name in sorted(targets) if listed.get(name)]
         delivered: builtins.list[LetterId] = []
@@ -164,6 +169,8 @@ class CosDeadLetterStore:
                 delivered.append(letter_id)
             else:
                 failed.append(self._requeue(letter, failure))
+            for stale in copies[_digest_of(letter_id)][1:]:
+                self.client.send(ops.delete_object(self.prefix + stale))
         remaining = sum(len(queue) for queue in queues) - len(delivered)
         get_logger("ciflow.routing").info(
             "redrive", delivered=len(delivered), failed=len(failed), deadline_reached=deadline_reached
@@ -193,6 +200,10 @@ class CosDeadLetterStore:
         if moved.id != letter.id:
             self.client.send(ops.delete_object(self.prefix + str(letter.id)))
         return RedriveFailure(moved.id, failure.sink, failure.reason, failure.transient)
+
+
+def _digest_of(letter_id: str) -> str:
+    return letter_id.rsplit("-", 1)[-1]
 
 
 def _fair_share(queues: builtins.list[builtins.list[str]], limit: int) -> Iterator[str]:

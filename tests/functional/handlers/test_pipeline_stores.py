@@ -30,16 +30,17 @@ def test_cos_markers_stop_a_second_instance_from_resubmitting():
         result = second.handle(event("in/a.bin"), CONTEXT)
         markers = [k for k in fake.objects if k.startswith(settings.idempotency_prefix)]
         # A marker is itself an upload in the bucket: the handler must refuse it, not loop on it.
-        marker_event = event(markers[0], settings.dedupe_prefix + "0" * 64)
-        refused = first.handle(marker_event, CONTEXT)
+        own_records = event(markers[0], settings.dedupe_prefix + "0" * 64, settings.dead_letter_prefix + "x.json")
+        refused = first.handle(own_records, CONTEXT)
     assert submit.call_count == 1
     assert result["outcomes"][0]["status"] == "skipped"
     assert len(markers) == 1
-    # ...and so is a routed-result record of the callback function, under its own prefix.
+    # ...and so are the callback function's routed-result records and dead letters, each under its own prefix.
     reasons = [outcome["reason"] for outcome in refused["outcomes"]]
     assert reasons == [
-        f"object is an idempotency marker under {settings.idempotency_prefix!r}",
-        f"object is an idempotency marker under {settings.dedupe_prefix!r}",
+        f"object is one of ciflow's idempotency markers under {settings.idempotency_prefix!r}",
+        f"object is one of ciflow's routed-result markers under {settings.dedupe_prefix!r}",
+        f"object is one of ciflow's dead letters under {settings.dead_letter_prefix!r}",
     ]
 
 
@@ -56,8 +57,10 @@ def test_ledger_and_result_records_live_under_separate_prefixes_that_may_not_nes
         with pytest.raises(ConfigError, match="must not contain each other"):
             load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos", "CIFLOW_DEDUPE_PREFIX": nested})
     # Other stores keep both kinds of record by key in one place: the prefixes do not matter there.
-    sqlite = {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_DEDUPE_PREFIX": "ciflow/idempotency/x/"}
-    assert load_settings(UploadSettings, sqlite).marker_prefixes == []
+    local = {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_DEDUPE_PREFIX": "ciflow/idempotency/x/"}
+    assert load_settings(UploadSettings, local).reserved_prefixes == {"ciflow/dead-letters/": "dead letters"}
+    local["CIFLOW_DEAD_LETTER_STORE"] = "sqlite"
+    assert load_settings(UploadSettings, local).reserved_prefixes == {}
 
 
 def test_redis_store_on_the_real_server_stops_a_second_instance():

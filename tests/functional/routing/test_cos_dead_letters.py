@@ -156,12 +156,18 @@ def test_a_guarded_sink_is_unwrapped_and_a_cos_outage_is_a_transient_failure(
     assert "dead-letter store failed too" in str(caught.value)
 
 
-def test_a_crash_between_rewrite_and_delete_keeps_the_letter(
+def test_a_crash_between_rewrite_and_delete_keeps_the_letter_and_the_next_redrive_delivers_it_once(
     store: CosDeadLetterStore, fake: FakeCos, clock: Clock
 ) -> None:
     store.add(make_result(), sink="webhook", reason="x", transient=True)
+    store.add(make_result("other"), sink="webhook", reason="x", transient=True)
     clock.now += 60
-    fake.fail_next("DELETE", status=503, code="ServiceUnavailable", times=10)
+    fake.fail_next("DELETE", status=503, code="ServiceUnavailable", times=NO_WAIT.attempts)  # one delete fails
     with pytest.raises(Exception, match="503"):
-        store.redrive({"webhook": FakeSink("webhook", failing=True)})
-    assert store.count() == 2  # kept twice (old and rewritten), never lost
+        store.redrive({"webhook": FakeSink("webhook", failing=True)}, limit=1)
+    assert store.count() == 3  # the first letter kept twice (old and rewritten), never lost
+    sink = FakeSink("webhook")
+    report = store.redrive({"webhook": sink})
+    assert sorted(sink.delivered) == ["j1", "other"]  # each result once, not once per copy
+    assert (len(report.delivered), report.remaining) == (2, 0)
+    assert letters(fake) == []
