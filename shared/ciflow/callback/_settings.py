@@ -62,6 +62,10 @@ class CallbackSettings(IdempotencySettings):
     # Without CIFLOW_ROUTES every result goes to every configured sink.
     routes: list[RouteRule] = Field(default_factory=list, validation_alias="CIFLOW_ROUTES")
     queue_path: str = Field(default="/tmp/ciflow-queue.sqlite3", validation_alias="CIFLOW_QUEUE_PATH")  # noqa: S108
+    dead_letter_path: str = Field(
+        default="/tmp/ciflow-dead-letters.sqlite3",  # noqa: S108 - with CIFLOW_DEAD_LETTER_STORE=sqlite
+        validation_alias="CIFLOW_DEAD_LETTER_PATH",
+    )
     unverified_user_data: Literal["route", "dead-letter"] = Field(
         default="dead-letter", validation_alias="CIFLOW_UNVERIFIED_USERDATA"
     )

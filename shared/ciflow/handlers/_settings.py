@@ -29,14 +29,11 @@ class IdempotencySettings(CoreSettings):
     redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
     idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
     # Dead letters: objects in the bucket by default (durable, seen by every function and instance); SQLite
-    # only where its file lasts and is shared (local runs, a CFS mount) — SCF's /tmp is neither.
+    # only where its file lasts and is shared (local runs, a CFS mount) — SCF's /tmp is neither. Every function
+    # knows where they are, so an upload handler never takes one for an upload.
     dead_letter_store: Literal["cos", "sqlite"] = Field(default="cos", validation_alias="CIFLOW_DEAD_LETTER_STORE")
     dead_letter_prefix: str = Field(
         default="ciflow/dead-letters/", pattern=r"^[^/].*[^/]/$|^[^/]+/$", validation_alias="CIFLOW_DEAD_LETTER_PREFIX"
-    )
-    dead_letter_path: str = Field(
-        default="/tmp/ciflow-dead-letters.sqlite3",  # noqa: S108 - with CIFLOW_DEAD_LETTER_STORE=sqlite
-        validation_alias="CIFLOW_DEAD_LETTER_PATH",
     )
 
     @model_validator(mode="after")

@@ -52,6 +52,11 @@ class CosDeadLetterStore:
     def _sink_of(letter_id: str) -> str:
         return unquote(letter_id.split("/", 1)[0])
 
+    @staticmethod
+    def _digest_of(letter_id: str) -> str:
+        """Names (sink, result): the same for every copy of one letter, whatever its failure time."""
+        return letter_id.rsplit("-", 1)[-1]
+
     def _listed_ids(self, sink: str | None = None) -> Iterator[str]:
         """Letter ids in name order: per sink, least recently failed first."""
         prefix = self.prefix + (quote(sink, safe="") + "/" if sink is not None else "")
@@ -147,7 +152,7 @@ class CosDeadLetterStore:
         copies: dict[str, builtins.list[str]] = {}
         for letter_id in self._listed_ids():
             # The digest names (sink, result): a second copy is a requeue that crashed before its delete.
-            twins = copies.setdefault(_digest_of(letter_id), [])
+            twins = copies.setdefault(self._digest_of(letter_id), [])
             twins.append(letter_id)
             if len(twins) == 1:
                 listed.setdefault(self._sink_of(letter_id), []).append(letter_id)
@@ -169,7 +174,7 @@ class CosDeadLetterStore:
                 delivered.append(letter_id)
             else:
                 failed.append(self._requeue(letter, failure))
-            for stale in copies[_digest_of(letter_id)][1:]:
+            for stale in copies[self._digest_of(letter_id)][1:]:
                 self.client.send(ops.delete_object(self.prefix + stale))
         remaining = sum(len(queue) for queue in queues) - len(delivered)
         get_logger("ciflow.routing").info(
@@ -200,10 +205,6 @@ class CosDeadLetterStore:
         if moved.id != letter.id:
             self.client.send(ops.delete_object(self.prefix + str(letter.id)))
         return RedriveFailure(moved.id, failure.sink, failure.reason, failure.transient)
-
-
-def _digest_of(letter_id: str) -> str:
-    return letter_id.rsplit("-", 1)[-1]
 
 
 def _fair_share(queues: builtins.list[builtins.list[str]], limit: int) -> Iterator[str]:
