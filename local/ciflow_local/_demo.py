@@ -324,6 +324,13 @@ def _summary_table(uploads: list[UploadRow]) -> list[str]:
     return lines
 
 
+def _function_env(queue_path: Path) -> dict[str, dict[str, str]]:
+    """``FUNCTION_ENV`` with dead letters kept in the queue's own file, where ``ciflow queue dead-letters`` and
+    ``redrive`` look for them."""
+    letters = {"CIFLOW_DEAD_LETTER_PATH": str(queue_path)}
+    return {**FUNCTION_ENV, **{name: {**FUNCTION_ENV.get(name, {}), **letters} for name in ("callback", "cleanup")}}
+
+
 def _dead_letter_count(path: Path) -> int:
     if not path.exists():
         return 0
@@ -362,7 +369,7 @@ def run_demo(
             BUCKET,
             REGION,
             functions_dir or default_functions_dir(),
-            function_env=FUNCTION_ENV,
+            function_env=_function_env(data_dir / "queue.sqlite3"),
             duplicate_rate=emulator.faults.duplicate_event_rate,
             seed=emulator.faults.seed,
             log_stream=log,
@@ -411,7 +418,7 @@ def run_demo(
             messages=messages,
             phases=phases,
             problems=problems,
-            dead_letters=_dead_letter_count(data_dir / "dead-letters.sqlite3"),
+            dead_letters=_dead_letter_count(functions.queue_path),
         )
         report = write_report(data_dir / "report.html", data)
         _print_summary(printer, data, report)

@@ -18,21 +18,27 @@ import structlog
 
 from ciflow.client import Deadline
 from ciflow.logging import configure_logging
-from ciflow.routing._dead_letter import DeadLetter, DeadLetterStore
-from ciflow.routing._sqlite_queue import QueueMessage, SqliteQueueSink
+from ciflow.routing import DeadLetter, DeadLetterStore, QueueMessage, SqliteQueueSink
 
-__all__ = ["DEFAULT_QUEUE_PATH", "add_queue_parser", "queue_path", "run_queue"]
+__all__ = ["DEFAULT_QUEUE_PATH", "DEMO_QUEUE_PATH", "add_queue_parser", "queue_path", "run_queue"]
 
 #: Where the local queue (and its dead letters, in the same file) lives unless ``CIFLOW_QUEUE_PATH`` says otherwise.
 DEFAULT_QUEUE_PATH = Path(".ciflow") / "queue.sqlite3"
+#: Where ``make demo`` (``ciflow demo``, default ``--data-dir``) routes its results and dead letters.
+DEMO_QUEUE_PATH = Path(".ciflow") / "demo" / "queue.sqlite3"
 
 
 def queue_path(explicit: Path | None = None) -> Path:
-    """``--db``, else ``CIFLOW_QUEUE_PATH``, else ``.ciflow/queue.sqlite3``."""
+    """``--db``, else ``CIFLOW_QUEUE_PATH``, else ``.ciflow/queue.sqlite3`` — or the demo's queue when only
+    ``make demo`` has routed results here."""
     if explicit is not None:
         return explicit
     configured = os.environ.get("CIFLOW_QUEUE_PATH", "").strip()
-    return Path(configured) if configured else DEFAULT_QUEUE_PATH
+    if configured:
+        return Path(configured)
+    if not DEFAULT_QUEUE_PATH.exists() and DEMO_QUEUE_PATH.is_file():
+        return DEMO_QUEUE_PATH
+    return DEFAULT_QUEUE_PATH
 
 
 def _positive(text: str) -> int:
@@ -141,8 +147,18 @@ def _logs_on_stderr() -> Iterator[None]:
 
 
 def run_queue(args: argparse.Namespace) -> int:
-    """Run one ``ciflow queue`` command; 0 on success, 2 on a bad request, a missing message or a failure."""
+    """Run one ``ciflow queue`` command; 0 on success, 2 on a bad request, a missing message or a failure.
+
+    A database that does not exist is refused, never created: an empty answer would hide a wrong path.
+    """
     path = queue_path(args.db)
+    if not path.is_file():
+        return _fail(
+            f"no queue database at {path}: nothing was routed there. Pass --db or set CIFLOW_QUEUE_PATH "
+            f"(`ciflow invoke` and `make demo` route to {DEFAULT_QUEUE_PATH} and {DEMO_QUEUE_PATH})"
+        )
+    if path == DEMO_QUEUE_PATH and args.db is None:
+        print(f"ciflow queue: reading the demo's {path} (there is no {DEFAULT_QUEUE_PATH})", file=sys.stderr)
     try:
         with _logs_on_stderr():
             return _run(args, path)
@@ -151,7 +167,6 @@ def run_queue(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, path: Path) -> int:
-    path.parent.mkdir(parents=True, exist_ok=True)
     if args.queue_command == "dead-letters":
         with DeadLetterStore(path) as store:
             _print([_letter_json(letter) for letter in store.list(limit=args.limit)])

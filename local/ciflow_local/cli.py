@@ -2,14 +2,20 @@
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._events import cos_event, timer_event
-from ._invoke import invoke
-from ._queue_cli import add_queue_parser, run_queue
+from ciflow.events import ObjectRef
+
+from ._envfile import EnvFileError, merged_environment
+from ._events import CALLBACK_KINDS, apigw_callback_event, callback_user_data, cos_event, timer_event
+from ._invoke import InvokeRefusedError, check_time_budget, emulator_environment, invoke, local_defaults
+from ._queue_cli import DEFAULT_QUEUE_PATH, add_queue_parser, run_queue
+from .deploy import add_deploy_parsers, run_config, run_deploy
+from .doctor import add_doctor_parser, run_doctor_command
 
 __all__ = ["main"]
 
@@ -19,9 +25,30 @@ def _read_event(source: str) -> Any:
     return json.loads(text)
 
 
+def _setting(given: str | None, environ: Mapping[str, str], variable: str, option: str) -> str:
+    """An option's value, else the variable the deployed functions read it from; a ValueError if neither is set."""
+    value = given or environ.get(variable, "").strip()
+    if not value:
+        raise ValueError(f"{option} or {variable} is required")
+    return value
+
+
+def _callback_event(args: argparse.Namespace) -> Any:
+    environ = merged_environment(os.environ, args.env_file)
+    token = _setting(args.token, environ, "CIFLOW_CALLBACK_TOKEN", "--token")
+    secret = _setting(args.user_data_secret, environ, "CIFLOW_USERDATA_SECRET", "--user-data-secret")
+    ref = ObjectRef(bucket=args.bucket, region=args.region, key=args.key, size=args.size, etag=args.etag)
+    user_data = callback_user_data(args.callback_kind, ref, secret, route=args.route)
+    return apigw_callback_event(
+        args.callback_kind, ref, token=token, user_data=user_data, state=args.state, fmt=args.format
+    )
+
+
 def _generate(args: argparse.Namespace) -> Any:
     if args.kind == "timer":
         return timer_event(args.message)
+    if args.kind == "apigw-callback":
+        return _callback_event(args)
     return cos_event(
         args.bucket,
         args.key,
@@ -116,6 +143,43 @@ def _emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_callback_parser(kinds: Any) -> None:
+    callback = kinds.add_parser(
+        "apigw-callback", help="CI's report of a finished job, as API Gateway hands it to the callback function"
+    )
+    callback.add_argument("--kind", dest="callback_kind", required=True, choices=list(CALLBACK_KINDS))
+    callback.add_argument("--key", required=True, help="the uploaded object the job was about")
+    callback.add_argument("--state", choices=("Success", "Failed"), default="Success")
+    callback.add_argument("--format", choices=("json", "xml"), default="json", help="moderation reports are JSON")
+    callback.add_argument("--bucket", default="media-1250000000")
+    callback.add_argument("--region", default="ap-guangzhou")
+    callback.add_argument("--etag", default=None, help="the upload's ETag (its correlation id depends on it)")
+    callback.add_argument("--size", type=int, default=1024)
+    callback.add_argument("--route", default=None, help="default: the function that submits such jobs")
+    callback.add_argument("--token", default=None, help="the URL's ?token= (default: $CIFLOW_CALLBACK_TOKEN)")
+    callback.add_argument(
+        "--user-data-secret", default=None, help="signs the job's UserData (default: $CIFLOW_USERDATA_SECRET)"
+    )
+    callback.add_argument("--env-file", type=Path, default=None, help="KEY=VALUE file read over the environment")
+
+
+def _add_invoke_parser(commands: Any) -> None:
+    run = commands.add_parser("invoke", help="run functions/<function>/index.py main_handler on an event")
+    run.add_argument("function")
+    run.add_argument("-e", "--event", required=True, help="event JSON file, or - for standard input")
+    run.add_argument("--functions-dir", type=Path, default=Path("functions"))
+    run.add_argument("--timeout", type=float, default=60.0, help="the function's time limit in seconds")
+    run.add_argument(
+        "--env-file", type=Path, default=None, help="KEY=VALUE file whose variables override the environment"
+    )
+    run.add_argument(
+        "--emulator",
+        metavar="URL",
+        default=None,
+        help="run against `ciflow emulator` at URL: sets CIFLOW_ENDPOINT and the emulator's credentials",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ciflow", description="ciflow local tooling")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -132,19 +196,23 @@ def _parser() -> argparse.ArgumentParser:
     cos.add_argument("--event-name", default="cos:ObjectCreated:Put")
     timer = kinds.add_parser("timer", help="a timer trigger event")
     timer.add_argument("--message", default="")
-
-    run = commands.add_parser("invoke", help="run functions/<function>/index.py main_handler on an event")
-    run.add_argument("function")
-    run.add_argument("-e", "--event", required=True, help="event JSON file, or - for standard input")
-    run.add_argument("--functions-dir", type=Path, default=Path("functions"))
-    run.add_argument("--timeout", type=float, default=60.0, help="the function's time limit in seconds")
+    _add_callback_parser(kinds)
+    _add_invoke_parser(commands)
     add_queue_parser(commands)
+    add_deploy_parsers(commands)
+    add_doctor_parser(commands)
     _add_local_parsers(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "deploy":
+        return run_deploy(args)
+    if args.command == "config":
+        return run_config(args)
+    if args.command == "doctor":
+        return run_doctor_command(args)
     if args.command == "queue":
         return run_queue(args)
     if args.command == "demo":
@@ -158,12 +226,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"ciflow: {exc}", file=sys.stderr)
             return 2
         return 0
+    return _invoke(args)
+
+
+def _run_environment(args: argparse.Namespace) -> dict[str, str]:
+    environ = merged_environment(os.environ, args.env_file)
+    if args.emulator:
+        environ = emulator_environment(environ, args.emulator)
+    check_time_budget(args.function, environ, args.timeout)
+    return local_defaults(environ, DEFAULT_QUEUE_PATH)
+
+
+def _invoke(args: argparse.Namespace) -> int:
     try:
+        environ = _run_environment(args)
+        event = _read_event(args.event)
         result = invoke(
-            args.function, _read_event(args.event), functions_dir=args.functions_dir, timeout_seconds=args.timeout
+            args.function, event, functions_dir=args.functions_dir, timeout_seconds=args.timeout, environ=environ
         )
-    except (FileNotFoundError, json.JSONDecodeError, AttributeError) as exc:
-        print(f"ciflow: {exc}", file=sys.stderr)
+    except (EnvFileError, InvokeRefusedError, FileNotFoundError, json.JSONDecodeError, AttributeError) as exc:
+        print(f"ciflow invoke: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:  # the handler failed: SCF would log and (for async triggers) retry
         print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, ensure_ascii=False))

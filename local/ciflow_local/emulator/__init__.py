@@ -21,10 +21,24 @@ TDMQ CMQ (``_cmq``): the data plane (``SendMessage``/``PublishMessage``/``Receiv
 HMAC-signed) is served on its own port, ``Emulator.cmq_url``, over ``Emulator.cmq`` (``cmq.sqlite3``); jobs
 with ``CallBackType=TDMQ`` put their callback body in the queue (or topic) their ``CallBackMqConfig`` names.
 The request faults do not apply to it.
+
+CI's account (``_account``, ``_manage``; ``Emulator.ci``): by default every bucket is bound to CI with media,
+file, document and picture processing active, and one queue per family exists (``Emulator.ci.media_queue_id``,
+``file_queue_id``, ``doc_queue_id``, ``pic_queue_id``: ids from the CI docs' samples). ``CiSetup(bound=False)``
+or ``CiSetup(inactive=frozenset({"media"}))`` starts otherwise; jobs then fail with CI's documented
+``MediaBucketUnBinded`` (HTTP 400), as do the queue listings. The management APIs answer as documented: the pic
+host's ``GET /`` (``<CIStatus>``), ``PUT /`` and ``PUT /?unbind``; ``GET /mediabucket``, ``/file_bucket``,
+``/docbucket``, ``/picbucket`` (also on the bucket-less ``ci.<region>`` host); ``POST /mediabucket``,
+``/file_bucket``, ``/picbucket`` and ``DELETE /mediabucket``; ``GET /queue``, ``/file_queue``, ``/docqueue``,
+``/picqueue`` (unknown ids in ``NonExistPIDs``). ``CiSetup(strict_queues=True)`` refuses jobs naming a queue the
+account lacks (``QueueNotFound``). This state lives in memory: a restart starts from the ``CiSetup`` again.
+
+SCF API 3.0 (``_scf``): ``GetLayerVersion`` on its own port, ``Emulator.api_url`` (send ``Host:
+scf.tencentcloudapi.com``), TC3-checked, over ``Emulator.scf`` (``emulator.scf.publish_layer("ciflow-core")``
+returns the new version). In memory too.
 """
 
 import asyncio
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,18 +49,29 @@ from typing import Any
 
 from ciflow.logging import get_logger
 
+from ._account import DEFAULT_QUEUE_IDS, SERVICES, UNBOUND_CODE, CiAccount, CiSetup, Queue
 from ._app import DEFAULT_CREDENTIALS, EmulatorApp, ServiceApi, Target, error_response
 from ._callbacks import CallbackSender
-from ._ci import CiApi
-from ._cmq import CMQ_PATH, CmqApi, CmqMessage, CmqQueues
+from ._ci import CiApi, gated_sync_process
+from ._cmq import CmqApi, CmqMessage, CmqQueues
 from ._cos import CosApi
 from ._jobs import CallbackSenderType, JobEngine, JobRecord
+from ._manage import PicHostApi
+from ._scf import SCF_HOST, SCF_VERSION, LayerVersion, ScfApi, ScfLayers
+from ._serve import add_ci_setup_options, ci_setup_from_args, serve
 from ._server import BackgroundServer
 from ._storage import ObjectStore, StoredObject
 
 __all__ = [
     "DEFAULT_CREDENTIALS",
+    "DEFAULT_QUEUE_IDS",
+    "SCF_HOST",
+    "SCF_VERSION",
+    "SERVICES",
+    "UNBOUND_CODE",
     "BackgroundServer",
+    "CiAccount",
+    "CiSetup",
     "CmqApi",
     "CmqMessage",
     "CmqQueues",
@@ -54,11 +79,17 @@ __all__ = [
     "EmulatorApp",
     "Faults",
     "FaultInjector",
+    "LayerVersion",
     "ObjectStore",
+    "Queue",
+    "ScfApi",
+    "ScfLayers",
     "ServiceApi",
     "StoredObject",
     "Target",
     "Upload",
+    "add_ci_setup_options",
+    "ci_setup_from_args",
     "error_response",
     "serve",
 ]
@@ -141,7 +172,8 @@ class FaultInjector:
             return
         self.injected[fault] += 1
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
-        service = "ci" if ".ci." in headers.get("host", "") else "cos"
+        host = headers.get("host", "")
+        service = "ci" if ".ci." in host or ".pic." in host or host.startswith("ci.") else "cos"
         target = Target(service, "", "", "", {}, f"fault-{time.time_ns():x}")
         if fault == "error":
             response = error_response(503, "ServiceUnavailable", "Please reduce your request rate (injected)", target)
@@ -157,6 +189,7 @@ class Emulator:
     ``data_dir`` holds ``cos/`` (objects), ``jobs.sqlite3`` (jobs) and ``cmq.sqlite3`` (TDMQ CMQ queues, served on
     ``cmq_url``), so a restart keeps them. Upload events
     name ``region`` (the emulator serves any bucket and region; COS events carry the bucket's region).
+    ``ci_setup`` decides CI's bindings and queue checks (``ci``); ``scf`` holds the layers ``api_url`` serves.
     """
 
     data_dir: Path
@@ -166,6 +199,7 @@ class Emulator:
     region: str = "ap-guangzhou"
     workers: int = 2
     on_upload: list[Callable[[Upload], None]] = field(default_factory=list)
+    ci_setup: CiSetup = field(default_factory=CiSetup)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -183,11 +217,17 @@ class Emulator:
             workers=self.workers,
             job_delay=self.faults.slow_job_ms / 1000,
         )
-        cos = CosApi(self.store, on_put=self._announce, ci_process=self.engine.sync_process)
-        self.app: Any = EmulatorApp({"cos": cos, "ci": CiApi(self.store, self.engine)})
+        self.ci = CiAccount(self.ci_setup)
+        self.scf = ScfLayers()
+        sync_process = gated_sync_process(self.ci, self.engine.sync_process)
+        cos = CosApi(self.store, on_put=self._announce, ci_process=sync_process)
+        ci = CiApi(self.store, self.engine, self.ci)
+        services: dict[str, ServiceApi] = {"cos": cos, "ci": ci, "pic": PicHostApi(self.ci)}
+        self.app: Any = EmulatorApp(services)
         self.faults_app = FaultInjector(self.app, self.faults, self._rng) if self.faults.on_requests else None
         self._server = BackgroundServer(self.faults_app or self.app, host=self.host, port=self.port)
         self._cmq_server = BackgroundServer(CmqApi(self.cmq), host=self.host)
+        self._scf_server = BackgroundServer(ScfApi(self.scf), host=self.host)
         self._started = False
         self._closed = False
 
@@ -199,6 +239,11 @@ class Emulator:
     def cmq_url(self) -> str:
         """The TDMQ CMQ data plane's endpoint (``CmqSink(emulator.cmq_url, protocol="data-plane", …)``)."""
         return self._cmq_server.url
+
+    @property
+    def api_url(self) -> str:
+        """The SCF API 3.0 endpoint (``GetLayerVersion``); requests carry ``Host: scf.tencentcloudapi.com``."""
+        return self._scf_server.url
 
     def _chance(self, rate: float) -> bool:
         if rate <= 0:
@@ -236,6 +281,7 @@ class Emulator:
         """Serve on the port (the job workers run from construction on)."""
         self._server.start()
         self._cmq_server.start()
+        self._scf_server.start()
         self._started = True
         return self.url
 
@@ -244,6 +290,7 @@ class Emulator:
         if self._started:
             self._server.stop()
             self._cmq_server.stop()
+            self._scf_server.stop()
             self._started = False
         if not self._closed:
             self._closed = True
@@ -258,31 +305,3 @@ class Emulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-def serve(
-    data_dir: Path,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 9000,
-    region: str = "ap-guangzhou",
-    workers: int = 2,
-    faults: Faults | None = None,
-) -> None:
-    """``ciflow emulator``: run the emulator in the foreground until Ctrl-C, printing how to reach it."""
-    emulator = Emulator(Path(data_dir), faults=faults or Faults(), host=host, port=port, region=region, workers=workers)
-    with emulator:
-        print(
-            f"ciflow emulator on {emulator.url} (data in {emulator.data_dir}); COS and CI for any bucket and region.\n"
-            f"  CIFLOW_ENDPOINT={emulator.url} CIFLOW_SCHEME=http\n"
-            f"  TENCENTCLOUD_SECRETID={DEFAULT_CREDENTIALS.secret_id} "
-            f"TENCENTCLOUD_SECRETKEY={DEFAULT_CREDENTIALS.secret_key}\n"
-            f"  TDMQ CMQ data plane: {emulator.cmq_url}{CMQ_PATH}\n"
-            "Ctrl-C stops.",
-            flush=True,
-        )
-        try:
-            while True:
-                time.sleep(1)
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The emulator's HTTP front: routes by Host like COS/CI do, checks the COS signature, answers COS-shaped errors.
 
-Services plug in as ``ServiceApi`` objects: ``cos`` (object API) and ``ci`` (job APIs).
+Services plug in as ``ServiceApi`` objects: ``cos`` (object API), ``ci`` (job and management APIs) and ``pic``
+(the bucket's CI binding).
 """
 
 import re
@@ -20,8 +21,9 @@ from ciflow.signing import Credentials, cos_authorization
 
 __all__ = ["Target", "ServiceApi", "error_response", "EmulatorApp", "DEFAULT_CREDENTIALS"]
 
+#: ``<bucket>.<cos|ci|pic>.<region>.myqcloud.com``, or the bucket-less ``ci.<region>.myqcloud.com`` (account listings).
 _HOST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.(?P<service>cos|ci)\.(?P<region>[a-z0-9-]+)\.myqcloud\.com(:\d+)?$"
+    r"^(?:(?P<bucket>[a-z0-9][a-z0-9-]*-\d+)\.)?(?P<service>cos|ci|pic)\.(?P<region>[a-z0-9-]+)\.myqcloud\.com(:\d+)?$"
 )
 #: Credentials the emulator accepts out of the box (the demo and tests use them).
 DEFAULT_CREDENTIALS = Credentials("AKIDciflowlocalemulator", "ciflow-local-emulator-secret-key")
@@ -51,7 +53,7 @@ def error_response(status: int, code: str, message: str, target: Target | None, 
         f"<Code>{code}</Code><Message>{_escape(message)}</Message><Resource>{_escape(resource)}</Resource>"
         f"<RequestId>{request_id}</RequestId><TraceId>{uuid.uuid4().hex}</TraceId></Error>"
     )
-    service = target.service if target else "cos"
+    service = {"pic": "ci"}.get(target.service, target.service) if target else "cos"
     return Response(
         body, status_code=status, media_type="application/xml", headers={f"x-{service}-request-id": request_id}
     )
@@ -83,7 +85,7 @@ class EmulatorApp:
 
     def _target(self, request: Request) -> Target | None:
         match = _HOST.match(request.headers.get("host", ""))
-        if match is None:
+        if match is None or (match["bucket"] is None and match["service"] != "ci"):
             return None
         raw_path = request.scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0]
         from urllib.parse import unquote
@@ -91,7 +93,7 @@ class EmulatorApp:
         key = unquote(raw_path)[1:]
         query = request.scope.get("query_string", b"").decode("latin-1")
         params = dict(parse_qsl(query, keep_blank_values=True))
-        return Target(match["service"], match["bucket"], match["region"], key, params, uuid.uuid4().hex)
+        return Target(match["service"], match["bucket"] or "", match["region"], key, params, uuid.uuid4().hex)
 
     def _authenticate(self, request: Request, target: Target) -> Response | None:
         """``None`` when the signature verifies; else the error response COS would send."""
@@ -124,7 +126,7 @@ class EmulatorApp:
     async def _dispatch(self, request: Request) -> Response:
         target = self._target(request)
         if target is None:
-            return error_response(400, "InvalidHost", "Host must be <bucket>.<cos|ci>.<region>.myqcloud.com", None)
+            return error_response(400, "InvalidHost", "Host must be <bucket>.<cos|ci|pic>.<region>.myqcloud.com", None)
         refused = self._authenticate(request, target)
         if refused is not None:
             return refused
@@ -132,5 +134,5 @@ class EmulatorApp:
         if service is None:
             return error_response(501, "NotImplemented", f"no {target.service} service here", target)
         response = await service.handle(request, target)
-        response.headers.setdefault(f"x-{target.service}-request-id", target.request_id)
+        response.headers.setdefault(f"x-{'cos' if target.service == 'cos' else 'ci'}-request-id", target.request_id)
         return response

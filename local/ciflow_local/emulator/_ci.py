@@ -16,12 +16,15 @@ from ciflow.models.media import MediaJobsResponse
 from ciflow.models.moderation import MODERATION_RESPONSES, ModerationKind
 from ciflow.models.pictures import PicJobsResponse
 
+from ._account import UNBOUND_CODE, CiAccount
 from ._app import Target, error_response
+from ._cos import CiProcess
 from ._jobs import FAMILY_TAGS, JobEngine, JobError
+from ._manage import MANAGEMENT_PATHS, ManagementApi
 from ._storage import ObjectStore
 from ._workers import MODERATION_REQUESTS, REQUEST_MODELS, wire_tree
 
-__all__ = ["CiApi", "MAX_BODY_BYTES"]
+__all__ = ["CiApi", "MAX_BODY_BYTES", "gated_sync_process"]
 
 #: CI refuses request bodies over this size.
 MAX_BODY_BYTES = 1024 * 1024
@@ -33,6 +36,8 @@ _RESPONSES: dict[str, type[CiModel]] = {
 }
 #: Families whose requests may leave ``Tag`` out (it has one value).
 _DEFAULT_TAGS = {"doc_jobs": "DocProcess", "pic_jobs": "PicProcess"}
+#: The service a job API needs activated (``/jobs`` takes file tags too: see ``_service_of``).
+_SERVICES = {"jobs": "media", "file_jobs": "file", "doc_jobs": "doc", "pic_jobs": "pic"}
 
 
 class _RefusedError(Exception):
@@ -71,11 +76,14 @@ def _validated(model: type[CiModel], tree: dict[str, Any]) -> dict[str, Any]:
 
 
 class CiApi:
-    """``ServiceApi`` of the CI host: ``/jobs``, ``/file_jobs``, ``/doc_jobs``, ``/pic_jobs``, ``/<kind>/auditing``."""
+    """``ServiceApi`` of the CI host: ``/jobs``, ``/file_jobs``, ``/doc_jobs``, ``/pic_jobs``, ``/<kind>/auditing``,
+    and the management APIs of ``_manage`` over ``account`` (whose bindings and queues gate submissions)."""
 
-    def __init__(self, store: ObjectStore, engine: JobEngine) -> None:
+    def __init__(self, store: ObjectStore, engine: JobEngine, account: CiAccount | None = None) -> None:
         self.store = store
         self.engine = engine
+        self.account = account or CiAccount()
+        self.management = ManagementApi(self.account)
 
     async def handle(self, request: Request, target: Target) -> Response:
         try:
@@ -88,6 +96,11 @@ class CiApi:
     async def _route(self, request: Request, target: Target) -> Response:
         parts = target.key.strip("/").split("/") if target.key.strip("/") else []
         method = request.method
+        if len(parts) == 1 and parts[0] in MANAGEMENT_PATHS:
+            return await self.management.handle(request, target, parts[0])
+        if not target.bucket:
+            raise _RefusedError(400, "InvalidHost", "job APIs are served on <bucket>.ci.<region>.myqcloud.com")
+        self.account.note(target.bucket, target.region)
         if len(parts) in (1, 2) and parts[0] in FAMILY_TAGS:
             return await self._jobs(request, target, parts[0], parts[1] if len(parts) == 2 else None)
         if len(parts) in (2, 3) and parts[1] == "auditing" and parts[0] in {kind.value for kind in ModerationKind}:
@@ -125,10 +138,21 @@ class CiApi:
                 400, "InvalidArgument", f"Tag {tag or '(missing)'} is not served by /{family} ({served})"
             )
         canonical = _validated(REQUEST_MODELS[tag], {**tree, "Tag": tag})
+        self._admit(target, _service_of(family, tag), canonical.get("QueueId"))
         details = await run_in_threadpool(
             lambda: self.engine.submit(family, canonical, bucket=target.bucket, region=target.region)
         )
         return _xml(_RESPONSES[family].model_validate({"JobsDetail": details, "RequestId": target.request_id}))
+
+    def _admit(self, target: Target, service: str | None, queue_id: object) -> None:
+        """Refuse a job for a bucket not bound (or its service not activated), or for an unknown queue."""
+        refusal = self.account.refusal(target.bucket, service)
+        if refusal is not None:
+            raise _RefusedError(400, UNBOUND_CODE, refusal)
+        if service is not None:
+            unknown = self.account.queue_refusal(service, str(queue_id) if queue_id else None)
+            if unknown is not None:
+                raise _RefusedError(400, "QueueNotFound", unknown)
 
     async def _describe(self, target: Target, family: str, ids: str) -> Response:
         wanted = [job_id for job_id in ids.split(",") if job_id]
@@ -141,6 +165,7 @@ class CiApi:
     async def _moderate(self, request: Request, target: Target, kind: ModerationKind) -> Response:
         tree = await _request_tree(request)
         canonical = _validated(MODERATION_REQUESTS[kind], tree)
+        self._admit(target, None, None)
         details = await run_in_threadpool(
             lambda: self.engine.submit(kind.value, canonical, bucket=target.bucket, region=target.region)
         )
@@ -151,6 +176,23 @@ class CiApi:
         if not details:
             raise _RefusedError(404, "ResourceNotFound", f"moderation job {job_id} does not exist")
         return _xml(_moderation_response(kind, details, target.request_id))
+
+
+def gated_sync_process(account: CiAccount, process: CiProcess) -> CiProcess:
+    """The COS host's ``?ci-process=`` handler, refused like a job when the bucket or its service is not active."""
+
+    async def gated(request: Request, target: Target) -> Response:
+        service = "file" if target.params.get("ci-process") == "filehash" else None
+        refusal = account.refusal(target.bucket, service)
+        if refusal is not None:
+            return error_response(400, UNBOUND_CODE, refusal, target, "/" + target.key)
+        return await process(request, target)
+
+    return gated
+
+
+def _service_of(family: str, tag: str) -> str:
+    return "file" if family == "jobs" and tag in FAMILY_TAGS["file_jobs"] else _SERVICES[family]
 
 
 def _moderation_response(kind: ModerationKind, details: list[dict[str, Any]], request_id: str) -> CiModel:

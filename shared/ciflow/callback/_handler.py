@@ -1,10 +1,14 @@
 """The callback function: authenticate CI's report, normalise it, and route each result exactly once.
 
 Answers 200 only once every result is durably delivered or dead-lettered; 4xx for requests that will never
-succeed (bad token, bad body); 5xx when a retry may succeed.
+succeed (bad token, bad body); 5xx when a retry may succeed. An authenticated probe — the JSON body
+``{"ciflowProbe": "<nonce>"}``, nonce 1-128 of ``A-Z a-z 0-9 . _ ~ -`` — is answered 200 with the same body and
+routes nothing (``ciflow doctor`` checks the deployed URL with it); without a valid token it gets 401/403 too.
 """
 
 import hmac
+import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -29,6 +33,23 @@ __all__ = ["CallbackRunner", "callback_handler", "DeadLetters"]
 
 _log = get_logger("ciflow.callback")
 _LEASE_SECONDS = 60.0
+_PROBE_FIELD = "ciflowProbe"
+_PROBE_MAX_BYTES = 512
+_PROBE_NONCE = re.compile(r"[A-Za-z0-9._~-]{1,128}")
+
+
+def _probe_nonce(body: bytes) -> str | None:
+    """The nonce of a probe body ``{"ciflowProbe": "<nonce>"}``; ``None`` for anything else (CI's reports)."""
+    if len(body) > _PROBE_MAX_BYTES or b'"ciflowProbe"' not in body:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or list(data) != [_PROBE_FIELD]:
+        return None
+    nonce = data[_PROBE_FIELD]
+    return nonce if isinstance(nonce, str) and _PROBE_NONCE.fullmatch(nonce) else None
 
 
 class DeadLetters(Protocol):
@@ -158,6 +179,10 @@ class CallbackRunner:
         if not self._authentic(token):
             _log.warning("forged callback refused", source_ip=request.source_ip)
             return api_response(403, {"error": "invalid token"})
+        nonce = _probe_nonce(request.body)
+        if nonce is not None:
+            _log.info("probe answered", source_ip=request.source_ip)
+            return api_response(200, {_PROBE_FIELD: nonce})
         try:
             callback = parse_callback(request.body, request.content_type)
         except (XmlError, DecodeError) as exc:

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from ..client import CiClient, Deadline
 from ..config import shared_client
-from ..errors import AmbiguousSubmitError, CiflowError
+from ..errors import AmbiguousSubmitError, CiflowError, ConfigError
 from ..events import EventError, InvocationContext, ObjectRef, parse_cos_event
 from ..idempotency import IdempotencyStore
 from ..logging import correlation, get_logger
@@ -63,11 +63,12 @@ class UploadRunner(Generic[S]):
     # -- delivery -------------------------------------------------------------------------------------
 
     def _callback_url(self) -> str | None:
-        url = self.settings.callback_url
-        if not url or not self.settings.callback_token:
-            return url
+        """The callback URL with ``?token=`` for Url delivery (settings require both); None for TDMQ and Queue."""
+        url, token = self.settings.callback_url, self.settings.callback_token
+        if self.settings.callback_type != "Url" or url is None or token is None:
+            return None
         parts = urllib.parse.urlsplit(url)
-        query = [*urllib.parse.parse_qsl(parts.query, keep_blank_values=True), ("token", self.settings.callback_token)]
+        query = [*urllib.parse.parse_qsl(parts.query, keep_blank_values=True), ("token", token)]
         return urllib.parse.urlunsplit(parts._replace(query=urllib.parse.urlencode(query)))
 
     def _delivery_for(self, correlation_id: str) -> Callable[[str], Delivery]:
@@ -141,7 +142,7 @@ class UploadRunner(Generic[S]):
                 return self._run_planned(ref, correlation_id, planned, outcome, lease_seconds, deadline)
             except CiflowError as exc:  # the idempotency store itself failed: try the record again later
                 outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
-                outcome.transient = True
+                outcome.transient = not isinstance(exc, ConfigError)  # a retry cannot fix settings
                 return outcome
 
     def _run_planned(

@@ -17,7 +17,8 @@ S = TypeVar("S", bound=UploadSettings)
 
 @dataclass(frozen=True)
 class Delivery:
-    """How one step's result comes back: its signed UserData and the callback (URL or TDMQ) settings."""
+    """How one step's result comes back: its signed UserData and the callback settings (``callback_type`` is
+    ``Url``, ``TDMQ`` or ``Queue``: no per-job callback)."""
 
     user_data: str
     callback_url: str | None
@@ -41,13 +42,17 @@ Planner = Callable[[ObjectRef, S, Callable[[str], Delivery]], list[PlannedJob]]
 
 
 def with_delivery(request: R, delivery: Delivery) -> R:
-    """The job request with its callback, queue and UserData set (a copy; the planner's request is unchanged)."""
+    """The job request with its callback, queue and UserData set (a copy; the planner's request is unchanged).
+
+    A ``Queue`` delivery sets no callback field at all: the CI queue's own NotifyConfig reports the job.
+    """
+    per_job = delivery.callback_type != "Queue"
     update: dict[str, Any] = {
         "callback": delivery.callback_url if delivery.callback_type == "Url" else None,
         # model_copy does not validate: give the enum fields their enum values.
-        "callback_format": CallbackFormat(delivery.callback_format),
-        "callback_type": CallbackType(delivery.callback_type),
-        "callback_mq_config": delivery.mq_config,
+        "callback_format": CallbackFormat(delivery.callback_format) if per_job else None,
+        "callback_type": CallbackType(delivery.callback_type) if per_job else None,
+        "callback_mq_config": delivery.mq_config if delivery.callback_type == "TDMQ" else None,
     }
     if delivery.queue_id and request.queue_id is None:
         update["queue_id"] = delivery.queue_id

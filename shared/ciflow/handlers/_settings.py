@@ -1,8 +1,9 @@
 """Settings every upload handler shares: filters, outputs, result delivery, idempotency, deadline, concurrency."""
 
+import urllib.parse
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from ..config import CoreSettings
 
@@ -75,12 +76,16 @@ class UploadSettings(IdempotencySettings):
     output_prefix: str = Field(default="ciflow-out/", min_length=1, validation_alias="CIFLOW_OUTPUT_PREFIX")
     exclude_prefixes: list[str] = Field(default_factory=list, validation_alias="CIFLOW_EXCLUDE_PREFIXES")
 
-    # How each job's result comes back.
+    # How each job's result comes back, always an explicit choice: POSTed to the callback URL (Url, the
+    # default: URL and token required), published by CI to TDMQ, or reported by the CI queue's own
+    # NotifyConfig (Queue: jobs carry no callback at all).
     queue_id: str | None = Field(default=None, validation_alias="CIFLOW_QUEUE_ID")
-    callback_url: str | None = Field(default=None, validation_alias="CIFLOW_CALLBACK_URL")
-    callback_token: str | None = Field(default=None, min_length=16, validation_alias="CIFLOW_CALLBACK_TOKEN")
+    callback_type: Literal["Url", "TDMQ", "Queue"] = Field(default="Url", validation_alias="CIFLOW_CALLBACK_TYPE")
+    callback_url: str | None = Field(default=None, validate_default=True, validation_alias="CIFLOW_CALLBACK_URL")
+    callback_token: str | None = Field(
+        default=None, min_length=16, validate_default=True, validation_alias="CIFLOW_CALLBACK_TOKEN"
+    )
     callback_format: str = Field(default="JSON", pattern="^(JSON|XML)$", validation_alias="CIFLOW_CALLBACK_FORMAT")
-    callback_type: str = Field(default="Url", pattern="^(Url|TDMQ)$", validation_alias="CIFLOW_CALLBACK_TYPE")
     tdmq_region: str | None = Field(default=None, validation_alias="CIFLOW_TDMQ_REGION")
     tdmq_mode: str = Field(default="Queue", pattern="^(Queue|Topic)$", validation_alias="CIFLOW_TDMQ_MODE")
     tdmq_name: str | None = Field(default=None, validation_alias="CIFLOW_TDMQ_NAME")
@@ -95,6 +100,20 @@ class UploadSettings(IdempotencySettings):
     @classmethod
     def _comma_lists(cls, value: object) -> object:
         return _split(value)
+
+    @field_validator("callback_url", "callback_token")
+    @classmethod
+    def _needed_by_url_delivery(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("callback_type") == "Url":
+            raise ValueError(
+                "not set, and CIFLOW_CALLBACK_TYPE=Url (the default) needs it; CIFLOW_CALLBACK_TYPE=TDMQ or Queue"
+                " (results reported by the CI queue's NotifyConfig) go without"
+            )
+        if value is not None and info.field_name == "callback_url":
+            parts = urllib.parse.urlsplit(value)
+            if parts.scheme not in {"http", "https"} or not parts.hostname:
+                raise ValueError("must be an http(s) URL (the callback function's API Gateway address)")
+        return value
 
     @model_validator(mode="after")
     def _delivery_is_complete(self) -> "UploadSettings":

@@ -108,14 +108,17 @@ def test_dead_letters_lists_and_redrive_feeds_the_local_queue_only(capsys, tmp_p
 def test_the_database_path_comes_from_the_environment_or_the_default(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CIFLOW_QUEUE_PATH", raising=False)
+    (tmp_path / ".ciflow").mkdir()
+    with SqliteQueueSink(tmp_path / ".ciflow" / "queue.sqlite3") as queue:
+        queue.deliver(make_result("default"))
     code, out, _ = run(capsys, "queue", "list")
-    assert (code, out) == (0, [])
-    assert (tmp_path / ".ciflow" / "queue.sqlite3").is_file()
+    assert (code, [m["payload"]["job_id"] for m in out]) == (0, ["default"])
     monkeypatch.setenv("CIFLOW_QUEUE_PATH", str(tmp_path / "env" / "other.sqlite3"))
-    with SqliteQueueSink(tmp_path / "env-made.sqlite3"):
-        pass
-    run(capsys, "queue", "list")
-    assert (tmp_path / "env" / "other.sqlite3").is_file()
+    (tmp_path / "env").mkdir()
+    with SqliteQueueSink(tmp_path / "env" / "other.sqlite3") as queue:
+        queue.deliver(make_result("from-env"))
+    code, out, _ = run(capsys, "queue", "list")
+    assert (code, [m["payload"]["job_id"] for m in out]) == (0, ["from-env"])
 
 
 def test_a_file_that_is_not_a_database_exits_2(capsys, tmp_path):

@@ -21,6 +21,7 @@ ENV = {
     "CIFLOW_BUCKET": BUCKET,
     "CIFLOW_USERDATA_SECRET": SECRET,
     "CIFLOW_CALLBACK_URL": "https://service-x.gz.apigw.tencentcs.com/release/callback",
+    "CIFLOW_CALLBACK_TOKEN": "callback-token-0123456789",
     "CIFLOW_IDEMPOTENCY_STORE": "memory",
 }
 

@@ -103,7 +103,12 @@ def test_missing_credentials_name_the_variables():
 def test_handler_settings_with_lists_share_one_client_per_endpoint():
     from ciflow.handlers import UploadSettings
 
-    env = {**GOOD, "CIFLOW_USERDATA_SECRET": "0123456789abcdef", "CIFLOW_FILTER_SUFFIXES": ".mp4,.mov"}
+    env = {
+        **GOOD,
+        "CIFLOW_USERDATA_SECRET": "0123456789abcdef",
+        "CIFLOW_CALLBACK_TYPE": "Queue",
+        "CIFLOW_FILTER_SUFFIXES": ".mp4,.mov",
+    }
     first = load_settings(UploadSettings, env)
     second = load_settings(UploadSettings, {**env, "CIFLOW_FILTER_SUFFIXES": ".mp3"})
     assert shared_client(first) is shared_client(second)

@@ -17,11 +17,11 @@ EXPECTED: dict[str, list[tuple[str, str, str, str | None, int, str | None, str]]
          "8e0b617ca298a564c3331da28dcb50df", 1048576, "video/mp4", "cos:ObjectCreated:Put"),
     ],
     "cos-put-image-jpg.json": [
-        ("photos-1250000000", "ap-shanghai", "camera/2026-11-22/IMG 0042.jpg",
+        ("media-1250000000", "ap-guangzhou", "camera/2026-11-22/IMG 0042.jpg",
          "8e04444413f260c3e70a9ed97c7f9776", 3481244, "image/jpeg", "cos:ObjectCreated:Put"),
     ],
     "cos-put-image-png.json": [
-        ("avatars-1250000000", "ap-chengdu", "avatars/user+42/头像.png",
+        ("media-1250000000", "ap-guangzhou", "avatars/user+42/头像.png",
          "312fbbc72f4082374fabb6daec6118e1", 48213, "image/png", "cos:ObjectCreated:Post"),
     ],
     "cos-put-video-mp4.json": [
@@ -29,7 +29,7 @@ EXPECTED: dict[str, list[tuple[str, str, str, str | None, int, str | None, str]]
          "37759a94b2298131e29fb5739c36c19a", 73400320, "video/mp4", "cos:ObjectCreated:Put"),
     ],
     "cos-put-video-mov.json": [
-        ("footage-1250000000", "ap-beijing", "raw/IMG_1234.MOV",
+        ("media-1250000000", "ap-guangzhou", "raw/IMG_1234.MOV",
          "6ce7fc65315cc2accb04e7d32100bd5c", 157286400, "video/quicktime", "cos:ObjectCreated:Put"),
     ],
     "cos-put-audio-mp3.json": [
@@ -41,15 +41,15 @@ EXPECTED: dict[str, list[tuple[str, str, str, str | None, int, str | None, str]]
          "3eab28a292a679a3af75637e00b2f2f6", 524288, "audio/x-m4a", "cos:ObjectCreated:Put"),
     ],
     "cos-put-text-txt.json": [
-        ("docs-1250000000", "ap-shanghai", "notes/readme.txt",
+        ("media-1250000000", "ap-guangzhou", "notes/readme.txt",
          "95c4f3ae205cbb7faff5b155e09844c9", 2048, "text/plain; charset=utf-8", "cos:ObjectCreated:Put"),
     ],
     "cos-put-document-pdf.json": [
-        ("reports-1250000000", "ap-nanjing", "reports/Q3 report (final).pdf",
+        ("media-1250000000", "ap-guangzhou", "reports/Q3 report (final).pdf",
          "ae152b310c6f58b982c60c3c64add873", 1835008, "application/pdf", "cos:ObjectCreated:Put"),
     ],
     "cos-put-document-docx.json": [
-        ("docs-1250000000", "ap-shanghai", "contracts/合同 v2.docx", "080ccc87e00e4e7528896a5b3e29c28f", 65536,
+        ("media-1250000000", "ap-guangzhou", "contracts/合同 v2.docx", "080ccc87e00e4e7528896a5b3e29c28f", 65536,
          "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "cos:ObjectCreated:Copy"),
     ],
     "cos-put-archive-zip.json": [
@@ -67,7 +67,7 @@ EXPECTED: dict[str, list[tuple[str, str, str, str | None, int, str | None, str]]
          "ad24f97966e46767b3e052716bce3345", 99999, "application/pdf", "cos:ObjectCreated:Put"),
     ],
     "cos-put-iso-time.json": [
-        ("avatars-1250000000", "ap-chengdu", "uploads/scan.png", None, 1029, None, "cos:ObjectCreated:Put"),
+        ("media-1250000000", "ap-guangzhou", "uploads/scan.png", None, 1029, None, "cos:ObjectCreated:Put"),
     ],
     "cos-complete-multipart.json": [
         ("media-1250000000", "ap-guangzhou", "uploads/big/lecture 01.mp4",
