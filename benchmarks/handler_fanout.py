@@ -41,6 +41,7 @@ def run(store: str, records: int, port: int) -> dict:
         "CIFLOW_ENDPOINT": f"http://127.0.0.1:{port}",
         "CIFLOW_USERDATA_SECRET": "benchmark-userdata-secret",
         "CIFLOW_CALLBACK_URL": "https://example.invalid/callback",
+        "CIFLOW_CALLBACK_TOKEN": "benchmark-callback-token-0123456789",
         "CIFLOW_IDEMPOTENCY_STORE": store,
         "CIFLOW_REDIS_URL": "redis://127.0.0.1:6379/15",
         "CIFLOW_SQLITE_PATH": str(Path(tempfile.gettempdir()) / f"ciflow-bench-{port}.sqlite3"),

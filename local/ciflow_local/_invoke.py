@@ -10,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ciflow.config import close_shared_clients
+
 __all__ = [
     "InvokeRefusedError",
     "emulator_environment",
@@ -145,10 +147,14 @@ def invoke(
     """Call ``main_handler(event, context)`` of one function, cold (imported afresh), and return its answer.
 
     With ``environ`` the function runs in that environment, import included, and the process's is restored.
+    The instance ends with the run: its pooled clients are closed.
     """
     with scoped_environment(dict(os.environ) if environ is None else environ):
-        module = load_handler_module(function, functions_dir)
-        handler = getattr(module, "main_handler", None)
-        if not callable(handler):
-            raise AttributeError(f"{function}/index.py has no main_handler")
-        return handler(event, scf_context(function, timeout_seconds=timeout_seconds))
+        try:
+            module = load_handler_module(function, functions_dir)
+            handler = getattr(module, "main_handler", None)
+            if not callable(handler):
+                raise AttributeError(f"{function}/index.py has no main_handler")
+            return handler(event, scf_context(function, timeout_seconds=timeout_seconds))
+        finally:
+            close_shared_clients()

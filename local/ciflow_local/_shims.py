@@ -29,6 +29,7 @@ from ciflow.logging import configure_logging
 
 from ._events import cos_event, timer_event
 from ._invoke import load_handler_module, scf_context
+from .deploy import FUNCTIONS, CosTrigger
 from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, Upload
 
 __all__ = [
@@ -59,13 +60,11 @@ class Trigger:
 
 
 #: The COS triggers of serverless.yml (tests/e2e checks the two agree).
-TRIGGERS: tuple[Trigger, ...] = (
-    Trigger("moderate", "uploads/moderate/"),
-    Trigger("transcode", "uploads/transcode/"),
-    Trigger("hash", "uploads/hash/"),
-    Trigger("unzip", "uploads/unzip/", ".zip"),
-    Trigger("previews", "uploads/previews/"),
-)
+TRIGGERS: tuple[Trigger, ...] = tuple(
+    Trigger(spec.key, spec.trigger.prefix, spec.trigger.suffix)
+    for spec in FUNCTIONS
+    if isinstance(spec.trigger, CosTrigger)
+)  # the deployment's own rules (deploy/_manifest.py), so local runs trigger as SCF does
 #: The function behind API Gateway (serverless.yml: the apigw trigger at /callback).
 CALLBACK_FUNCTION = "callback"
 #: The function behind the timer trigger (serverless.yml: the cleanup timer).

@@ -112,6 +112,9 @@ def _add_local_parsers(commands: Any) -> None:
     )
     emulator.add_argument("--region", default="ap-guangzhou", help="region named in upload events")
     emulator.add_argument("--workers", type=int, default=2, help="jobs run at once")
+    from .emulator import add_ci_setup_options  # the emulator's own switches (CI binding, services, queues)
+
+    add_ci_setup_options(emulator)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -126,7 +129,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _emulator(args: argparse.Namespace) -> int:
-    from .emulator import serve
+    from .emulator import ci_setup_from_args, serve
 
     try:
         serve(
@@ -136,6 +139,7 @@ def _emulator(args: argparse.Namespace) -> int:
             region=args.region,
             workers=args.workers,
             faults=_faults(args),
+            ci_setup=ci_setup_from_args(args),
         )
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"ciflow emulator: {exc}", file=sys.stderr)

@@ -327,7 +327,7 @@ def test_ciflow_emulator_serves_until_interrupted(tmp_path):
 
 
 def test_triggers_are_those_of_serverless_yml():
-    config = yaml.safe_load((ROOT / "serverless.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "deploy" / "uploads" / "serverless.yml").read_text(encoding="utf-8"))
     declared = {
         (t["function"], t["parameters"]["filter"]["prefix"], t["parameters"]["filter"]["suffix"])
         for t in config["inputs"]["triggers"]

@@ -16,7 +16,7 @@ RECIPE = {
     "CIFLOW_REGION": "ap-guangzhou",
     "CIFLOW_BUCKET": "media-1250000000",
     "CIFLOW_USERDATA_SECRET": "local-userdata-secret-0123",
-    "CIFLOW_CALLBACK_TYPE": "Queue",
+    "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123",
 }
 
 
@@ -27,19 +27,21 @@ def recipe(tmp_path, monkeypatch, capsys):
     for name, value in RECIPE.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
-    assert main(["generate-event", "cos", "--bucket", "media-1250000000", "--key", KEY, "--size", "1048576"]) == 0
+    cos = ["--bucket", "media-1250000000", "--key", KEY, "--size", "1048576", "--etag", "e1"]
+    assert main(["generate-event", "cos", *cos]) == 0
     (tmp_path / "e.json").write_text(capsys.readouterr().out, encoding="utf-8")
     with Emulator(tmp_path / "emulator", port=0) as emulator:
         yield emulator
 
 
-def invoke(capsys, *argv: str) -> tuple[int, dict]:
-    code = main(["invoke", "hash", "-e", "e.json", "--functions-dir", str(ROOT / "functions"), *argv])
+def invoke(capsys, *argv: str, function: str = "hash", event: str = "e.json") -> tuple[int, dict]:
+    code = main(["invoke", function, "-e", event, "--functions-dir", str(ROOT / "functions"), *argv])
     out = capsys.readouterr().out
     return code, json.loads(out[out.index("{\n") :])
 
 
-def test_the_readme_recipe_submits_the_job_to_the_emulator(capsys, recipe):
+def test_the_readme_recipe_submits_the_job_and_routes_its_replayed_report(capsys, recipe, monkeypatch):
+    monkeypatch.setenv("CIFLOW_CALLBACK_TYPE", "Queue")
     code, result = invoke(capsys, "--emulator", recipe.url)
     assert code == 0
     (outcome,) = result["outcomes"]
@@ -48,9 +50,19 @@ def test_the_readme_recipe_submits_the_job_to_the_emulator(capsys, recipe):
     assert (job.tag, job.input_object) == ("FileHashCode", KEY)
     assert "CallBack" not in job.request  # CIFLOW_CALLBACK_TYPE=Queue: no per-job callback
     assert "TENCENTCLOUD_SECRETID" not in os.environ
+    monkeypatch.delenv("CIFLOW_CALLBACK_TYPE")
+    callback = ["--kind", "FileHashCode", "--key", KEY, "--etag", "e1"]
+    assert main(["generate-event", "apigw-callback", *callback]) == 0
+    Path("cb.json").write_text(capsys.readouterr().out, encoding="utf-8")
+    code, response = invoke(capsys, "--emulator", recipe.url, function="callback", event="cb.json")
+    assert (code, response["statusCode"]) == (0, 200)
+    assert main(["queue", "list"]) == 0
+    (message,) = json.loads(capsys.readouterr().out)
+    assert (message["queue"], message["payload"]["step"], message["payload"]["input"]["key"]) == ("hash", "md5", KEY)
 
 
 def test_without_credentials_the_record_fails_permanently_instead_of_retrying_forever(capsys, recipe, monkeypatch):
+    monkeypatch.setenv("CIFLOW_CALLBACK_TYPE", "Queue")
     monkeypatch.setenv("CIFLOW_ENDPOINT", recipe.url)
     code, result = invoke(capsys)
     assert code == 0  # nothing for SCF to retry: the error is reported, not raised

@@ -3,13 +3,14 @@
 from ._cli import add_deploy_parsers, run_config, run_deploy
 from ._component import InstancePlan, Problem, ScfFunction
 from ._deployment import describe, errors_of, read_deployment
-from ._manifest import FUNCTIONS, FunctionSpec, function, settings_problems
+from ._manifest import FUNCTIONS, CosTrigger, FunctionSpec, function, settings_problems
 from ._readers import read_instance
 from ._render import INSTANCES, render_all, write_all
 
 __all__ = [
     "FUNCTIONS",
     "INSTANCES",
+    "CosTrigger",
     "FunctionSpec",
     "InstancePlan",
     "Problem",

@@ -17,6 +17,7 @@ from ciflow.concerns.transcode import TranscodeSettings
 from ciflow.concerns.unzip import UnzipSettings
 from ciflow.config import CoreSettings, load_settings
 from ciflow.errors import ConfigError
+from ciflow.handlers import UploadSettings
 
 __all__ = [
     "APP",
@@ -105,6 +106,12 @@ class FunctionSpec:
     def fixed_environment(self) -> dict[str, str]:
         return {**_ALWAYS, "CIFLOW_SERVICE": self.name, **self.fixed}
 
+    def required_in(self, env: Mapping[str, str]) -> tuple[str, ...]:
+        """``required`` as the deployment chose: TDMQ or queue-level callbacks need no callback URL or token."""
+        if issubclass(self.settings, UploadSettings) and env.get("CIFLOW_CALLBACK_TYPE", "Url") in {"TDMQ", "Queue"}:
+            return tuple(name for name in self.required if name not in _URL_CALLBACK)
+        return self.required
+
     def variables(self) -> set[str]:
         """Every variable this function's settings read (first alias of each field), platform ones aside."""
         names: set[str] = set()
@@ -116,8 +123,9 @@ class FunctionSpec:
         return names
 
 
+_URL_CALLBACK = ("CIFLOW_CALLBACK_URL", "CIFLOW_CALLBACK_TOKEN")
 _CORE = ("CIFLOW_REGION", "CIFLOW_BUCKET", "CIFLOW_USERDATA_SECRET")
-_UPLOAD_REQUIRED = (*_CORE, "CIFLOW_CALLBACK_URL", "CIFLOW_CALLBACK_TOKEN")
+_UPLOAD_REQUIRED = (*_CORE, *_URL_CALLBACK)
 _CALLBACK_REQUIRED = (*_CORE, "CIFLOW_CALLBACK_TOKEN")
 
 
@@ -197,7 +205,7 @@ def settings_problems(key: str, env: Mapping[str, str]) -> dict[str, str]:
     """Variable -> what is wrong, for function ``key`` deployed with ``env``; empty when it would start."""
     spec = function(key)
     problems: dict[str, str] = {}
-    for name in spec.required:
+    for name in spec.required_in(env):
         if not env.get(name, "").strip():
             problems[name] = "not set (required for a deployment)"
     try:

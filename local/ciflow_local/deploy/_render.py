@@ -69,7 +69,7 @@ def _function(spec: FunctionSpec, present: Mapping[str, str]) -> dict[str, Any]:
 
 def _environment_for(spec: FunctionSpec, present: Mapping[str, str]) -> list[dict[str, str]]:
     fixed = spec.fixed_environment
-    wanted = set(spec.required) | (set(present) & (spec.variables() | sink_secret_variables(spec, present)))
+    wanted = set(spec.required_in(present)) | (set(present) & (spec.variables() | sink_secret_variables(spec, present)))
     entries = [{"key": key, "value": value} for key, value in fixed.items()]
     entries += [{"key": name, "value": _ref(name)} for name in sorted(wanted - set(fixed))]
     return entries

@@ -1,6 +1,4 @@
-"""``ciflow doctor``: check what a deploy needs — settings, credentials, bucket, CI services and queues, the layer,
-the callback URL and the sinks — and say what to fix for each failure. See README.md in this folder.
-"""
+"""``ciflow doctor``: check what a deploy needs and say what to fix for each failure (see README.md here)."""
 
 from ._bucket import explain_bucket_error
 from ._callback import PROBE_FIELD, envelope_of, probe_body

@@ -45,7 +45,8 @@ def explain_bucket_error(error: CiflowError) -> tuple[str, str]:
     return str(error), "check CIFLOW_REGION, CIFLOW_ENDPOINT and that this machine reaches the COS endpoint"
 
 
-def check_bucket(config: DoctorConfig, client: CiClient, settings: CoreSettings) -> CheckResult:
+def check_bucket(client: CiClient, settings: CoreSettings) -> CheckResult:
+    """``bucket``: a signed listing of one key answers."""
     try:
         client.send(ops.list_objects(max_keys=1))
     except CiflowError as error:
@@ -54,7 +55,8 @@ def check_bucket(config: DoctorConfig, client: CiClient, settings: CoreSettings)
     return ok("bucket", f"{settings.bucket} in {settings.region} answers a signed listing")
 
 
-def check_binding(config: DoctorConfig, client: CiClient, settings: CoreSettings) -> CheckResult:
+def check_binding(config: DoctorConfig, settings: CoreSettings) -> CheckResult:
+    """``ci.binding``: the pic host says ``<CIStatus>on</CIStatus>`` for the bucket."""
     endpoint = PicHostEndpoint(settings.region, settings.bucket, settings.scheme, settings.endpoint)
     name = "ci.binding"
     try:
@@ -62,18 +64,15 @@ def check_binding(config: DoctorConfig, client: CiClient, settings: CoreSettings
             status = pic.send(ci_status())
     except CiflowError as error:
         detail, _ = explain_bucket_error(error)
-        return fail(
-            name, f"could not read the bucket's CI status: {detail}", "grant ci:DescribeCIBucket (or run as owner)"
-        )
+        fix = "let these credentials read the bucket's CI settings (or run the doctor as the bucket's owner)"
+        return fail(name, f"could not read the bucket's CI status: {detail}", fix)
     if status != "on":
         fix = "bind CI to the bucket (CI console: Bucket management > Bind bucket, or PUT / on its pic host)"
         return fail(name, f"CI is not bound to {settings.bucket} (CIStatus {status or 'missing'})", fix)
     return ok(name, f"CI is bound to {settings.bucket}")
 
 
-def _service(
-    config: DoctorConfig, client: CiClient, settings: CoreSettings, service: str, users: list[str]
-) -> CheckResult:
+def _service(client: CiClient, settings: CoreSettings, service: str, users: list[str]) -> CheckResult:
     name, label = f"ci.{service}", SERVICE_NAMES[service]
     if service == "moderation":
         return ok(name, f"{label} ({', '.join(users)}) needs only CI bound to the bucket (it is)")
@@ -97,7 +96,7 @@ def check_services(
         if binding.status is not Status.OK:
             results.append(skip(f"ci.{service}", "CI is not bound to the bucket: see ci.binding"))
         else:
-            results.append(_service(config, client, settings, service, users))
+            results.append(_service(client, settings, service, users))
     return results
 
 

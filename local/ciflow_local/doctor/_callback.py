@@ -120,11 +120,14 @@ def _authenticated(config: DoctorConfig, url: str, token: str) -> CheckResult:
 
 
 def check_callback(config: DoctorConfig) -> list[CheckResult]:
-    """``callback.auth`` and ``callback.probe`` (skipped when callbacks go to TDMQ)."""
+    """``callback.auth`` and ``callback.probe`` (skipped when no URL is set and results come another way)."""
     url, token = config.env.get("CIFLOW_CALLBACK_URL", ""), config.env.get("CIFLOW_CALLBACK_TOKEN", "")
     if not url:
-        if config.env.get("CIFLOW_CALLBACK_TYPE") == "TDMQ":
+        kind = config.env.get("CIFLOW_CALLBACK_TYPE")
+        if kind == "TDMQ":
             return [skip("callback", "CIFLOW_CALLBACK_TYPE=TDMQ: CI publishes results to TDMQ, no callback URL")]
+        if kind == "Queue":
+            return [skip("callback", "CIFLOW_CALLBACK_TYPE=Queue: the CI queue's own NotifyConfig reports results")]
         fix = "set CIFLOW_CALLBACK_URL to the callback function's API Gateway URL (scf deploy prints it)"
         return [fail("callback", "CIFLOW_CALLBACK_URL not set", fix)]
     if not token:

@@ -10,9 +10,9 @@ import httpx
 from ciflow.signing import tc3_headers
 
 from ._config import API_ENDPOINT_VARIABLE, DoctorConfig, credentials_from
-from ._report import CheckResult, fail, ok, skip
+from ._report import CheckResult, fail, ok
 
-__all__ = ["SCF_HOST", "SCF_VERSION", "get_layer_version", "check_layer"]
+__all__ = ["SCF_HOST", "SCF_VERSION", "ApiError", "get_layer_version", "check_layer"]
 
 SCF_HOST = "scf.tencentcloudapi.com"
 SCF_VERSION = "2018-04-16"
@@ -86,7 +86,3 @@ def check_layer(config: DoctorConfig) -> CheckResult:
     if status != "Active":
         return fail(name, f"version {raw} is {status}", f"wait for it to publish, or {_PUBLISH}")
     return ok(name, f"version {raw} is Active (runtimes: {runtimes})")
-
-
-def skip_layer(config: DoctorConfig, reason: str) -> CheckResult:
-    return skip(f"layer:{config.layer_name}", reason)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ciflow.client import CiClient
+from ciflow.config import CoreSettings
 from ciflow.errors import ConfigError
 
 from ._bucket import check_binding, check_bucket, check_queues, check_services
@@ -18,6 +20,18 @@ __all__ = ["GROUPS", "run_doctor"]
 GROUPS = ("settings", "credentials", "bucket", "ci", "queues", "layer", "callback", "sinks")
 
 
+def _ci(config: DoctorConfig, client: CiClient, settings: CoreSettings) -> list[CheckResult]:
+    """CI binding, each needed service, then the queues the settings name."""
+    if "ci" in config.skip:
+        return [skip("ci", "not checked (--skip ci)")]
+    if not config.services():
+        return [skip("ci", "no configured function uses CI")]
+    binding = check_binding(config, settings)
+    services = check_services(config, client, settings, binding)
+    queues = check_queues(config, client, services) if "queues" not in config.skip else []
+    return [binding, *services, *queues]
+
+
 def _cloud(config: DoctorConfig, credentials: CheckResult) -> list[CheckResult]:
     """Bucket, CI binding and services, queues: all over the bucket's hosts with the given credentials."""
     if credentials.status is not Status.OK:
@@ -26,27 +40,14 @@ def _cloud(config: DoctorConfig, credentials: CheckResult) -> list[CheckResult]:
         settings = config.core_settings()
     except ConfigError as exc:
         return [skip("bucket", f"{', '.join(exc.problems)} not valid: see settings")]
-    results: list[CheckResult] = []
     with config.client() as client:
-        bucket = (
-            check_bucket(config, client, settings)
-            if "bucket" not in config.skip
-            else skip("bucket", "not checked (--skip bucket)")
-        )
-        results.append(bucket)
+        if "bucket" in config.skip:
+            bucket = skip("bucket", "not checked (--skip bucket)")
+        else:
+            bucket = check_bucket(client, settings)
         if bucket.status is Status.FAIL:
-            return [*results, skip("ci", "the bucket is unreachable: see bucket")]
-        if "ci" in config.skip or not config.services():
-            return [
-                *results,
-                skip("ci", "not checked (--skip ci)" if "ci" in config.skip else "no configured function uses CI"),
-            ]
-        binding = check_binding(config, client, settings)
-        services = check_services(config, client, settings, binding)
-        results += [binding, *services]
-        if "queues" not in config.skip:
-            results += check_queues(config, client, services)
-    return results
+            return [bucket, skip("ci", "the bucket is unreachable: see bucket")]
+        return [bucket, *_ci(config, client, settings)]
 
 
 def run_doctor(config: DoctorConfig) -> list[CheckResult]:

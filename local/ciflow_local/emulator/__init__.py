@@ -288,9 +288,11 @@ class Emulator:
     def stop(self) -> None:
         """Stop serving, let running jobs finish, close the databases. Idempotent."""
         if self._started:
-            self._server.stop()
-            self._cmq_server.stop()
-            self._scf_server.stop()
+            servers = (self._server, self._cmq_server, self._scf_server)
+            for server in servers:
+                server.signal_stop()  # all at once: each takes up to uvicorn's 0.1 s tick to notice
+            for server in servers:
+                server.stop()
             self._started = False
         if not self._closed:
             self._closed = True

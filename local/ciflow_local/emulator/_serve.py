@@ -59,7 +59,8 @@ def _banner(emulator: Emulator) -> str:
         f"  TENCENTCLOUD_SECRETID={DEFAULT_CREDENTIALS.secret_id} "
         f"TENCENTCLOUD_SECRETKEY={DEFAULT_CREDENTIALS.secret_key}\n"
         f"  TDMQ CMQ data plane: {emulator.cmq_url}{CMQ_PATH}\n"
-        f"  SCF API 3.0 (GetLayerVersion): {emulator.api_url} (ciflow doctor --api-endpoint {emulator.api_url})\n"
+        f"  SCF API 3.0 (GetLayerVersion): {emulator.api_url} (ciflow doctor --api-endpoint {emulator.api_url}); "
+        "layer ciflow-core version 1\n"
         f"  queues: media {ci.media_queue_id}, file {ci.file_queue_id}, doc {ci.doc_queue_id}, "
         f"pic {ci.pic_queue_id}\n"
         "Ctrl-C stops."
@@ -89,6 +90,7 @@ def serve(
         ci_setup=ci_setup or CiSetup(),
     )
     with emulator:
+        emulator.scf.publish_layer("ciflow-core")  # version 1, so CIFLOW_LAYER_VERSION=1 passes ciflow doctor
         print(_banner(emulator), flush=True)
         try:
             while True:

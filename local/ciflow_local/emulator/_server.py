@@ -39,8 +39,12 @@ class BackgroundServer:
             time.sleep(0.01)
         return self.url
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Ask the server to stop without waiting (``stop()`` waits); lets several servers stop at once."""
         self._server.should_exit = True
+
+    def stop(self) -> None:
+        self.signal_stop()
         self._thread.join(timeout=10)
 
     def __enter__(self) -> "BackgroundServer":

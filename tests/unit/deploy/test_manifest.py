@@ -94,3 +94,17 @@ def test_sink_secrets_named_by_the_sinks_are_passed_on(example_env):
 
 def test_instances_are_in_deploy_order():
     assert [instance.folder for instance in INSTANCES] == ["layer", "routing", "api", "uploads"]
+
+
+@pytest.mark.parametrize("kind", ["TDMQ", "Queue"])
+def test_results_by_tdmq_or_queue_need_no_callback_url(kind, example_env):
+    env = {key: value for key, value in example_env.items() if key not in {"CIFLOW_CALLBACK_URL", "CIFLOW_CALLBACK_TOKEN"}}
+    env["CIFLOW_CALLBACK_TYPE"] = kind
+    if kind == "TDMQ":
+        env |= {"CIFLOW_TDMQ_REGION": "ap-guangzhou", "CIFLOW_TDMQ_NAME": "ciflow-results"}
+    assert settings_problems("hash", env) == {}
+    assert "CIFLOW_CALLBACK_URL" in settings_problems("hash", {**env, "CIFLOW_CALLBACK_TYPE": "Url"})
+    uploads = yaml.safe_load(render_all(env)["uploads/serverless.yml"])
+    passed = {entry["key"] for entry in uploads["inputs"]["functions"]["hash"]["environments"]}
+    assert "CIFLOW_CALLBACK_URL" not in passed
+    assert "CIFLOW_CALLBACK_TYPE" in passed

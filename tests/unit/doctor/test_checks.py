@@ -151,3 +151,14 @@ def test_the_command_validates_with_the_deployment_manifest_and_exits_1_with_jso
     assert "CIFLOW_REGION" not in checks["settings:hash"]["detail"]
     assert checks["credentials"]["status"] == "FAIL"
     assert "callback.probe" not in checks  # not deployed: --functions hash
+
+
+@pytest.mark.parametrize("kind", ["TDMQ", "Queue"])
+def test_no_callback_url_is_a_skip_only_when_results_come_another_way(kind: str) -> None:
+    from ciflow_local.doctor._callback import check_callback
+
+    (skipped,) = check_callback(DoctorConfig(env={"CIFLOW_CALLBACK_TYPE": kind}, functions=("hash",)))
+    assert skipped.status is Status.SKIP
+    assert kind in skipped.detail
+    (failed,) = check_callback(DoctorConfig(env={}, functions=("hash",)))
+    assert failed.status is Status.FAIL
