@@ -4,7 +4,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -209,28 +209,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _print_event(args: argparse.Namespace) -> int:
+    try:
+        print(json.dumps(_generate(args), ensure_ascii=False, indent=2))
+    except ValueError as exc:
+        print(f"ciflow: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "deploy":
-        return run_deploy(args)
-    if args.command == "config":
-        return run_config(args)
-    if args.command == "doctor":
-        return run_doctor_command(args)
-    if args.command == "queue":
-        return run_queue(args)
-    if args.command == "demo":
-        return _demo(args)
-    if args.command == "emulator":
-        return _emulator(args)
-    if args.command == "generate-event":
-        try:
-            print(json.dumps(_generate(args), ensure_ascii=False, indent=2))
-        except ValueError as exc:
-            print(f"ciflow: {exc}", file=sys.stderr)
-            return 2
-        return 0
-    return _invoke(args)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "deploy": run_deploy,
+        "config": run_config,
+        "doctor": run_doctor_command,
+        "queue": run_queue,
+        "demo": _demo,
+        "emulator": _emulator,
+        "generate-event": _print_event,
+        "invoke": _invoke,
+    }
+    return commands[args.command](args)
 
 
 def _run_environment(args: argparse.Namespace) -> dict[str, str]:

@@ -65,3 +65,47 @@ def test_the_guide_warns_that_the_callback_url_comes_later(workspace, capsys):
     assert "`CIFLOW_CALLBACK_URL` is only known after step 6" in GUIDE.read_text()
     # The routing instance does not need it: its check passes without the URL.
     assert main(["deploy", "check", "--env-file", "my.env", "--only", "layer,routing"]) == 0
+
+
+def test_the_guides_doctor_command_passes_against_the_emulator(workspace, monkeypatch, capsys):
+    """Step 7 as written (`ciflow doctor --env-file my.env`), my.env pointed at the emulator and a local API Gateway."""
+    from ciflow_local._envfile import read_env_file
+    from ciflow_local._shims import ApiGatewayShim, FunctionHost, local_environment
+    from ciflow_local.emulator import Emulator
+
+    (doctor_command,) = [command for command in guide_commands() if command.split()[1] == "doctor"]
+    example = read_env_file(workspace / "my.env")
+    with Emulator(workspace / "emu") as emulator:
+        env = local_environment(
+            emulator_url=emulator.url,
+            data_dir=workspace,
+            bucket=example["CIFLOW_BUCKET"],
+            region=example["CIFLOW_REGION"],
+            callback_url="",
+            callback_token=example["CIFLOW_CALLBACK_TOKEN"],
+            user_data_secret=example["CIFLOW_USERDATA_SECRET"],
+        )
+        credentials = {name: env[name] for name in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY")}
+        host = FunctionHost(ROOT / "functions", {"callback": env}, runtime_env=credentials)
+        host.open()
+        gateway = ApiGatewayShim(host)
+        gateway.start()
+        try:
+            env |= {
+                "CIFLOW_CALLBACK_URL": gateway.url,
+                "CIFLOW_LAYER_VERSION": str(emulator.scf.publish_layer("ciflow-core")),
+            }
+            with (workspace / "my.env").open("a") as my_env:
+                my_env.writelines(
+                    f"{name}={value}\n" for name, value in env.items() if name in example or name.startswith("CIFLOW_")
+                )
+            for name, value in credentials.items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("CIFLOW_DOCTOR_API_ENDPOINT", emulator.api_url)
+            assert main(shlex.split(doctor_command)[1:]) == 0, capsys.readouterr().out
+            out = capsys.readouterr().out
+            assert "callback.probe" in out
+            assert "layer:ciflow-core" in out
+        finally:
+            gateway.stop()
+            host.close()
