@@ -4,7 +4,7 @@ import base64
 import json
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
@@ -171,7 +171,7 @@ _OPERATIONS = {
 
 
 def _task_finish(kind: str, ref: ObjectRef, user_data: str, state: str, error_code: str) -> Tree:
-    now, ok = format_ci_time(datetime.now()), state == "Success"
+    now, ok = format_ci_time(datetime.now(timezone.utc)), state == "Success"
     asked, result = _OPERATIONS[kind](ref)
     detail: Tree = {
         "Code": "Success" if ok else error_code,
@@ -197,7 +197,7 @@ def _moderation_detail(kind: str, ref: ObjectRef, user_data: str, state: str, er
         "Message": "Success" if ok else f"{error_code}: the job failed",
         "JobId": f"{_JOB_ID_PREFIX[kind]}{uuid.uuid4().hex}",
         "State": state,
-        "CreationTime": format_ci_time(datetime.now()),
+        "CreationTime": format_ci_time(datetime.now(timezone.utc)),
         "DataId": user_data,
         "Object": ref.key,
         "BucketId": ref.bucket,

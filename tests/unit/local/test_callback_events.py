@@ -181,3 +181,12 @@ def test_the_user_data_is_the_one_the_upload_function_signed(capsys, local, monk
     event = generate(capsys, local / "cb.json", "--kind", "FileHashCode", "--etag", "e1", "--format", "xml")
     user_data = signed.split("<UserData>")[1].split("</UserData>")[0]
     assert f"<UserData>{user_data}</UserData>" in event["body"]
+
+
+def test_the_report_times_are_now_whatever_the_machines_zone(capsys, local):
+    from datetime import datetime, timezone
+
+    event = generate(capsys, local / "cb.json", "--kind", "Transcode", "--format", "json")
+    request = parse_api_request(event)
+    (detail,) = parse_callback(request.body, request.content_type).jobs_detail
+    assert abs((detail.creation_time - datetime.now(timezone.utc)).total_seconds()) < 60
