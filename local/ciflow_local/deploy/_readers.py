@@ -55,8 +55,8 @@ def read_instance(document: Mapping[str, Any], env: Mapping[str, str], base_dir:
     resolved = resolve(dict(document), env)
     inputs = resolved.get("inputs") or {}
     component = js_string(resolved.get("component", ""))
-    plan = InstancePlan(component=component, name=js_string(resolved.get("name", "")), region="")
-    plan.region = js_string(inputs.get("region", "ap-guangzhou"))
+    region = js_string(inputs.get("region", "ap-guangzhou"))
+    plan = InstancePlan(component=component, name=js_string(resolved.get("name", "")), region=region)
     for name, places in sorted(unset_references(dict(document), env).items()):
         plan.error("${env:" + name + "}", f"unset when deploying: becomes 'undefined' at {', '.join(places[:3])}")
     reader = _READERS.get(component)
@@ -231,7 +231,9 @@ def _cos_trigger(
     return f"cos {bucket} {events} prefix={prefix!r} suffix={suffix!r}" + ("" if enabled else " (disabled)")
 
 
-def _read_apigateway(plan: InstancePlan, _: Mapping[str, Any], inputs: Mapping[str, Any], __: Path | None) -> None:
+def _read_apigateway(
+    plan: InstancePlan, document: Mapping[str, Any], inputs: Mapping[str, Any], base: Path | None
+) -> None:
     service = js_string(inputs.get("serviceName", "serverless"))
     if not APIGW_SERVICE_NAME.match(service):
         plan.error("inputs.serviceName", f"{service!r} does not match the component's pattern")
@@ -255,11 +257,14 @@ def _read_apigateway(plan: InstancePlan, _: Mapping[str, Any], inputs: Mapping[s
         )
 
 
-def _read_layer(plan: InstancePlan, _: Mapping[str, Any], inputs: Mapping[str, Any], base: Path | None) -> None:
+def _read_layer(plan: InstancePlan, document: Mapping[str, Any], inputs: Mapping[str, Any], base: Path | None) -> None:
     runtimes = [js_string(runtime) for runtime in inputs.get("runtimes") or []]
     unknown = [runtime for runtime in runtimes if runtime.startswith("Python") and runtime not in SCF_PYTHON_RUNTIMES]
     if unknown:
         plan.error("inputs.runtimes", f"SCF has no runtimes {unknown}")
+    src = inputs.get("src")
+    if base is not None and isinstance(src, str) and not (base / src).is_dir():
+        plan.warn("inputs.src", f"{(base / src).resolve()} does not exist yet: `make layer` builds it")
     plan.layer = (js_string(inputs.get("name")), runtimes)
 
 

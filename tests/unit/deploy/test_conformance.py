@@ -184,3 +184,13 @@ def test_config_check_refuses_a_malformed_env_file(tmp_path, capsys):
     env_file.write_text("CIFLOW_REGION=ap-guangzhou\nthis is not an assignment\n")
     assert main(["config", "check", "--env-file", str(env_file)]) == 2
     assert "bad.env:2: not KEY=VALUE" in capsys.readouterr().err
+
+
+def test_an_unbuilt_layer_is_a_warning_naming_make_layer(example_env, tmp_path):
+    document = yaml.safe_load((DEPLOY / "layer" / "serverless.yml").read_text())
+    (problem,) = read_instance(document, example_env, tmp_path / "deploy" / "layer").problems
+    assert problem.severity == "warning"
+    assert "`make layer` builds it" in problem.message
+    (tmp_path / "dist" / "layer").mkdir(parents=True)
+    (tmp_path / "deploy" / "layer").mkdir(parents=True)
+    assert read_instance(document, example_env, tmp_path / "deploy" / "layer").problems == []
