@@ -98,7 +98,9 @@ def test_instances_are_in_deploy_order():
 
 @pytest.mark.parametrize("kind", ["TDMQ", "Queue"])
 def test_results_by_tdmq_or_queue_need_no_callback_url(kind, example_env):
-    env = {key: value for key, value in example_env.items() if key not in {"CIFLOW_CALLBACK_URL", "CIFLOW_CALLBACK_TOKEN"}}
+    env = {
+        key: value for key, value in example_env.items() if key not in {"CIFLOW_CALLBACK_URL", "CIFLOW_CALLBACK_TOKEN"}
+    }
     env["CIFLOW_CALLBACK_TYPE"] = kind
     if kind == "TDMQ":
         env |= {"CIFLOW_TDMQ_REGION": "ap-guangzhou", "CIFLOW_TDMQ_NAME": "ciflow-results"}
