@@ -6,26 +6,32 @@ import hashlib
 import shutil
 import sys
 import time
-import unicodedata
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ciflow import operations as ops
-from ciflow.client import CiClient, Deadline, Endpoint
+from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.errors import CiflowError
-from ciflow.results import JobResult
-from ciflow.routing import SqliteQueueSink
 from ciflow.routing._dead_letter import DeadLetterStore
 
-from ._report import JobRow, OutputFile, ReportData, RoutedMessage, UploadRow, write_report
+from ._demo_checks import find_problems, summary_lines
+from ._demo_truth import EmulatorJob, attach_jobs, emulator_jobs, escaped_objects, read_outputs
+from ._demo_wait import (
+    Printer,
+    describe_invocation,
+    last_invocation,
+    wait_for_handlers,
+    wait_for_jobs,
+    wait_for_results,
+)
+from ._report import ReportData, RoutedMessage, UploadRow, write_report
 from ._samples import Sample, generate_samples
 from ._shims import Invocation, LocalFunctions, TimerShim
 from .emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
-__all__ = ["BUCKET", "REGION", "PLAN", "DemoResult", "run_demo", "default_functions_dir"]
+__all__ = ["BUCKET", "REGION", "PLAN", "EXPECTED_STEPS", "DemoResult", "run_demo", "default_functions_dir"]
 
 BUCKET = "demo-1250000000"
 REGION = "ap-guangzhou"
@@ -50,6 +56,28 @@ PLAN: tuple[tuple[str, str, str], ...] = (
     ("previews", "clip.mp4", "clip.mp4"),
     ("previews", "document.pdf", "document.pdf"),
 )
+#: (concern, sample) -> the steps its planner submits under ``FUNCTION_ENV``: one job and one routed result each.
+EXPECTED_STEPS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("moderate", "photo.png"): ("image",),
+    ("moderate", "notes.txt"): ("text",),
+    ("moderate", "clip.mp4"): ("video",),
+    ("moderate", "tone.mp3"): ("audio",),
+    ("moderate", "document.pdf"): ("document",),
+    ("transcode", "clip.mp4"): ("preset-mp4-240p", "preset-mp3"),
+    ("transcode", "tone.mp3"): ("preset-mp3",),
+    **{("hash", sample): ("md5", "sha256") for concern, sample, _ in PLAN if concern == "hash"},
+    ("unzip", "bundle.zip"): ("unzip",),
+    ("unzip", "hostile.zip"): ("unzip",),
+    ("previews", "photo.png"): ("thumbnail",),
+    ("previews", "clip.mp4"): ("smartcover", "snapshot"),
+    ("previews", "document.pdf"): ("pages",),
+}
+#: Job tags whose requests carry no UserData (so no step), and the one step of the demo that submits them.
+UNTAGGED_STEPS = {"DocProcess": "pages"}
+#: How often the demo fires the cleanup timer, at most, while results are missing and each run routes some.
+CLEANUP_TICKS = 5
+#: The demo's own uploads retry an injected 503/429 this often: they are the test's input, not the pipeline.
+UPLOAD_RETRY = RetryPolicy(attempts=12, base_delay=0.05, max_delay=1.0)
 #: Per-function settings on top of the embedded defaults (what a deployment would export).
 FUNCTION_ENV: dict[str, dict[str, str]] = {
     "transcode": {"CIFLOW_TRANSCODE_PRESETS": "mp4-240p,mp3"},
@@ -62,7 +90,6 @@ FUNCTION_ENV: dict[str, dict[str, str]] = {
 HOSTILE = ("unzip", "hostile.zip")
 #: How often ``--keep`` fires the cleanup timer (serverless.yml: every 10 minutes; locally sooner).
 KEEP_TIMER_SECONDS = 60.0
-_FINAL_STATES = frozenset({"Success", "Failed", "Cancel"})
 _RUN_ARTEFACTS = ("samples", "emulator", "idempotency", "functions.log", "report.html")
 _RUN_DATABASES = ("queue.sqlite3", "dead-letters.sqlite3", "idempotency.sqlite3")
 
@@ -74,7 +101,8 @@ class DemoResult:
     data: ReportData
     report_path: Path
     invocations: list[Invocation] = field(default_factory=list)
-    cleanup: dict[str, Any] | None = None  # the cleanup run's summary when callbacks were lost
+    cleanup: dict[str, Any] | None = None  # the first cleanup run's summary when callbacks were lost
+    cleanup_runs: list[dict[str, Any]] = field(default_factory=list)  # every cleanup run's summary
 
     @property
     def ok(self) -> bool:
@@ -110,218 +138,40 @@ def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
         phases[name] = time.monotonic() - start
 
 
-class _Printer:
-    """Progress lines on ``out``, each stamped with the seconds since the run started."""
+def _upload_row(concern: str, sample_name: str, name: str, sample: Sample, body: bytes) -> UploadRow:
+    return UploadRow(
+        concern=concern,
+        key=f"uploads/{concern}/{name}",
+        sample=sample_name,
+        kind=sample.kind,
+        content_type=sample.content_type,
+        size=len(body),
+        md5=hashlib.md5(body).hexdigest(),
+        sha256=hashlib.sha256(body).hexdigest(),
+        data=body if sample.kind == "image" else None,
+        expected_steps=EXPECTED_STEPS[(concern, sample_name)],
+    )
 
-    def __init__(self, out: TextIO, start: float) -> None:
-        self.out, self.start = out, start
 
-    def line(self, text: str) -> None:
-        self.out.write(f"[{time.time() - self.start:5.1f}s] {text}\n")
-        self.out.flush()
-
-    def plain(self, text: str = "") -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
-
-
-def _upload(client: CiClient, samples: dict[str, Sample], printer: _Printer) -> list[UploadRow]:
+def _upload(client: CiClient, samples: dict[str, Sample], printer: Printer) -> list[UploadRow]:
+    """PUT every planned sample; one the API still refuses after the retries stays expected, and so is lost."""
     rows = []
     for concern, sample_name, name in PLAN:
         sample = samples[sample_name]
         body = sample.read()
-        key = f"uploads/{concern}/{name}"
-        client.send(ops.put_object(key, body, content_type=sample.content_type), deadline=Deadline.after(30))
-        rows.append(
-            UploadRow(
-                concern=concern,
-                key=key,
-                sample=sample_name,
-                kind=sample.kind,
-                content_type=sample.content_type,
-                size=len(body),
-                md5=hashlib.md5(body).hexdigest(),
-                sha256=hashlib.sha256(body).hexdigest(),
-                data=body if sample.kind == "image" else None,
-            )
-        )
+        row = _upload_row(concern, sample_name, name, sample, body)
+        try:
+            client.send(ops.put_object(row.key, body, content_type=sample.content_type), deadline=Deadline.after(60))
+        except CiflowError as exc:
+            row.invocation = f"the upload itself failed: {exc}"
+        rows.append(row)
     printer.line(f"uploaded {len(rows)} objects under uploads/<concern>/ to the emulator")
     return rows
 
 
-def _wait_for_handlers(functions: LocalFunctions, uploads: list[UploadRow], timeout: float) -> bool:
-    """Until every upload's handler ran (its event is announced just after the PUT answers) and none is busy."""
-    deadline = time.monotonic() + timeout
-    wanted = {(row.concern, row.key) for row in uploads}
-    while time.monotonic() < deadline:
-        done = {(i.function, i.key) for i in list(functions.uploads.invocations) if i.finished is not None}
-        if wanted <= done and not functions.uploads.busy:
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def _last_invocation(invocations: list[Invocation], concern: str, key: str) -> Invocation | None:
-    mine = [i for i in invocations if i.function == concern and i.key == key and i.finished is not None]
-    successful = [i for i in mine if i.ok]
-    chosen = successful or mine
-    return chosen[-1] if chosen else None
-
-
-def _record_jobs(row: UploadRow, invocation: Invocation | None, problems: list[str]) -> None:
-    """Fill ``row.jobs`` from what the handler answered; note a handler that did not submit."""
-    if invocation is None:
-        row.invocation = "handler never ran"
-        problems.append(f"{row.key}: the {row.concern} handler never ran")
-        return
-    if not invocation.ok:
-        row.invocation = f"handler raised {invocation.error}"
-        problems.append(f"{row.key}: the {row.concern} handler raised {invocation.error}")
-        return
-    outcomes = invocation.result.get("outcomes", []) if isinstance(invocation.result, dict) else []
-    outcome: dict[str, Any] = outcomes[0] if outcomes else {}
-    status = outcome.get("status", "?")
-    row.invocation = status + (f" ({outcome.get('reason') or outcome.get('error')})" if status != "submitted" else "")
-    jobs: dict[str, str] = outcome.get("jobs") or {}
-    if status != "submitted" and not jobs:
-        problems.append(f"{row.key}: the {row.concern} handler answered {row.invocation}")
-    expected = "Failed" if (row.concern, row.sample) == HOSTILE else "Success"
-    for step, ids in jobs.items():
-        for job_id in ids.split(","):
-            row.jobs.append(JobRow(row.concern, row.key, step, job_id, expected_state=expected))
-
-
-def _read_messages(queue: SqliteQueueSink) -> list[RoutedMessage]:
-    return [
-        RoutedMessage(m.id, m.queue, m.dedupe_key, m.payload, m.created_at) for m in queue.list("all", limit=100_000)
-    ]
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` terminal columns (wide characters such as CJK take two)."""
-    columns = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-    return text + " " * max(width - columns, 0)
-
-
-def _progress_line(job: JobRow) -> str:
-    return f"{job.concern:<9} {_pad(job.object_key, 34)} {job.step:<16} {job.state:<8} {job.summary()}"
-
-
-def _wait_for_results(jobs: list[JobRow], queue_path: Path, timeout: float, printer: _Printer) -> list[RoutedMessage]:
-    """Poll the local queue until every job has a final result there (a line per job as it lands)."""
-    by_id = {job.job_id: job for job in jobs}
-    seen: set[int] = set()
-    messages: list[RoutedMessage] = []
-    deadline = time.monotonic() + timeout
-    with SqliteQueueSink(queue_path, name="demo-reader") as queue:
-        while True:
-            messages = _read_messages(queue)
-            for message in messages:
-                if message.id in seen:
-                    continue
-                seen.add(message.id)
-                result = JobResult.model_validate(message.payload)
-                job = by_id.get(result.job_id or "")
-                final = result.state in _FINAL_STATES or result.kind == "moderation"
-                if job is None or job.result is not None or not final:
-                    continue
-                job.result, job.arrived_at = result, message.created_at
-                printer.line(_progress_line(job))
-            if all(job.result is not None for job in jobs) or time.monotonic() > deadline:
-                return messages
-            time.sleep(0.1)
-
-
-def _wait_for_jobs(emulator: Emulator, jobs: list[JobRow], timeout: float) -> bool:
-    """Wait until every job has ended and CI has sent (or, with a fault, lost) its callback."""
-    deadline = time.monotonic() + timeout
-    for job in jobs:
-        try:
-            emulator.engine.wait(job.job_id, max(0.0, deadline - time.monotonic()), delivered=True)
-        except KeyError:
-            continue  # not a job the emulator ran: its missing result is reported per job
-        except TimeoutError:
-            return False
-    return True
-
-
-def _fetch_outputs(client: CiClient, jobs: list[JobRow]) -> None:
-    """Sizes of every output, and the bytes of the pictures (read back through the COS API)."""
-    for job in jobs:
-        if job.result is None:
-            continue
-        for location in job.result.outputs:
-            if location.bucket not in (None, BUCKET):
-                continue
-            output = OutputFile(location.key)
-            try:
-                if output.image_type:
-                    content = client.send(ops.get_object(location.key), deadline=Deadline.after(10))
-                    output.data, output.size = content.content, len(content.content)
-                else:
-                    head = client.send(ops.head_object(location.key), deadline=Deadline.after(10))
-                    output.size = head.content_length
-            except CiflowError as exc:
-                job.problem = f"output {location.key} unreadable: {exc}"
-            job.outputs.append(output)
-
-
-def _check(uploads: list[UploadRow], client: CiClient, problems: list[str]) -> None:
-    """Every job ended as expected; hashes match the bytes; the flagged text was blocked; nothing escaped."""
-    for row in uploads:
-        for job in row.jobs:
-            job.problem = job.problem or _job_problem(row, job)
-            if job.problem:
-                problems.append(f"{row.key} [{job.step}] {job.problem}")
-    escaped = [
-        obj.key
-        for page in client.paginate(ops.list_objects(""))
-        for obj in page.contents
-        if obj.key.endswith("escaped.txt")
-    ]
-    if escaped:
-        problems.append(f"the hostile archive's ../ entry was extracted: {escaped}")
-
-
-def _routed_more_than_once(messages: list[RoutedMessage]) -> list[str]:
-    """Each result must reach each queue once, however often CI reported it or the cleanup read it back."""
-    counts = Counter((message.queue, message.dedupe_key) for message in messages)
-    return [f"{key} was routed {count} times to {queue}" for (queue, key), count in counts.items() if count > 1]
-
-
-def _job_problem(row: UploadRow, job: JobRow) -> str | None:
-    result = job.result
-    if result is None:
-        return "no result was routed"
-    if job.expected_state == "Failed":
-        if result.succeeded or not result.error_code:
-            return f"expected Failed with an error code, got {result.state} {result.error_code or ''}".strip()
-        return None
-    if not result.succeeded:
-        return f"{result.state}: {result.error_code} {result.error_message or ''}".strip()
-    for algorithm, value in result.hashes.items():
-        local = {"md5": row.md5, "sha256": row.sha256}.get(algorithm)
-        if local is not None and value.lower() != local:
-            return f"{algorithm} {value} does not match the uploaded bytes ({local})"
-    blocked = result.verdict is not None and result.verdict.result == 1
-    if row.concern == "moderate" and row.kind == "text" and not blocked:
-        return f"the flagged text was not blocked (verdict {result.verdict})"
-    return None
-
-
-def _summary_table(uploads: list[UploadRow]) -> list[str]:
-    header = f"{'object':<34} {'concern':<9} {'job':<28} {'state':<8} result"
-    lines = [header, "-" * len(header)]
-    for row in uploads:
-        for job in row.jobs:
-            mark = "" if job.ok else "  <-- " + (job.problem or "")
-            job_name = f"{job.step} {job.job_id[:12]}"
-            lines.append(
-                f"{_pad(row.key, 34)} {row.concern:<9} {job_name:<28} {job.state:<8} {job.summary()[:60]}{mark}"
-            )
-        if not row.jobs:
-            lines.append(f"{_pad(row.key, 34)} {row.concern:<9} {'-':<28} {'-':<8} {row.invocation}")
-    return lines
+def _attach_jobs(emulator: Emulator, uploads: list[UploadRow]) -> list[EmulatorJob]:
+    """Add to each upload the jobs the emulator ran for its object; the jobs of no upload."""
+    return attach_jobs(emulator_jobs(emulator.engine, BUCKET), uploads, failing={HOSTILE}, untagged=UNTAGGED_STEPS)
 
 
 def _function_env(queue_path: Path) -> dict[str, dict[str, str]]:
@@ -338,6 +188,84 @@ def _dead_letter_count(path: Path) -> int:
         return len(store.list(limit=100_000))
 
 
+def _start_functions(emulator: Emulator, data_dir: Path, functions_dir: Path | None, log: TextIO) -> LocalFunctions:
+    functions = LocalFunctions(
+        emulator.url,
+        data_dir,
+        BUCKET,
+        REGION,
+        functions_dir or default_functions_dir(),
+        function_env=_function_env(data_dir / "queue.sqlite3"),
+        duplicate_rate=emulator.faults.duplicate_event_rate,
+        seed=emulator.faults.seed,
+        log_stream=log,
+    )
+    functions.start()
+    emulator.on_upload.append(functions.uploads)
+    return functions
+
+
+def _run_handlers(
+    functions: LocalFunctions, uploads: list[UploadRow], timeout: float, problems: list[str]
+) -> list[Invocation]:
+    if not wait_for_handlers(functions, uploads, timeout):
+        problems.append("the upload handlers did not all finish in time")
+    invocations = list(functions.uploads.invocations)
+    for row in uploads:
+        row.invocation = row.invocation or describe_invocation(last_invocation(invocations, row.concern, row.key))
+    return invocations
+
+
+def _collect_results(
+    emulator: Emulator,
+    functions: LocalFunctions,
+    uploads: list[UploadRow],
+    timeout: float,
+    printer: Printer,
+    problems: list[str],
+) -> tuple[list[RoutedMessage], list[EmulatorJob]]:
+    """Wait for every job the emulator ran for an upload (new ones too: the cleanup may submit) and for its
+    routed result; (messages, jobs of no upload)."""
+    strays = _attach_jobs(emulator, uploads)
+    late = "the jobs did not all end (and report) in time"
+    if not wait_for_jobs(emulator, [job for row in uploads for job in row.jobs], timeout) and late not in problems:
+        problems.append(late)
+    jobs = [job for row in uploads for job in row.jobs]
+    return wait_for_results(jobs, functions.queue_path, 1.0, printer), strays
+
+
+def _reconcile(
+    emulator: Emulator,
+    functions: LocalFunctions,
+    uploads: list[UploadRow],
+    timeout: float,
+    printer: Printer,
+    problems: list[str],
+) -> tuple[list[dict[str, Any]], list[RoutedMessage], list[EmulatorJob]]:
+    """Fire the cleanup timer while results are missing (at most ``CLEANUP_TICKS`` times, until a run routes
+    nothing), as the deployed timer would every 10 minutes; its summaries, the messages and the stray jobs."""
+    runs: list[dict[str, Any]] = []
+    messages, strays = _collect_results(emulator, functions, uploads, timeout, printer, problems)
+    for _ in range(CLEANUP_TICKS):
+        lost = [job for row in uploads for job in row.jobs if job.result is None]
+        if not lost or (runs and not runs[-1].get("ledger", {}).get("routed")):
+            break
+        printer.line(f"{len(lost)} results never arrived (callbacks lost); firing the cleanup timer")
+        runs.append(functions.tick("reconcile") or {})
+        printer.line(f"cleanup reconciled the ledger: {runs[-1].get('ledger', {}).get('routed', 0)} results routed")
+        messages, strays = _collect_results(emulator, functions, uploads, timeout, printer, problems)
+    return runs, messages, strays
+
+
+def _verify(emulator: Emulator, data: ReportData, strays: list[EmulatorJob]) -> None:
+    """Outputs read back from the emulator's storage, then everything missing, duplicated or wrong."""
+    read_outputs(emulator.store, BUCKET, data.jobs)
+    data.problems.extend(find_problems(data.uploads, data.messages, strays))
+    escaped = escaped_objects(emulator.store, BUCKET)
+    if escaped:
+        data.problems.append(f"the hostile archive's ../ entry was extracted: {escaped}")
+
+
 def run_demo(
     data_dir: Path,
     *,
@@ -350,7 +278,7 @@ def run_demo(
     """Run the demo in ``data_dir`` (its earlier demo files are replaced) and write ``report.html`` there."""
     out = out or sys.stdout
     started = time.time()
-    printer = _Printer(out, started)
+    printer = Printer(out, started)
     phases: dict[str, float] = {}
     problems: list[str] = []
     data_dir = Path(data_dir).resolve()
@@ -363,87 +291,39 @@ def run_demo(
         log = stack.enter_context(open(data_dir / "functions.log", "w", encoding="utf-8"))
         stack.callback(emulator.stop)
         emulator.start()
-        functions = LocalFunctions(
-            emulator.url,
-            data_dir,
-            BUCKET,
-            REGION,
-            functions_dir or default_functions_dir(),
-            function_env=_function_env(data_dir / "queue.sqlite3"),
-            duplicate_rate=emulator.faults.duplicate_event_rate,
-            seed=emulator.faults.seed,
-            log_stream=log,
-        )
+        functions = _start_functions(emulator, data_dir, functions_dir, log)
         stack.callback(functions.stop)
-        functions.start()
-        emulator.on_upload.append(functions.uploads)
         printer.line(f"emulator on {emulator.url}; functions loaded; API Gateway shim on {functions.gateway.url}")
-        client = stack.enter_context(
-            CiClient(Endpoint(REGION, BUCKET, scheme="http", override=emulator.url), DEFAULT_CREDENTIALS)
-        )
+        endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
+        client = stack.enter_context(CiClient(endpoint, DEFAULT_CREDENTIALS, retry=UPLOAD_RETRY))
         with _phase(phases, "uploads"):
             uploads = _upload(client, samples, printer)
         with _phase(phases, "upload handlers"):
-            if not _wait_for_handlers(functions, uploads, timeout):
-                problems.append("the upload handlers did not all finish in time")
-            invocations = list(functions.uploads.invocations)
-            for row in uploads:
-                _record_jobs(row, _last_invocation(invocations, row.concern, row.key), problems)
-        jobs = [job for row in uploads for job in row.jobs]
-        printer.line(f"handlers submitted {len(jobs)} jobs; waiting for their results in the local queue")
+            invocations = _run_handlers(functions, uploads, timeout, problems)
         with _phase(phases, "jobs run and results routed"):
-            if not _wait_for_jobs(emulator, jobs, timeout):
-                problems.append("the jobs did not all end (and report) in time")
-            messages = _wait_for_results(jobs, functions.queue_path, 1.0, printer)
-        lost = [job for job in jobs if job.result is None]
-        cleanup: dict[str, Any] | None = None
-        if lost:
-            with _phase(phases, "lost callbacks reconciled"):
-                printer.line(f"{len(lost)} results never arrived (callbacks lost); firing the cleanup timer")
-                cleanup = functions.tick("reconcile")
-                routed = (cleanup or {}).get("ledger", {}).get("routed", 0)
-                printer.line(f"cleanup reconciled the ledger: {routed} results routed")
-                messages = _wait_for_results(jobs, functions.queue_path, timeout, printer)
+            _attach_jobs(emulator, uploads)
+            printer.line(f"handlers submitted {sum(len(row.jobs) for row in uploads)} jobs; waiting for their results")
+            runs, messages, strays = _reconcile(emulator, functions, uploads, timeout, printer, problems)
+        data = ReportData(emulator.url, BUCKET, started, started, uploads, messages, phases, problems)
+        data.dead_letters = _dead_letter_count(functions.queue_path)
         with _phase(phases, "outputs read back"):
-            _fetch_outputs(client, jobs)
-            _check(uploads, client, problems)
-            problems.extend(_routed_more_than_once(messages))
-        finished = time.time()
-        data = ReportData(
-            emulator_url=emulator.url,
-            bucket=BUCKET,
-            started=started,
-            finished=finished,
-            uploads=uploads,
-            messages=messages,
-            phases=phases,
-            problems=problems,
-            dead_letters=_dead_letter_count(functions.queue_path),
-        )
+            _verify(emulator, data, strays)
+        data.finished = time.time()
         report = write_report(data_dir / "report.html", data)
         _print_summary(printer, data, report)
         if keep:
             _serve_until_interrupted(printer, emulator, functions)
-    return DemoResult(data, report, invocations, cleanup)
+    return DemoResult(data, report, invocations, runs[0] if runs else None, runs)
 
 
-def _print_summary(printer: _Printer, data: ReportData, report: Path) -> None:
+def _print_summary(printer: Printer, data: ReportData, report: Path) -> None:
     printer.plain()
-    for line in _summary_table(data.uploads):
+    for line in summary_lines(data):
         printer.plain(line)
-    printer.plain()
-    jobs = data.jobs
-    passed = sum(1 for job in jobs if job.ok)
-    printer.plain(
-        f"{passed}/{len(jobs)} jobs as expected, {len(data.messages)} results routed to the local queue, "
-        f"{data.dead_letters} dead letters, in {data.finished - data.started:.1f} s"
-    )
-    for problem in data.problems:
-        printer.plain(f"PROBLEM: {problem}")
     printer.plain(f"report: {report}")
 
 
-def _serve_until_interrupted(printer: _Printer, emulator: Emulator, functions: LocalFunctions) -> None:
+def _serve_until_interrupted(printer: Printer, emulator: Emulator, functions: LocalFunctions) -> None:
     timer = TimerShim(functions, KEEP_TIMER_SECONDS).start()
     try:
         with contextlib.suppress(KeyboardInterrupt):

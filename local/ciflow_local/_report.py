@@ -88,7 +88,26 @@ class UploadRow:
     sha256: str
     invocation: str = ""  # what the handler answered: submitted / skipped (reason) / failed (error)
     data: bytes | None = None  # the upload itself, when it is a picture
-    jobs: list[JobRow] = field(default_factory=list)
+    jobs: list[JobRow] = field(default_factory=list)  # every job the emulator ran for this object
+    expected_steps: tuple[str, ...] = ()  # one job and one routed result is expected for each
+
+    def jobs_for(self, step: str) -> list[JobRow]:
+        return [job for job in self.jobs if job.step == step]
+
+    @property
+    def missing_steps(self) -> list[str]:
+        """Expected steps no job was submitted for: results that are lost."""
+        return [step for step in self.expected_steps if not self.jobs_for(step)]
+
+    @property
+    def duplicated_steps(self) -> list[str]:
+        """Steps with more than one job (each one billed)."""
+        return sorted({job.step for job in self.jobs if len(self.jobs_for(job.step)) > 1})
+
+    @property
+    def steps_as_expected(self) -> int:
+        """Expected steps with exactly one job, whose result arrived and was right."""
+        return sum(1 for step in self.expected_steps if [job.ok for job in self.jobs_for(step)] == [True])
 
 
 @dataclass
@@ -119,6 +138,15 @@ class ReportData:
     @property
     def jobs(self) -> list[JobRow]:
         return [job for upload in self.uploads for job in upload.jobs]
+
+    @property
+    def expected_results(self) -> int:
+        """One per (upload, expected step), counted from the uploads, not from what was submitted."""
+        return sum(len(upload.expected_steps) for upload in self.uploads)
+
+    @property
+    def results_as_expected(self) -> int:
+        return sum(upload.steps_as_expected for upload in self.uploads)
 
 
 _STYLE = """
@@ -160,16 +188,15 @@ def _time(value: float) -> str:
 
 
 def _overview(data: ReportData) -> str:
-    jobs = data.jobs
-    passed = sum(1 for job in jobs if job.ok)
     verdict = "every expected result arrived" if not data.problems else f"{len(data.problems)} problem(s)"
     css = "ok" if not data.problems else "bad"
     phases = "".join(f"<tr><td>{_e(name)}</td><td>{seconds:.2f} s</td></tr>" for name, seconds in data.phases.items())
     problems = "".join(f"<li>{_e(problem)}</li>" for problem in data.problems)
     return (
         "<h2>Overview</h2>"
-        f'<p id="verdict" class="{css}">{_e(verdict)}: {passed} of {len(jobs)} jobs as expected, '
-        f"{len(data.uploads)} uploads, {len(data.messages)} routed messages, {data.dead_letters} dead letters.</p>"
+        f'<p id="verdict" class="{css}">{_e(verdict)}: {data.results_as_expected} of {data.expected_results} '
+        f"expected results as expected, {len(data.jobs)} jobs, {len(data.uploads)} uploads, "
+        f"{len(data.messages)} routed messages, {data.dead_letters} dead letters.</p>"
         f"<p>Emulator <code>{_e(data.emulator_url)}</code>, bucket <code>{_e(data.bucket)}</code>, "
         f"run {_e(_time(data.started))}, wall time "
         f'<span id="wall-time">{data.finished - data.started:.2f}</span> s.</p>'
@@ -187,10 +214,10 @@ def _jobs_table(data: ReportData) -> str:
                 f'<td class="mono">{_e(job.job_id)}</td>{_state_cell(job)}<td>{_e(job.summary())}</td>'
                 f"<td>{_e(_seconds(job, data.started))}</td></tr>"
             )
-        if not upload.jobs:
+        for step in upload.missing_steps:
             rows.append(
-                f"<tr><td><code>{_e(upload.key)}</code></td><td>{_e(upload.concern)}</td><td>-</td><td>-</td>"
-                f'<td class="state bad">no job</td><td>{_e(upload.invocation)}</td><td></td></tr>'
+                f"<tr><td><code>{_e(upload.key)}</code></td><td>{_e(upload.concern)}</td><td>{_e(step)}</td><td>-</td>"
+                f'<td class="state bad">missing</td><td>no job: {_e(upload.invocation)}</td><td></td></tr>'
             )
     return (
         '<h2>Jobs</h2><table id="jobs"><tr><th>object</th><th>concern</th><th>step</th><th>job</th><th>state</th>'

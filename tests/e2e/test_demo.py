@@ -20,7 +20,16 @@ from ciflow import operations as ops
 from ciflow.client import CiClient, Endpoint, RetryPolicy
 from ciflow.errors import ServerError, ThrottledError
 from ciflow.events import parse_api_request, parse_cos_event
-from ciflow_local._demo import BUCKET, FUNCTION_ENV, PLAN, REGION, DemoResult, default_functions_dir, run_demo
+from ciflow_local._demo import (
+    BUCKET,
+    EXPECTED_STEPS,
+    FUNCTION_ENV,
+    PLAN,
+    REGION,
+    DemoResult,
+    default_functions_dir,
+    run_demo,
+)
 from ciflow_local._samples import FLAGGED_KEYWORD
 from ciflow_local._shims import TRIGGERS, LocalFunctions, TimerShim, Upload, api_gateway_event, integrated_response
 from ciflow_local.cli import main
@@ -109,6 +118,7 @@ def test_every_concern_produced_its_results(demo, concern):
 def test_each_concern_ran_the_jobs_its_planner_asks_for(demo):
     result, _, _ = demo
     steps = {(upload.concern, upload.sample): sorted(job.step for job in upload.jobs) for upload in result.data.uploads}
+    assert steps == {pair: sorted(expected) for pair, expected in EXPECTED_STEPS.items()}  # what the summary expects
     assert steps[("transcode", "clip.mp4")] == ["preset-mp3", "preset-mp4-240p"]
     assert steps[("transcode", "tone.mp3")] == ["preset-mp3"]
     assert steps[("hash", "photo.png")] == ["md5", "sha256"]
@@ -154,7 +164,9 @@ def test_hash_results_match_hashlib_of_the_uploaded_bytes(demo):
 def test_summary_lists_every_job_and_names_the_report(demo):
     result, output, data_dir = demo
     jobs = result.data.jobs
-    assert f"{len(jobs)}/{len(jobs)} jobs as expected" in output
+    assert len(jobs) == result.data.expected_results == 26
+    assert "26/26 expected results as expected (0 lost, 0 with duplicate jobs, 0 routed more than once)" in output
+    assert "lost uploads" not in output
     assert f"report: {data_dir / 'report.html'}" in output
     table = output[output.index("object ") :]
     for job in jobs:
@@ -253,6 +265,27 @@ def test_duplicated_upload_events_are_absorbed_by_idempotency(tmp_path):
     assert sum(1 for o in outcomes if o["status"] == "submitted") == len(PLAN)  # ...and submitted once
     assert all(o.get("reason") == "duplicate delivery: already submitted" for o in outcomes if o["status"] == "skipped")
     assert len({job.job_id for job in result.data.jobs}) == len(result.data.jobs)
+
+
+def test_the_faulted_demo_names_every_missing_or_duplicated_result_and_fails_only_for_the_pipeline(tmp_path):
+    # The faulted run (seed 9 used to crash on the demo's own upload PUT; seed 1 loses an upload).
+    faults = Faults(
+        error_rate=0.2, throttle_rate=0.05, drop_callback_rate=0.1, duplicate_event_rate=0.3, latency_ms=20, seed=9
+    )
+    out = io.StringIO()
+    result = run_demo(tmp_path, timeout=60, out=out, faults=faults)
+    data = result.data
+    assert len(data.uploads) == len(PLAN)
+    assert data.expected_results == 26  # counted from the uploads, whatever was submitted
+    for upload in data.uploads:
+        for step in upload.expected_steps:
+            jobs = upload.jobs_for(step)
+            named = [p for p in data.problems if upload.key in p and f"[{step}]" in p]
+            assert (len(jobs) == 1 and jobs[0].ok) or named, (upload.key, step, data.problems)
+    own = [p for p in data.problems if "unreadable" in p or "in time" in p or "upload itself" in p]
+    assert own == []  # nothing failed for the demo's own reasons (its reads, its uploads, its waits)
+    assert result.ok == (data.results_as_expected == 26 and not data.problems)
+    assert f"{data.results_as_expected}/26 expected results as expected" in out.getvalue()
 
 
 # -- the emulator alone and its faults ----------------------------------------------------------------

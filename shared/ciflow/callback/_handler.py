@@ -17,15 +17,16 @@ from .. import operations as ops
 from ..client import CiClient, Deadline
 from ..config import shared_client
 from ..errors import CiflowError, DecodeError, NotFoundError, XmlError
-from ..events import EventError, InvocationContext, api_response, parse_api_request
+from ..events import ApiRequest, BodyTooLargeError, EventError, InvocationContext, api_response, parse_api_request
 from ..handlers import store_for
 from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyStore
 from ..logging import correlation, get_logger
-from ..models.callbacks import TaskFinish, parse_callback
+from ..models.callbacks import Callback, TaskFinish, TooManyEntriesError, parse_callback
 from ..results import JobResult, normalise
 from ..routing import DeliveryError, Sink
 from ._actions import apply_moderation_action
+from ._guards import StoreUnavailableError, store_failures
 from ._rules import select_sinks
 from ._settings import CallbackSettings
 
@@ -96,7 +97,7 @@ class CallbackRunner:
         # Every configured token is compared, in constant time, so timing says nothing about which matched.
         matched = False
         for expected in self.settings.tokens:
-            matched |= hmac.compare_digest((token or "").encode(), expected.encode())
+            matched |= hmac.compare_digest((token or "").encode("utf-8", "surrogatepass"), expected.encode())
         return matched
 
     def _confirmed(self, result: JobResult, deadline: Deadline) -> JobResult:
@@ -114,7 +115,8 @@ class CallbackRunner:
     # -- routing one result ---------------------------------------------------------------------------
 
     def _dead_letter(self, result: JobResult, sink: str, reason: str, *, transient: bool = False) -> None:
-        self.dead_letters.add(result, sink=sink, reason=reason, transient=transient)
+        with store_failures("dead-letter"):
+            self.dead_letters.add(result, sink=sink, reason=reason, transient=transient)
         _log.warning("dead-lettered", job_id=result.job_id, sink=sink, reason=reason)
 
     def route(self, result: JobResult, deadline: Deadline) -> str:
@@ -124,13 +126,14 @@ class CallbackRunner:
     def _route(self, result: JobResult, deadline: Deadline) -> str:
         """Deliver one result; return 'routed', 'duplicate' or 'dead-lettered'. Raises when a retry may help."""
         key = f"callback:{result.dedupe_key}"
-        claim = self.store.claim(
-            key,
-            lease_seconds=_LEASE_SECONDS,
-            ttl_seconds=self.settings.idempotency_ttl_seconds,
-            payload={"job_id": result.job_id, "state": result.state, "kind": result.kind},
-            now=self.clock(),
-        )
+        with store_failures("dedupe"):
+            claim = self.store.claim(
+                key,
+                lease_seconds=_LEASE_SECONDS,
+                ttl_seconds=self.settings.idempotency_ttl_seconds,
+                payload={"job_id": result.job_id, "state": result.state, "kind": result.kind},
+                now=self.clock(),
+            )
         if not claim.acquired:
             if claim.record.state.value == "completed":
                 return "duplicate"
@@ -138,10 +141,18 @@ class CallbackRunner:
         try:
             outcome = self._deliver(result, deadline)
         except Exception:
-            self.store.release(key)  # nothing durable happened for this claim: the retry starts afresh
+            self._release(key)  # nothing durable happened for this claim: the retry starts afresh
             raise
-        self.store.complete(key, {}, ttl_seconds=self.settings.idempotency_ttl_seconds, now=self.clock())
+        with store_failures("dedupe"):
+            self.store.complete(key, {}, ttl_seconds=self.settings.idempotency_ttl_seconds, now=self.clock())
         return outcome
+
+    def _release(self, key: str) -> None:
+        try:
+            with store_failures("dedupe"):
+                self.store.release(key)
+        except StoreUnavailableError as exc:  # the lease runs out instead: the retry waits for it
+            _log.warning("claim not released", error=str(exc))
 
     def _deliver(self, result: JobResult, deadline: Deadline) -> str:
         if result.user_data and not result.user_data_valid and self.settings.unverified_user_data == "dead-letter":
@@ -165,12 +176,15 @@ class CallbackRunner:
 
     # -- one request ----------------------------------------------------------------------------------
 
-    def handle(self, event: Any, context: Any) -> dict[str, Any]:
-        deadline = InvocationContext.from_scf(context).deadline(1.0)
+    def _request(self, event: Any) -> tuple[ApiRequest, BodyTooLargeError | None]:
+        """The request, and whether its body is over the cap (then read without it, for the token check)."""
         try:
-            request = parse_api_request(event)
-        except EventError as exc:
-            return api_response(400, {"error": str(exc)})
+            return parse_api_request(event, max_body_bytes=self.settings.callback_max_body_bytes), None
+        except BodyTooLargeError as exc:
+            return parse_api_request({**event, "body": None}), exc
+
+    def _refusal(self, request: ApiRequest) -> dict[str, Any] | None:
+        """405 for anything but POST, 401 without a token, 403 with a wrong one; ``None`` when authentic."""
         if request.method != "POST":
             return api_response(405, {"error": "callbacks are POSTed"})
         token = request.query.get("token") or request.headers.get("x-ciflow-token")
@@ -179,14 +193,42 @@ class CallbackRunner:
         if not self._authentic(token):
             _log.warning("forged callback refused", source_ip=request.source_ip)
             return api_response(403, {"error": "invalid token"})
+        return None
+
+    def _parse(self, request: ApiRequest) -> Callback | dict[str, Any]:
+        """The report, or the answer refusing it: 413 over the entry cap, 400 when it cannot be read."""
+        try:
+            return parse_callback(
+                request.body,
+                request.content_type,
+                max_bytes=self.settings.callback_max_body_bytes,
+                max_entries=self.settings.callback_max_entries,
+            )
+        except TooManyEntriesError as exc:
+            _log.warning("oversized callback refused", entries=exc.count, limit=exc.limit)
+            return api_response(413, {"error": str(exc)})
+        except (XmlError, DecodeError) as exc:
+            return api_response(400, {"error": f"unreadable callback: {exc}"})
+
+    def handle(self, event: Any, context: Any) -> dict[str, Any]:
+        deadline = InvocationContext.from_scf(context).deadline(1.0)
+        try:
+            request, too_large = self._request(event)
+        except EventError as exc:
+            return api_response(400, {"error": str(exc)})
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        if too_large is not None:
+            _log.warning("oversized callback refused", size=too_large.size, limit=too_large.limit)
+            return api_response(413, {"error": str(too_large)})
         nonce = _probe_nonce(request.body)
         if nonce is not None:
             _log.info("probe answered", source_ip=request.source_ip)
             return api_response(200, {_PROBE_FIELD: nonce})
-        try:
-            callback = parse_callback(request.body, request.content_type)
-        except (XmlError, DecodeError) as exc:
-            return api_response(400, {"error": f"unreadable callback: {exc}"})
+        callback = self._parse(request)
+        if isinstance(callback, dict):
+            return callback
         results = normalise(callback, user_data_secrets=self.settings.user_data_secrets)
         try:
             if self.settings.strict:
@@ -215,13 +257,25 @@ def callback_handler(
     *,
     environ: Mapping[str, str] | None = None,
 ) -> Callable[[Any, Any], dict[str, Any]]:
-    """Build the callback function's ``main_handler``; settings are validated now (cold start)."""
+    """Build the callback function's ``main_handler``; settings are validated now (cold start).
+
+    Nothing escapes it: an unexpected failure is logged (its type only) and answered 500.
+    """
 
     def make_runner(settings: CallbackSettings) -> CallbackRunner:
         sinks, dead_letters = build(settings)
         return CallbackRunner(settings, sinks=sinks, dead_letters=dead_letters)
 
-    return entry_point(CallbackSettings, make_runner, secrets=_secrets, environ=environ)
+    inner = entry_point(CallbackSettings, make_runner, secrets=_secrets, environ=environ)
+
+    def main_handler(event: Any, context: Any) -> dict[str, Any]:
+        try:
+            return inner(event, context)
+        except Exception as exc:  # the last resort: API Gateway must get an answer, never a stack trace
+            _log.error("unexpected failure; answered 500", error_type=type(exc).__name__)
+            return api_response(500, {"error": "internal error"})
+
+    return main_handler
 
 
 def _secrets(settings: CallbackSettings) -> list[str]:

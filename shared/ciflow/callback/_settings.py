@@ -55,6 +55,13 @@ class CallbackSettings(IdempotencySettings):
         default=None, min_length=16, validation_alias="CIFLOW_USERDATA_SECRET_PREVIOUS"
     )
 
+    # Bounded work per request: a bigger body (API Gateway's own cap is 6 MB) or more JobsDetail entries is
+    # answered 413 before it is parsed (body) or decoded (entries).
+    callback_max_body_bytes: int = Field(
+        default=6 * 1024 * 1024, ge=1024, validation_alias="CIFLOW_CALLBACK_MAX_BODY_BYTES"
+    )
+    callback_max_entries: int = Field(default=1000, ge=1, validation_alias="CIFLOW_CALLBACK_MAX_ENTRIES")
+
     # Routing: named sinks and the rules that pick them; by default everything goes to the local queue.
     sinks: dict[str, SinkSpec] = Field(
         default_factory=lambda: {"local": SinkSpec(type="local-queue")}, validation_alias="CIFLOW_SINKS"

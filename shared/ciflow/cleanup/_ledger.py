@@ -12,13 +12,14 @@ from .. import operations as ops
 from ..callback import CallbackRunner
 from ..client import CiClient, Deadline
 from ..errors import CiflowError, ClientError, DeadlineExceededError, NotFoundError
-from ..idempotency import IdempotencyRecord, IdempotencyStore, RecordNotFoundError, RecordState
+from ..idempotency import PENDING_JOB, IdempotencyRecord, IdempotencyStore, RecordNotFoundError, RecordState
 from ..logging import get_logger
 from ..models.callbacks import Callback, TaskFinish
 from ..models.moderation import ModerationKind, detail_callback
 from ..results import normalise
 from ._checkpoints import Checkpoints
 from ._settings import CleanupSettings
+from ._unfinished import DeadLetterAdd, Unfinished
 
 __all__ = ["RECONCILED_STEP", "LedgerJob", "LedgerWalk", "read_jobs"]
 
@@ -59,6 +60,8 @@ _COUNTS = (
     "missing",
     "unknown",
     "stalled",
+    "failed",
+    "gave_up",
     "errors",
 )
 
@@ -97,7 +100,7 @@ def ledger_jobs(record: IdempotencyRecord) -> Iterator[LedgerJob]:
     """The CI jobs of an upload record (inline steps and the reconciled mark are not jobs)."""
     moderated = record.payload.get("concern") == "moderate"
     for step, value in record.jobs.items():
-        if step == RECONCILED_STEP or value == INLINE:
+        if step == RECONCILED_STEP or value in (INLINE, PENDING_JOB):
             continue
         kind = _moderation_kind(step) if moderated else None
         for job_id in value.split(","):
@@ -167,16 +170,20 @@ class LedgerWalk:
         router: CallbackRunner,
         checkpoints: Checkpoints,
         clock: Callable[[], float],
+        dead_letters: DeadLetterAdd | None = None,
     ) -> None:
+        """``dead_letters`` takes the uploads given up (without it they are only reported)."""
         self.settings = settings
         self.client = client
         self.store = store
         self.router = router
         self.checkpoints = checkpoints
         self.clock = clock
+        self.unfinished = Unfinished(settings, store=store, dead_letters=dead_letters, clock=clock)
 
     def run(self, tasks: set[str], deadline: Deadline) -> dict[str, Any]:
         counts: dict[str, Any] = dict.fromkeys(_COUNTS, 0)
+        counts["uploads"] = []  # the unfinished uploads, by name (the first ones)
         cursor = self.checkpoints.get("ledger")
         while True:
             if deadline.expired:
@@ -227,28 +234,18 @@ class LedgerWalk:
         return True
 
     def _settled(self, record: IdempotencyRecord, now: float, counts: dict[str, Any]) -> bool:
-        """True when no more jobs can join the record: it is completed, or its owner is gone (lease lapsed).
+        """True when no more jobs can join the record: it is completed, its owner is gone (lease lapsed) with
+        every step submitted, or the upload was given up.
 
-        An abandoned record with steps never submitted is a stalled upload: its event's retries ran out
-        before every job was submitted. Only a new delivery of the upload can finish it; it is reported.
+        An abandoned record with steps missing is an unfinished upload: ``failed`` when its handler recorded
+        why, ``stalled`` when it died. Both are reported, and given up (dead-lettered with the reason) once a
+        new delivery is no longer to be expected.
         """
         if record.state is RecordState.COMPLETED:
             return True
         if not record.lease_expired(now):
             return False  # an upload handler is still working on it
-        missing = [step for step in record.payload.get("steps", []) if step not in record.jobs]
-        if missing:
-            counts["stalled"] += 1
-            payload = record.payload
-            _log.warning(
-                "stalled upload: steps never submitted",
-                concern=payload.get("concern"),
-                bucket=payload.get("bucket"),
-                object_key=payload.get("key"),
-                missing_steps=missing,
-            )
-            return False
-        return True  # every step was submitted; the owner died before marking it complete
+        return self.unfinished.handle(record, now, counts)
 
     def _handle(
         self,

@@ -73,6 +73,7 @@ class CleanupRunner:
             router=self.router,
             checkpoints=self._checkpoints(),
             clock=self._now,
+            dead_letters=self.dead_letters,
         )
         return walk.run(tasks, deadline)
 

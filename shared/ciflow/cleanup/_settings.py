@@ -21,6 +21,10 @@ class CleanupSettings(CallbackSettings):
     redrive_limit: int = Field(default=100, ge=0, validation_alias="CIFLOW_CLEANUP_REDRIVE_LIMIT")
     # Expired records are ignored already; purging them keeps the stores small, so a full pass now and then does.
     expire_every_s: float = Field(default=6 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_EXPIRE_EVERY_S")
+    # An upload left unfinished is given up (dead-lettered) after this many handler attempts (SCF's async
+    # invocation tries an event three times), after this long without one, or at once after a permanent failure.
+    give_up_after_attempts: int = Field(default=3, ge=1, validation_alias="CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS")
+    give_up_after_s: float = Field(default=6 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_GIVE_UP_AFTER_S")
     # Ledger records read per page (for COS markers: one listing and this many GETs before a checkpoint).
     ledger_page_size: int = Field(default=100, ge=1, le=1000, validation_alias="CIFLOW_CLEANUP_PAGE_SIZE")
 

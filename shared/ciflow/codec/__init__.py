@@ -15,10 +15,11 @@ from ._model import (
     to_xml,
 )
 from ._safe import DEFAULT_MAX_XML_BYTES, parse_xml
-from ._tree import element_to_tree, local_name, tree_to_xml
+from ._tree import MAX_XML_DEPTH, element_to_tree, local_name, tree_to_xml
 
 __all__ = [
     "DEFAULT_MAX_XML_BYTES",
+    "MAX_XML_DEPTH",
     "CiBool",
     "CiFloat",
     "CiInt",

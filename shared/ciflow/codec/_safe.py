@@ -31,7 +31,7 @@ def _provably_declaration_free(body: bytes) -> bool:
 
 def parse_xml(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> Element:
     """Parse an untrusted XML body into an Element, refusing anything that could expand or reach out."""
-    data = body.encode() if isinstance(body, str) else body
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body  # lone surrogates: refused below
     if len(data) > max_bytes:
         raise XmlTooLargeError(f"XML body of {len(data)} bytes is over the {max_bytes}-byte limit")
     if not data.strip():
@@ -44,6 +44,8 @@ def parse_xml(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> E
         root: Element = parser.close()
     except ParseError as exc:
         raise MalformedXmlError(f"malformed XML: {exc}") from None
+    except (ValueError, LookupError):  # expat refuses multi-byte (UTF-7) and unknown declared encodings
+        raise UnsafeXmlError("refused XML: its declared encoding cannot be read safely") from None
     return root
 
 
@@ -58,4 +60,6 @@ def _parse_defused(data: bytes) -> Element:
         raise UnsafeXmlError(f"refused XML: {type(exc).__name__}") from None
     except ParseError as exc:
         raise MalformedXmlError(f"malformed XML: {exc}") from None
+    except (ValueError, LookupError):  # expat refuses multi-byte (UTF-7) and unknown declared encodings
+        raise UnsafeXmlError("refused XML: its declared encoding cannot be read safely") from None
     return root

@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 from xml.etree.ElementTree import Element
 
-__all__ = ["element_to_tree", "tree_to_xml", "local_name"]
+from ..errors import MalformedXmlError
+
+__all__ = ["MAX_XML_DEPTH", "element_to_tree", "tree_to_xml", "local_name"]
+
+#: CI/COS bodies nest under a dozen levels; deeper is refused before it can exhaust the interpreter's stack.
+MAX_XML_DEPTH = 100
 
 _PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
 
@@ -16,17 +21,22 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
-def element_to_tree(element: Element) -> Any:
-    """A leaf becomes its text ('' when empty); a parent a dict; repeated children a list, in order."""
+def element_to_tree(element: Element, *, max_depth: int = MAX_XML_DEPTH) -> Any:
+    """A leaf becomes its text ('' when empty); a parent a dict; repeated children a list, in order.
+
+    ``MalformedXmlError`` when elements nest more than ``max_depth`` levels (the root is level 1).
+    """
     if not len(element):
         return element.text or ""
+    if max_depth <= 1:
+        raise MalformedXmlError(f"XML nested deeper than {MAX_XML_DEPTH} levels")
     tree: dict[str, Any] = {}
     repeated: set[str] = set()
     for child in element:
         name = child.tag
         if name[0] == "{":
             name = name.rpartition("}")[2]
-        value = element_to_tree(child) if len(child) else (child.text or "")
+        value = element_to_tree(child, max_depth=max_depth - 1) if len(child) else (child.text or "")
         if name not in tree:
             tree[name] = value
         elif name in repeated:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 from ._apigw import ApiRequest, api_response, parse_api_request
 from ._context import DEFAULT_TIME_LIMIT_MS, InvocationContext
-from ._errors import EventError
+from ._errors import BodyTooLargeError, EventError
 from ._object import ObjectRef
 
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_TIME_LIMIT_MS",
     "ApiRequest",
+    "BodyTooLargeError",
     "CosBucketInfo",
     "CosEvent",
     "CosEventInfo",

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._errors import EventError
+from ._errors import BodyTooLargeError, EventError
 
 __all__ = ["ApiRequest", "parse_api_request", "api_response"]
 
@@ -44,8 +44,44 @@ def _string_map(value: Any, *, lower: bool) -> dict[str, str]:
     return out
 
 
+def _is_base64(event: Mapping[str, Any]) -> bool:
+    return event.get("isBase64Encoded") is True or str(event.get("isBase64Encoded")).lower() == "true"
+
+
+def _body(event: Mapping[str, Any], max_body_bytes: int) -> bytes:
+    """The raw body bytes, its size checked before it is decoded; ``BodyTooLargeError`` over the limit.
+
+    Text that cannot be UTF-8 (a lone surrogate) is kept byte for byte (``surrogatepass``) rather than
+    refused here, so the caller still checks the token first and the body's parser refuses the bytes.
+    """
+    raw_body = event.get("body")
+    if raw_body is None:
+        return b""
+    if not isinstance(raw_body, str):
+        raise EventError("API Gateway body is not a string")
+    encoded = _is_base64(event)
+    # A lower bound of the size, known before any work: base64 holds 3 bytes per 4 characters (less up to 2 of
+    # padding); a character is at least one UTF-8 byte.
+    estimate = len(raw_body) // 4 * 3 - 2 if encoded else len(raw_body)
+    if estimate > max_body_bytes:
+        raise BodyTooLargeError(estimate, max_body_bytes)
+    if encoded:
+        try:
+            body = base64.b64decode(raw_body, validate=True)
+        except (binascii.Error, ValueError):
+            raise EventError("isBase64Encoded is set but the body is not base64") from None
+    else:
+        body = raw_body.encode("utf-8", "surrogatepass")
+    if len(body) > max_body_bytes:
+        raise BodyTooLargeError(len(body), max_body_bytes)
+    return body
+
+
 def parse_api_request(event: Any, *, max_body_bytes: int = MAX_BODY_BYTES) -> ApiRequest:
-    """Read SCF's API Gateway event; a malformed one (or a bad base64 body) is an ``EventError``."""
+    """Read SCF's API Gateway event; a malformed one (or a bad base64 body) is an ``EventError``.
+
+    A body over ``max_body_bytes`` is a ``BodyTooLargeError`` (an ``EventError``), raised before decoding.
+    """
     if not isinstance(event, Mapping):
         raise EventError("API Gateway event is not an object")
     raw_context = event.get("requestContext")
@@ -53,21 +89,7 @@ def parse_api_request(event: Any, *, max_body_bytes: int = MAX_BODY_BYTES) -> Ap
     method = str(event.get("httpMethod") or context.get("httpMethod") or "").upper()
     if not method:
         raise EventError("API Gateway event has no httpMethod")
-    raw_body = event.get("body")
-    if raw_body is None:
-        body = b""
-    elif isinstance(raw_body, str):
-        if event.get("isBase64Encoded") is True or str(event.get("isBase64Encoded")).lower() == "true":
-            try:
-                body = base64.b64decode(raw_body, validate=True)
-            except (binascii.Error, ValueError):
-                raise EventError("isBase64Encoded is set but the body is not base64") from None
-        else:
-            body = raw_body.encode()
-    else:
-        raise EventError("API Gateway body is not a string")
-    if len(body) > max_body_bytes:
-        raise EventError(f"body of {len(body)} bytes is over the {max_body_bytes}-byte limit")
+    body = _body(event, max_body_bytes)
     query = _string_map(event.get("queryStringParameters"), lower=False) or _string_map(
         event.get("queryString"), lower=False
     )

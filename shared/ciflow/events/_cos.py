@@ -252,6 +252,19 @@ def _meta_value(meta: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
+def _require_utf8(ref: ObjectRef) -> ObjectRef:
+    """COS names are UTF-8: text with a lone surrogate names no object and could never be stored or retried."""
+    texts = {"bucket": ref.bucket, "key": ref.key, "etag": ref.etag, "versionId": ref.version_id}
+    texts.update({"content-type": ref.content_type, "eventName": ref.event_name})
+    texts.update({f"meta {name!r}": f"{name}{value}" for name, value in ref.metadata.items()})
+    for field, text in texts.items():
+        try:
+            (text or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise EventError(f"{field} is not valid UTF-8 (it holds a lone surrogate)") from None
+    return ref
+
+
 def object_ref(record: CosRecord) -> ObjectRef:
     """Derive the ObjectRef of one record (see the module docstring for the key rule); raises EventError."""
     obj, info = record.cos.cos_object, record.cos.cos_bucket
@@ -261,7 +274,7 @@ def object_ref(record: CosRecord) -> ObjectRef:
     key = _object_key(obj, appid, name, bucket)
     etag = (_meta_value(obj.meta, "etag") or "").strip('"')
     version_id = (obj.vid or "").strip()
-    return ObjectRef(
+    ref = ObjectRef(
         bucket=bucket,
         region=region,
         key=key,
@@ -279,6 +292,7 @@ def object_ref(record: CosRecord) -> ObjectRef:
         event_name=record.event.event_name,
         event_time=record.event.event_time,
     )
+    return _require_utf8(ref)
 
 
 # -- the event ---------------------------------------------------------------------------------------------

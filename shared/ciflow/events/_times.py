@@ -14,8 +14,12 @@ _MILLIS_THRESHOLD = 1e11
 
 
 def _from_number(value: float) -> datetime:
-    seconds = value / 1000 if abs(value) >= _MILLIS_THRESHOLD else value
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    """Seconds (or milliseconds) as a UTC datetime; out of range is a ``ValueError`` (pydantic reports it)."""
+    try:
+        seconds = value / 1000 if abs(value) >= _MILLIS_THRESHOLD else value
+        return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError(f"{value!r:.40} is not a time this platform can represent") from None
 
 
 def parse_event_time(value: Any) -> Any:

@@ -24,16 +24,13 @@ from ._entry import entry_point
 from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
 from ._plan import Delivery, PlannedJob, Planner
-from ._resolve import find_submitted_job, inline_result, job_ids_of
 from ._settings import UploadSettings
+from ._steps import INLINE, StepRun, has_job, missing_steps
 from ._stores import store_for
 
 __all__ = ["INLINE", "UploadRunner", "upload_handler"]
 
 S = TypeVar("S", bound=UploadSettings)
-
-#: Ledger value of a step answered inline (synchronous APIs): nothing to reconcile later.
-INLINE = "inline"
 
 _log = get_logger("ciflow.handlers")
 
@@ -94,14 +91,6 @@ class UploadRunner(Generic[S]):
         return delivery
 
     # -- one record -----------------------------------------------------------------------------------
-
-    def _submit_step(self, job: PlannedJob, deadline: Deadline) -> tuple[str, Any]:
-        """Submit one step; return (ledger value, inline result of a synchronous API)."""
-        result = self.client.send(job.operation, deadline=deadline)
-        ids = job_ids_of(result)
-        if ids:
-            return ",".join(ids), None
-        return INLINE, inline_result(result)
 
     def _process_safely(
         self, index: int, item: ObjectRef | EventError, lease_seconds: float, deadline: Deadline
@@ -169,50 +158,56 @@ class UploadRunner(Generic[S]):
                 "correlation_id": correlation_id,
                 "route": self.route,
                 "steps": [job.step for job in planned],
+                "permanent": False,
             },
             now=claim_time,
         )
         if not claim.acquired:
-            outcome.jobs = dict(claim.record.jobs)
+            outcome.jobs = {step: value for step, value in claim.record.jobs.items() if has_job(value)}
             if claim.record.state.value == "completed":
                 outcome.reason = "duplicate delivery: already submitted"
                 return outcome
             outcome.status, outcome.transient = "failed", True
             outcome.error = "another invocation is submitting this upload"
             return outcome
-        # A record we took over from an earlier invocation may have steps whose submission went unanswered:
-        # those are looked up before being submitted again.
-        taken_over = claim.record.created_at < claim_time
-        jobs = dict(claim.record.jobs)
-        remaining = [job for job in planned if job.step not in jobs]
-        for position, job in enumerate(remaining, start=1):
-            found = find_submitted_job(self.client, ref, job, deadline) if taken_over else None
-            if found:
-                jobs[job.step] = found
-            else:
-                try:
-                    value, result = self._submit_step(job, deadline)
-                except CiflowError as exc:
-                    return self._fail(key, jobs, outcome, exc)
-                jobs[job.step] = value
-                if result is not None:
-                    outcome.results[job.step] = result
-            if position < len(remaining):  # survive a crash before the next step; the last one is in complete()
-                self.store.record_jobs(key, {job.step: jobs[job.step]})
-        self.store.complete(key, jobs, ttl_seconds=settings.idempotency_ttl_seconds, now=self.clock())
-        outcome.status, outcome.jobs = "submitted", jobs
+        run = StepRun(
+            self.client,
+            self.store,
+            key,
+            ref,
+            claim.record.jobs,
+            taken_over=claim.record.created_at < claim_time,
+            deadline=deadline,
+            clock=self.clock,
+        )
+        try:
+            run.run(planned)
+            self.store.complete(key, run.jobs, ttl_seconds=settings.idempotency_ttl_seconds, now=self.clock())
+        except CiflowError as exc:
+            return self._fail(key, run, planned, outcome, exc)
+        outcome.results.update(run.results)
+        outcome.status, outcome.jobs = "submitted", run.jobs
         return outcome
 
-    def _fail(self, key: str, jobs: dict[str, str], outcome: RecordOutcome, exc: CiflowError) -> RecordOutcome:
-        outcome.status, outcome.jobs, outcome.error = "failed", dict(jobs), f"{type(exc).__name__}: {exc}"
+    def _fail(
+        self, key: str, run: StepRun, planned: list[PlannedJob], outcome: RecordOutcome, exc: CiflowError
+    ) -> RecordOutcome:
+        """Leave the record in the ledger, failed: its missing steps, the error and no lease, so the next
+        delivery takes over at once and the cleanup can report it (and give it up) if none comes."""
+        outcome.status, outcome.error = "failed", f"{type(exc).__name__}: {exc}"
+        outcome.jobs = {step: value for step, value in run.jobs.items() if has_job(value)}
+        outcome.results.update(run.results)
         outcome.transient = exc.transient or isinstance(exc, AmbiguousSubmitError)
-        if not jobs and not isinstance(exc, AmbiguousSubmitError):
-            # Nothing reached CI: forget the claim, so the retry (or a re-upload after a fix) starts afresh.
-            self.store.release(key)
-        else:
-            # Keep the ledger but let the retry take over at once: it submits only the missing steps, and
-            # looks up the ambiguous one before resubmitting it.
-            self.store.end_lease(key, now=self.clock())
+        failure = {
+            "last_error": outcome.error,
+            "missing_steps": missing_steps((job.step for job in planned), run.jobs),
+            "failed_at": self.clock(),
+            "permanent": not outcome.transient,
+        }
+        try:
+            self.store.annotate(key, failure, end_lease=True, now=self.clock())
+        except CiflowError as store_error:  # the lease lapses by itself: the cleanup then reports it stalled
+            _log.warning("could not record the failure in the ledger", error=str(store_error))
         return outcome
 
     # -- one invocation -------------------------------------------------------------------------------

@@ -3,14 +3,17 @@
 from typing import Any
 from xml.etree.ElementTree import fromstring
 
-from ..client import CiClient, Deadline
-from ..errors import CiflowError
+from ..client import CiClient, Deadline, Operation
 from ..events import ObjectRef
 from ..models import JobsQuery
-from ..operations import list_media_jobs
+from ..operations import list_media_jobs, list_pic_jobs
 from ._plan import PlannedJob
 
-__all__ = ["job_ids_of", "inline_result", "find_submitted_job"]
+__all__ = ["LOOKUP_FAMILIES", "job_ids_of", "inline_result", "find_submitted_job"]
+
+#: Job families CI can list by input object (``GET /jobs``, ``GET /pic_jobs?inputObject=``). File jobs have no
+#: listing, document listings cannot filter by input, moderation has none: those are never looked up.
+LOOKUP_FAMILIES = frozenset({"media", "picture"})
 
 
 def job_ids_of(result: Any) -> list[str]:
@@ -31,31 +34,32 @@ def inline_result(result: Any) -> dict[str, Any]:
     return dumped
 
 
-def _tag_and_user_data(job: PlannedJob) -> tuple[str | None, str | None]:
+def _request_fields(job: PlannedJob) -> tuple[str | None, str | None, str | None]:
+    """(Tag, QueueId, Operation/UserData) of a job request body."""
     if job.operation.body is None:
-        return None, None
+        return None, None, None
     body = fromstring(job.operation.body)  # noqa: S314 - our own request body, built by the codec
-    return body.findtext("Tag"), body.findtext("Operation/UserData")
+    return body.findtext("Tag"), body.findtext("QueueId"), body.findtext("Operation/UserData")
 
 
 def find_submitted_job(client: CiClient, ref: ObjectRef, job: PlannedJob, deadline: Deadline) -> str | None:
-    """The id of a media job this step already created (its UserData is unique per upload and step).
+    """The id of a media or picture job this step already created (its UserData is unique per upload and step).
 
     Used before resubmitting a step whose earlier submission got no answer, so an ambiguous failure does
-    not become a second, billed job. Only media jobs can be listed by input object; others return ``None``.
+    not become a second, billed job. ``None`` when CI lists no such job (or the step is of another family);
+    a failed listing raises, since nothing can then be concluded.
     """
-    if job.operation.path != "/jobs" or job.operation.method != "POST":
+    path = job.operation.path
+    if path not in ("/jobs", "/pic_jobs") or job.operation.method != "POST":
         return None
-    tag, user_data = _tag_and_user_data(job)
+    tag, queue_id, user_data = _request_fields(job)
     if not tag or not user_data:
         return None
-    query = JobsQuery(tag=tag, input_object=ref.key, size=100)
-    try:
-        for page in client.paginate(list_media_jobs(query), deadline=deadline):
-            for detail in page.jobs_detail:
-                operation = getattr(detail, "operation", None)
-                if detail.job_id and getattr(operation, "user_data", None) == user_data:
-                    return detail.job_id
-    except CiflowError:
-        return None
+    query = JobsQuery(tag=tag, queue_id=queue_id or None, input_object=ref.key, size=100)
+    listing: Operation[Any] = list_media_jobs(query) if path == "/jobs" else list_pic_jobs(query)
+    for page in client.paginate(listing, deadline=deadline):
+        for detail in page.jobs_detail:
+            operation = getattr(detail, "operation", None)
+            if detail.job_id and getattr(operation, "user_data", None) == user_data:
+                return str(detail.job_id)
     return None

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
 from ._records import ClaimContendedError, RecordNotFoundError
-from ._store import Claim, IdempotencyRecord, IdempotencyStore, PurgePage, RecordPage, RecordState
+from ._store import (
+    PENDING_JOB,
+    Claim,
+    IdempotencyRecord,
+    IdempotencyStore,
+    PurgePage,
+    RecordPage,
+    RecordState,
+    has_job,
+)
 
 if TYPE_CHECKING:
     from ._cos import CosMarkerStore, marker_name
@@ -16,6 +25,7 @@ if TYPE_CHECKING:
     from ._sqlite import SqliteStore
 
 __all__ = [
+    "PENDING_JOB",
     "STORE_KINDS",
     "Claim",
     "ClaimContendedError",
@@ -30,6 +40,7 @@ __all__ = [
     "RedisStore",
     "SqliteStore",
     "create_store",
+    "has_job",
     "marker_name",
 ]
 

@@ -16,6 +16,7 @@ from ..client import CiClient
 from ..errors import ConflictError, DecodeError, NotFoundError
 from ._records import (
     ClaimContendedError,
+    annotated,
     completed,
     decide_claim,
     lease_ended,
@@ -238,6 +239,14 @@ class CosMarkerStore:
         record = lease_ended(current[0] if current else None, at)
         if record is not None and current is not None:
             self._write(record, current[1], create=False)
+
+    def annotate(
+        self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
+    ) -> None:
+        at = now_or_clock(now)
+        current = self._read(key)
+        record = annotated(current[0] if current else None, key, fields, end_lease=end_lease, now=at)
+        self._write(record, current[1] if current else "", create=False)
 
     def release(self, key: str) -> None:
         self.client.send(ops.delete_object(self.marker(key)))

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._records import (
+    annotated,
     completed,
     copy_record,
     decide_claim,
@@ -68,6 +69,13 @@ class MemoryStore:
             record = lease_ended(self._records.get(key), at)
             if record is not None:
                 self._records[key] = record
+
+    def annotate(
+        self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
+    ) -> None:
+        at = now_or_clock(now)
+        with self._lock:
+            self._records[key] = annotated(self._records.get(key), key, fields, end_lease=end_lease, now=at)
 
     def release(self, key: str) -> None:
         with self._lock:

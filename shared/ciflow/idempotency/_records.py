@@ -16,6 +16,7 @@ __all__ = [
     "now_or_clock",
     "decide_claim",
     "with_jobs",
+    "annotated",
     "completed",
     "is_live",
     "record_to_dict",
@@ -122,7 +123,7 @@ def decide_claim(
                 expires_at=now + ttl,
                 lease_until=now + lease,
                 jobs=dict(existing.jobs),
-                payload={**existing.payload, **(payload or {})},
+                payload={**existing.payload, **(payload or {}), "attempts": existing.attempts + 1},
                 created_at=existing.created_at,
                 updated_at=now,
             ),
@@ -151,6 +152,21 @@ def with_jobs(existing: IdempotencyRecord | None, key: str, jobs: Mapping[str, s
         raise RecordNotFoundError(key)
     record = copy_record(existing)
     record.jobs.update(jobs)
+    record.updated_at = now
+    return record
+
+
+def annotated(
+    existing: IdempotencyRecord | None, key: str, fields: Mapping[str, Any], *, end_lease: bool, now: float
+) -> IdempotencyRecord:
+    """The live record with ``fields`` merged into its payload (and its lease over, if asked and in progress);
+    ``RecordNotFoundError`` when none is live."""
+    if existing is None or existing.is_expired(now):
+        raise RecordNotFoundError(key)
+    record = copy_record(existing)
+    record.payload.update(fields)
+    if end_lease and record.state is RecordState.IN_PROGRESS:
+        record.lease_until = now
     record.updated_at = now
     return record
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..errors import DecodeError
 from ._records import (
     ClaimContendedError,
+    annotated,
     completed,
     decide_claim,
     lease_ended,
@@ -155,6 +156,12 @@ class RedisStore:
     def end_lease(self, key: str, *, now: float | None = None) -> None:
         at = now_or_clock(now)
         self._transact(key, at, lambda current: (lease_ended(current, at), None))
+
+    def annotate(
+        self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
+    ) -> None:
+        at = now_or_clock(now)
+        self._transact(key, at, lambda current: (annotated(current, key, fields, end_lease=end_lease, now=at), None))
 
     def release(self, key: str) -> None:
         self.client.delete(self._key(key))

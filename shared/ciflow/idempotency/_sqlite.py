@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
-from ._records import completed, decide_claim, lease_ended, now_or_clock, page_limit, with_jobs
+from ._records import annotated, completed, decide_claim, lease_ended, now_or_clock, page_limit, with_jobs
 from ._store import Claim, IdempotencyRecord, PurgePage, RecordPage, RecordState
 
 __all__ = ["SqliteStore"]
@@ -178,6 +178,16 @@ class SqliteStore:
                 conn.execute(_UPSERT, _to_row(record))
 
         self._write(work)
+
+    def annotate(
+        self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
+    ) -> None:
+        at = now_or_clock(now)
+        self._write(
+            lambda conn: conn.execute(
+                _UPSERT, _to_row(annotated(self._read(conn, key), key, fields, end_lease=end_lease, now=at))
+            )
+        )
 
     def release(self, key: str) -> None:
         self._write(lambda conn: conn.execute("DELETE FROM idempotency_records WHERE key = ?", (key,)))

@@ -9,7 +9,24 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, NamedTuple, Protocol
 
-__all__ = ["RecordState", "IdempotencyRecord", "Claim", "RecordPage", "PurgePage", "IdempotencyStore"]
+__all__ = [
+    "PENDING_JOB",
+    "RecordState",
+    "IdempotencyRecord",
+    "Claim",
+    "RecordPage",
+    "PurgePage",
+    "IdempotencyStore",
+    "has_job",
+]
+
+#: Ledger value of a step whose billed submit was (maybe) sent and whose answer, the job id, is not recorded.
+PENDING_JOB = "pending"
+
+
+def has_job(value: str | None) -> bool:
+    """True when a ledger value records a job id (or an inline answer), not an intent or nothing."""
+    return bool(value) and value != PENDING_JOB
 
 
 class RecordState(str, Enum):
@@ -41,6 +58,25 @@ class IdempotencyRecord:
 
     def lease_expired(self, now: float) -> bool:
         return self.state is RecordState.IN_PROGRESS and (self.lease_until or 0.0) <= now
+
+    @property
+    def attempts(self) -> int:
+        """How many times the key was claimed: a fresh claim is the first, each take-over adds one (records
+        written before take-overs were counted say 1)."""
+        value = self.payload.get("attempts")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+    @property
+    def missing_steps(self) -> list[str]:
+        """The planned steps (``payload["steps"]``) the ledger has no job for: never submitted, or unanswered."""
+        steps = self.payload.get("steps")
+        return [step for step in steps if not has_job(self.jobs.get(step))] if isinstance(steps, list) else []
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last owner gave the key back unfinished (``annotate``), if it said."""
+        value = self.payload.get("last_error")
+        return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -92,6 +128,13 @@ class IdempotencyStore(Protocol):
     def end_lease(self, key: str, *, now: float | None = None) -> None:
         """End this owner's lease but keep the record and its jobs: the next delivery may take over at once
         and submit only the missing steps (used when an invocation knows it failed transiently)."""
+        ...
+
+    def annotate(
+        self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
+    ) -> None:
+        """Merge ``fields`` into the live record's payload (why it failed, that cleanup gave it up), ending the
+        lease of an in-progress record when ``end_lease``; ``RecordNotFoundError`` when none is live."""
         ...
 
     def release(self, key: str) -> None:

@@ -1,6 +1,7 @@
 """The job envelope every CI job API shares: request root, input/output, callbacks, job detail, states, listing."""
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
@@ -186,7 +187,8 @@ def discriminate_by_tag(known: frozenset[str]) -> Callable[[Any], str]:
 
     def discriminate(value: Any) -> str:
         tag = value.get("Tag", value.get("tag")) if isinstance(value, dict) else getattr(value, "tag", None)
-        return tag if tag in known else OTHER_TAG
+        # A Tag that is not text (an object, a list) is no known tag; the detail model then refuses it.
+        return tag if isinstance(tag, str) and tag in known else OTHER_TAG
 
     return discriminate
 
@@ -284,13 +286,31 @@ def load_callback_body(
     ``xml`` says which it is (from the content type); ``None`` sniffs the first character. An empty XML
     document is an empty tree (``{}``).
     """
-    data = body.encode() if isinstance(body, str) else body
+    data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body  # lone surrogates: refused below
     if len(data) > max_bytes:
         raise DecodeError(f"callback body of {len(data)} bytes is over the {max_bytes}-byte limit")
     if xml if xml is not None else data.lstrip()[:1] == b"<":
         tree = element_to_tree(parse_xml(data, max_bytes=max_bytes))
         return (tree if tree != "" else {}), "xml"
     try:
-        return json.loads(data), "json"
+        # Strict decoding: bytes that are not text (surrogates smuggled as bytes included) are refused.
+        text = data.decode(json.detect_encoding(data))
+        tree = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"callback body is not JSON: {type(exc).__name__}") from None
+    if _SURROGATE_ESCAPE.search(text) and not _storable(tree):
+        raise DecodeError("callback body holds a lone surrogate escape (\\ud800-\\udfff): it is not text")
+    return tree, "json"
+
+
+#: A JSON escape of a UTF-16 surrogate: valid only as half of a pair, so the decoded tree needs a look.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _storable(tree: Any) -> bool:
+    """True when every string of the tree is valid Unicode (no lone surrogate), so any store can keep it."""
+    try:
+        json.dumps(tree, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True

@@ -26,6 +26,7 @@ __all__ = [
     "WorkflowFinish",
     "RawCallback",
     "Callback",
+    "TooManyEntriesError",
     "decode_callback",
     "parse_callback",
 ]
@@ -103,19 +104,44 @@ def decode_callback(tree: Any, format: Literal["xml", "json"] = "json") -> Callb
     if not isinstance(tree, dict):
         raise DecodeError("callback body is not an object")
     event = tree.get("EventName")
+    if event is not None and not isinstance(event, str):
+        raise DecodeError(f"callback EventName is a {type(event).__name__}, not text")
     if event == "TaskFinish":
         return decode_tree(TaskFinish, tree)
     if event == "WorkflowFinish":
         return decode_tree(WorkflowFinish, tree)
     if event in EVENT_KINDS or (event is None and "data" in tree and "code" in tree):
         return decode_moderation_callback(tree)
-    return RawCallback(format=format, event_name=event if isinstance(event, str) else None, tree=tree)
+    return RawCallback(format=format, event_name=event, tree=tree)
+
+
+class TooManyEntriesError(DecodeError):
+    """A report with more ``JobsDetail`` entries than the cap: refused before any entry is decoded (HTTP 413)."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        self.count = count
+        self.limit = limit
+        super().__init__(f"callback has {count} JobsDetail entries, over the limit of {limit}")
+
+
+def _entry_count(tree: Any) -> int:
+    entries = tree.get("JobsDetail") if isinstance(tree, dict) else None
+    return len(entries) if isinstance(entries, list) else int(entries is not None)
 
 
 def parse_callback(
-    body: bytes | str, content_type: str | None = None, *, max_bytes: int = DEFAULT_MAX_XML_BYTES
+    body: bytes | str,
+    content_type: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_XML_BYTES,
+    max_entries: int | None = None,
 ) -> Callback:
-    """Parse an untrusted callback body, XML or JSON (by content type, else by its first character)."""
+    """Parse an untrusted callback body, XML or JSON (by content type, else by its first character).
+
+    ``max_entries`` caps the ``JobsDetail`` entries (``TooManyEntriesError``), checked before decoding them.
+    """
     is_xml = "xml" in content_type.lower() if content_type else None
     tree, body_format = load_callback_body(body, xml=is_xml, max_bytes=max_bytes)
+    if max_entries is not None and _entry_count(tree) > max_entries:
+        raise TooManyEntriesError(_entry_count(tree), max_entries)
     return decode_callback(tree, body_format)

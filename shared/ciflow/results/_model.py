@@ -1,5 +1,7 @@
 """One normalised result per finished job, whatever CI reported it as: what the router and every sink see."""
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -69,5 +71,13 @@ class JobResult(BaseModel):
 
     @property
     def dedupe_key(self) -> str:
-        """A repeated report of the same job and state routes once."""
-        return f"{self.kind}:{self.job_id or 'no-job-id'}:{self.state or 'no-state'}"
+        """A repeated report of the same job and state routes once.
+
+        A report without a JobId is named by its content (a digest of the whole result), so a redelivery of
+        it is still a duplicate while a different report is not mistaken for one.
+        """
+        return f"{self.kind}:{self.job_id or self._content_name()}:{self.state or 'no-state'}"
+
+    def _content_name(self) -> str:
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str)
+        return "content-" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -52,7 +52,7 @@ def test_claim_while_the_lease_holds_is_refused_with_the_owners_record(store):
 
 
 def test_take_over_after_the_lease_lapses_keeps_jobs_and_created_at(store):
-    claim(store, payload={"owner": "a", "steps": ["x"]})
+    first_attempts = claim(store, payload={"owner": "a", "steps": ["x"]}).record.attempts
     store.record_jobs(KEY, {"transcode:0": "j-t0"}, now=T0 + 5)
     later = T0 + LEASE + 10
     taken = claim(store, now=later, lease=30, payload={"owner": "b"})
@@ -64,7 +64,8 @@ def test_take_over_after_the_lease_lapses_keeps_jobs_and_created_at(store):
     assert record.lease_until == later + 30
     assert record.expires_at == later + TTL
     assert record.updated_at == later
-    assert record.payload == {"owner": "b", "steps": ["x"]}
+    assert record.payload == {"owner": "b", "steps": ["x"], "attempts": 2}
+    assert (first_attempts, record.attempts) == (1, 2)
     assert store.get(KEY, now=later) == record
     # The new owner's lease holds against the old one coming back.
     assert not claim(store, now=later + 1).acquired

@@ -231,11 +231,13 @@ def test_a_delivered_result_is_in_the_queue_with_its_properties(topology, make_s
 def test_headers_leave_out_what_a_result_does_not_have(topology, make_sink):
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
 
-    sink.deliver(make_result(kind="unknown", job_id=None, tag=None, state=None, route=None, succeeded=False))
+    result = make_result(kind="unknown", job_id=None, tag=None, state=None, route=None, succeeded=False)
+    sink.deliver(result)
 
     [(properties, _)] = topology.drain(1)
     assert properties.headers == {"kind": "unknown", "succeeded": False, "schema_version": 1}
-    assert properties.message_id == "unknown:no-job-id:no-state"
+    assert properties.message_id == result.dedupe_key
+    assert properties.message_id.startswith("unknown:content-")
 
 
 def test_one_connection_serves_many_deliveries(topology, make_sink):

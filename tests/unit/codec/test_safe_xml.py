@@ -2,7 +2,7 @@
 
 import pytest
 
-from ciflow.codec import parse_xml
+from ciflow.codec import MAX_XML_DEPTH, element_to_tree, parse_xml
 from ciflow.errors import MalformedXmlError, UnsafeXmlError, XmlError, XmlTooLargeError
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -71,3 +71,24 @@ def test_predefined_entities_comments_and_cdata_still_parse():
 def test_utf8_declaration_and_unicode_text_take_the_fast_path():
     element = parse_xml('<?xml version="1.0" encoding="utf-8"?><R><K>视频 1+1%.mp4</K></R>'.encode())
     assert element.find("K").text == "视频 1+1%.mp4"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"<!-- the defused path -->"])
+def test_nesting_deeper_than_the_limit_is_a_typed_error_not_a_recursion_error(prefix):
+    deep = prefix + b"<a>" * 5000 + b"x" + b"</a>" * 5000
+    with pytest.raises(MalformedXmlError, match="nested deeper"):
+        element_to_tree(parse_xml(deep))
+
+
+def test_nesting_up_to_the_limit_still_reads():
+    depth = MAX_XML_DEPTH
+    tree = element_to_tree(parse_xml(b"<a>" * depth + b"x" + b"</a>" * depth))
+    for _ in range(depth - 1):
+        tree = tree["a"]
+    assert tree == "x"
+
+
+@pytest.mark.parametrize("encoding", ["UTF-7", "x-no-such-encoding", "utf-32"])
+def test_an_encoding_the_parser_cannot_read_is_a_typed_error(encoding):
+    with pytest.raises(XmlError):
+        parse_xml(f'<?xml version="1.0" encoding="{encoding}"?><R>+ADw-x</R>'.encode())

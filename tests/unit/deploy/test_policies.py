@@ -105,11 +105,11 @@ def test_names_read_from_the_source_are_the_names_the_builders_give():
 # -- what each function can call ----------------------------------------------------------------------------
 
 EXPECTED = {
-    "moderate": MARKERS | {"ListMediaJobs", "ModerateImageObject"} | SUBMIT_MODERATION,
-    "transcode": MARKERS | {"ListMediaJobs", "SubmitMediaJob"},
-    "hash": MARKERS | {"ListMediaJobs", "FileHash", "SubmitFileJob"},
-    "unzip": MARKERS | {"ListMediaJobs", "SubmitFileJob"},
-    "previews": MARKERS | {"ListMediaJobs", "SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
+    "moderate": MARKERS | {"ListMediaJobs", "ListPicJobs", "ModerateImageObject"} | SUBMIT_MODERATION,
+    "transcode": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitMediaJob"},
+    "hash": MARKERS | {"ListMediaJobs", "ListPicJobs", "FileHash", "SubmitFileJob"},
+    "unzip": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitFileJob"},
+    "previews": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
     "callback": ROUTING,
     "cleanup": ROUTING | QUERY_MODERATION | {"CancelJob"},
 }

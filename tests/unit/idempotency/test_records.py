@@ -61,7 +61,14 @@ def test_a_lapsed_lease_is_taken_over_keeping_jobs_created_at_and_payload():
     claim = decide(record(), T0 + 10, {"q": 3, "r": 4})
     assert claim.acquired
     assert claim.record == IdempotencyRecord(
-        "k", RecordState.IN_PROGRESS, T0 + 110, T0 + 20, {"a": "j-a"}, {"p": 1, "q": 3, "r": 4}, T0, T0 + 10
+        "k",
+        RecordState.IN_PROGRESS,
+        T0 + 110,
+        T0 + 20,
+        {"a": "j-a"},
+        {"p": 1, "q": 3, "r": 4, "attempts": 2},
+        T0,
+        T0 + 10,
     )
 
 

@@ -1,0 +1,136 @@
+"""Submitting an upload's steps at most once each: an intent marker before every billed submit, the id after."""
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ..client import CiClient, Deadline, Operation
+from ..errors import (
+    CiflowError,
+    ClientError,
+    ConfigError,
+    DeadlineExceededError,
+    RequestNotSentError,
+    ServerError,
+    ThrottledError,
+)
+from ..events import ObjectRef
+from ..idempotency import PENDING_JOB, IdempotencyStore, has_job
+from ._plan import PlannedJob
+from ._resolve import LOOKUP_FAMILIES, find_submitted_job, inline_result, job_ids_of
+
+__all__ = [
+    "INLINE",
+    "PENDING",
+    "NOT_SUBMITTED",
+    "UnresolvedSubmitError",
+    "StepRun",
+    "has_job",
+    "job_family",
+    "missing_steps",
+]
+
+#: Ledger value of a step answered inline (synchronous APIs): nothing to reconcile later.
+INLINE = "inline"
+#: Ledger value written before a billed submit: its answer (the job id) has not been recorded yet.
+PENDING = PENDING_JOB
+#: Ledger value of a step whose submit provably created nothing: the next attempt submits it.
+NOT_SUBMITTED = ""
+#: Errors after which CI provably created no job (the request never left, or CI refused it unprocessed).
+_NOTHING_CREATED = (RequestNotSentError, ClientError, ThrottledError, DeadlineExceededError, ConfigError)
+
+
+class UnresolvedSubmitError(CiflowError):
+    """A step's earlier submit got no answer and its family cannot be looked up: resubmitting could bill a
+    second job, so it is not resubmitted (a retry cannot tell either: permanent)."""
+
+    transient = False
+
+
+def missing_steps(steps: Iterable[str], jobs: Mapping[str, str]) -> list[str]:
+    """The planned steps the ledger has no job for (never submitted, or submitted without an answer)."""
+    return [step for step in steps if not has_job(jobs.get(step))]
+
+
+def job_family(operation: Operation[Any]) -> str | None:
+    """The CI job family a submit bills (media, file, document, picture, moderation); None for reads."""
+    if operation.method != "POST" or operation.service != "ci":
+        return None
+    families = {"/jobs": "media", "/file_jobs": "file", "/doc_jobs": "document", "/pic_jobs": "picture"}
+    if operation.path in families:
+        return families[operation.path]
+    return "moderation" if operation.path.endswith("/auditing") else "other"
+
+
+def created_nothing(exc: CiflowError, family: str) -> bool:
+    """True when the failed submit surely created no job. A 5xx answer counts for families that cannot be
+    looked up (CI answered, with a failure); families that can be are looked up before a resubmit instead."""
+    return isinstance(exc, _NOTHING_CREATED) or (isinstance(exc, ServerError) and family not in LOOKUP_FAMILIES)
+
+
+class StepRun:
+    """One attempt at an upload's steps; ``jobs`` is its ledger as this attempt knows it."""
+
+    def __init__(
+        self,
+        client: CiClient,
+        store: IdempotencyStore,
+        key: str,
+        ref: ObjectRef,
+        jobs: Mapping[str, str],
+        *,
+        taken_over: bool,
+        deadline: Deadline,
+        clock: Callable[[], float],
+    ) -> None:
+        self.client, self.store, self.key, self.ref = client, store, key, ref
+        self.jobs = dict(jobs)
+        self.results: dict[str, Any] = {}
+        self.unresolved: list[str] = []
+        self.taken_over, self.deadline, self.clock = taken_over, deadline, clock
+
+    def run(self, planned: list[PlannedJob]) -> None:
+        """Submit every step the ledger lacks, recording each job id at once; raises the first error that
+        stopped a step, or ``UnresolvedSubmitError`` naming the steps left unresolved."""
+        for job in planned:
+            self._step(job)
+        if self.unresolved:
+            raise UnresolvedSubmitError(
+                f"steps {self.unresolved}: an earlier submit got no answer and these jobs cannot be looked up;"
+                " not resubmitted, so as not to bill a second job (if the job exists, its result is still routed)"
+            )
+
+    def _save(self, step: str, value: str, *, tries: int = 1) -> None:
+        self.jobs[step] = value
+        for attempt in range(tries):
+            try:
+                self.store.record_jobs(self.key, {step: value}, now=self.clock())
+                return
+            except CiflowError:
+                if attempt + 1 == tries:
+                    raise
+
+    def _step(self, job: PlannedJob) -> None:
+        value = self.jobs.get(job.step)
+        if has_job(value):
+            return
+        family = job_family(job.operation)
+        if family is not None and (value == PENDING or (self.taken_over and family in LOOKUP_FAMILIES)):
+            if family not in LOOKUP_FAMILIES:
+                self.unresolved.append(job.step)
+                return
+            found = find_submitted_job(self.client, self.ref, job, self.deadline)
+            if found:
+                self._save(job.step, found)
+                return
+        if family is not None:
+            self._save(job.step, PENDING)  # the intent, before anything is billed
+        try:
+            result = self.client.send(job.operation, deadline=self.deadline)
+        except CiflowError as exc:
+            if family is not None and created_nothing(exc, family):
+                self._save(job.step, NOT_SUBMITTED)
+            raise
+        ids = job_ids_of(result)
+        self._save(job.step, ",".join(ids) if ids else INLINE, tries=2)
+        if not ids:
+            self.results[job.step] = inline_result(result)
