@@ -29,6 +29,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+# N uploads (default 2,000) through 4 upload-function processes, faults on every side; see README "Drill".
+.PHONY: drill
+drill: $(STAMP)
+	$(BIN)/ciflow drill
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/warm_path.py
@@ -36,6 +41,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/callback_throughput.py
 	$(BIN)/python benchmarks/emulator_hash.py
 	$(BIN)/python benchmarks/cleanup_reconcile.py
+
+fuzz: $(STAMP)  ## >= 100,000 fuzz inputs through the handlers: unhandled exceptions, statuses, peak RSS
+	$(BIN)/python benchmarks/fuzz.py
 
 # The SCF layer: runtime dependencies for SCF's platform (linux x86_64, CPython 3.10) plus the core, at the
 # zip root, with bytecode compiled ahead (SCF sets PYTHONDONTWRITEBYTECODE, so nothing is cached at run time).

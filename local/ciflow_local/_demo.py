@@ -199,9 +199,11 @@ def _start_functions(emulator: Emulator, data_dir: Path, functions_dir: Path | N
         duplicate_rate=emulator.faults.duplicate_event_rate,
         seed=emulator.faults.seed,
         log_stream=log,
+        scf_api_url=emulator.api_url,
     )
     functions.start()
     emulator.on_upload.append(functions.uploads)
+    functions.serve_invocations(emulator.scf)
     return functions
 
 

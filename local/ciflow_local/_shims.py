@@ -5,6 +5,7 @@ emulator, each loaded with its own environment as SCF would configure it from se
 
 import base64
 import contextlib
+import functools
 import os
 import threading
 import time
@@ -30,7 +31,7 @@ from ciflow.logging import configure_logging
 from ._events import cos_event, timer_event
 from ._invoke import load_handler_module, scf_context
 from .deploy import FUNCTIONS, CosTrigger
-from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, Upload
+from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, ScfLayers, Upload
 
 __all__ = [
     "Trigger",
@@ -252,6 +253,17 @@ class UploadEventShim:
                     self._pending.add(future)
                     future.add_done_callback(self._done)
 
+    def invoke(self, function: str, event: Any) -> None:
+        """SCF's asynchronous ``Invoke`` of an upload function: queued and retried like a trigger's event."""
+        try:
+            key = str(event["Records"][0]["cos"]["cosObject"]["key"])
+        except (KeyError, IndexError, TypeError):
+            key = ""
+        with self._lock:
+            future = self._pool.submit(self._run, function, key.split("/", 3)[-1], event)
+            self._pending.add(future)
+            future.add_done_callback(self._done)
+
     def _done(self, future: Future[None]) -> None:
         with self._lock:
             self._pending.discard(future)
@@ -452,6 +464,9 @@ class LocalFunctions:
     log_stream: TextIO | None = None
     callback_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     user_data_secret: str = field(default_factory=lambda: uuid.uuid4().hex)
+    #: The emulator's SCF API (``Emulator.api_url``): the cleanup invokes unfinished uploads' functions there.
+    #: Without it the cleanup's invoking is off (it must never reach the real SCF from here).
+    scf_api_url: str | None = None
 
     def __post_init__(self) -> None:
         self._host: FunctionHost | None = None
@@ -494,8 +509,22 @@ class LocalFunctions:
             trigger = next((t for t in TRIGGERS if t.function == name), None)
             if trigger is not None:
                 own["CIFLOW_FILTER_PREFIXES"] = trigger.prefix
+            if name == CLEANUP_FUNCTION:
+                own |= self._invoke_environment()
             environments[name] = {**common, **own, **self.function_env.get(name, {})}
         return common, environments
+
+    def _invoke_environment(self) -> dict[str, str]:
+        if self.scf_api_url is None:
+            return {"CIFLOW_CLEANUP_INVOKE_UPLOADS": "false"}
+        return {"CIFLOW_CLEANUP_INVOKE_ENDPOINT": self.scf_api_url, "CIFLOW_CLEANUP_FUNCTION_PREFIX": "ciflow-"}
+
+    def serve_invocations(self, scf: ScfLayers) -> None:
+        """Let the emulator's ``Invoke`` reach the hosted upload functions (as ``ciflow-<name>``), queued and
+        retried as SCF runs asynchronous invocations."""
+        for trigger in TRIGGERS:
+            if trigger.function in self.host.functions:
+                scf.on_invoke(f"ciflow-{trigger.function}", functools.partial(self.uploads.invoke, trigger.function))
 
     def start(self) -> None:
         # The gateway's port must be known before the upload functions are configured with its URL.

@@ -16,6 +16,7 @@ from ._invoke import InvokeRefusedError, check_time_budget, emulator_environment
 from ._queue_cli import DEFAULT_QUEUE_PATH, add_queue_parser, run_queue
 from .deploy import add_deploy_parsers, run_config, run_deploy
 from .doctor import add_doctor_parser, run_doctor_command
+from .drill import add_drill_parser, run_drill_command
 
 __all__ = ["main"]
 
@@ -205,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     add_queue_parser(commands)
     add_deploy_parsers(commands)
     add_doctor_parser(commands)
+    add_drill_parser(commands)
     _add_local_parsers(commands)
     return parser
 
@@ -224,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "deploy": run_deploy,
         "config": run_config,
         "doctor": run_doctor_command,
+        "drill": run_drill_command,
         "queue": run_queue,
         "demo": _demo,
         "emulator": _emulator,

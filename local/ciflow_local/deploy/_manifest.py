@@ -166,6 +166,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="ciflow: reconcile lost callbacks, cancel stuck jobs, purge temporary outputs",
         memory_mb=256,
         timeout_s=300,
+        # Unfinished uploads are finished by invoking their function: the names are this manifest's.
+        fixed={"CIFLOW_CLEANUP_FUNCTION_PREFIX": f"{APP}-"},
     ),
 )
 

@@ -110,6 +110,8 @@ class Grant(NamedTuple):
 
 
 _TDMQ = "qcs::tdmq:${region}:uin/${ownerUin}:"
+#: The functions the manifest deploys (``ciflow-<key>``, namespace ``default``).
+_SCF_FUNCTIONS = "qcs::scf:${region}:uin/${ownerUin}:namespace/default/function/ciflow-*"
 #: Grants for calls made outside ``ciflow.operations``, by module. The CMQ sink speaks the data plane (legacy CMQ
 #: actions, 598/11082; their TDMQ mapping is unverified) and API 3.0 (resource forms of 1111/43005 and 598/98179).
 MODULE_GRANTS: dict[str, tuple[Grant, ...]] = {
@@ -119,6 +121,10 @@ MODULE_GRANTS: dict[str, tuple[Grant, ...]] = {
         Grant("name/cmqqueue:SendMessage", "qcs::cmqqueue::uin/${ownerUin}:queueName/*"),
         Grant("name/cmqtopic:PublishMessage", "qcs::cmqtopic::uin/${ownerUin}:topicName/*"),
     ),
+    # SCF Invoke (API 3.0): the cleanup finishes unfinished uploads by invoking their functions. Granted on the
+    # deployment's own functions (583/47932's resource form); CAM's newer table (598/57149) calls InvokeFunction
+    # operation-level (resource *): see deploy/policies/README.md for when to widen it.
+    "ciflow.api3._scf": (Grant("scf:InvokeFunction", _SCF_FUNCTIONS),),
 }
 
 #: Which prefixes a module's object operations touch, by role (a name ending in "." covers its submodules).

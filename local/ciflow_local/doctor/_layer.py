@@ -2,60 +2,34 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
 
-from ciflow.signing import tc3_headers
+from ciflow.api3 import SCF_HOST, SCF_VERSION, Api3Error, Api3Target, api3_request, read_api3
 
 from ._config import API_ENDPOINT_VARIABLE, DoctorConfig, credentials_from
 from ._report import CheckResult, fail, ok
 
-__all__ = ["SCF_HOST", "SCF_VERSION", "ApiError", "get_layer_version", "check_layer"]
+__all__ = ["check_layer", "get_layer_version"]
 
-SCF_HOST = "scf.tencentcloudapi.com"
-SCF_VERSION = "2018-04-16"
 _PUBLISH = (
-    "build and publish the layer (make layer; cd layer && scf deploy) and set CIFLOW_LAYER_VERSION to its version"
+    "build and publish the layer (make layer; cd deploy/layer && scf deploy --noValidation) and set"
+    " CIFLOW_LAYER_VERSION to its version"
 )
 
 
-class ApiError(Exception):
-    """An API 3.0 ``Response.Error``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
-
-
 def get_layer_version(config: DoctorConfig, name: str, version: int) -> dict[str, Any]:
-    """The ``Response`` of ``GetLayerVersion``; ``ApiError`` for its ``Error``, ``httpx.HTTPError`` for transport."""
+    """The ``Response`` of ``GetLayerVersion``; ``Api3Error`` for an error answer, ``httpx.HTTPError`` for transport."""
     credentials = credentials_from(config.env)
     assert credentials is not None, "checked by the caller"
-    payload = json.dumps({"LayerName": name, "LayerVersion": version}).encode()
     region = config.env.get("CIFLOW_REGION") or config.env.get("TENCENTCLOUD_REGION") or "ap-guangzhou"
-    headers = tc3_headers(
-        credentials,
-        service="scf",
-        host=SCF_HOST,
-        action="GetLayerVersion",
-        version=SCF_VERSION,
-        region=region,
-        payload=payload,
-        timestamp=int(config.clock()),
-    )
-    base = (config.api_endpoint or config.env.get(API_ENDPOINT_VARIABLE) or f"https://{SCF_HOST}").rstrip("/")
+    url = config.api_endpoint or config.env.get(API_ENDPOINT_VARIABLE) or f"https://{SCF_HOST}"
+    target = Api3Target(url=url, host=SCF_HOST, service="scf", version=SCF_VERSION, region=region)
+    document = {"LayerName": name, "LayerVersion": version}
+    request = api3_request(target, "GetLayerVersion", document, credentials, timestamp=int(config.clock()))
     with httpx.Client(timeout=config.timeout) as http:
-        response = http.post(base + "/", content=payload, headers=headers)
-    try:
-        answer = response.json()["Response"]
-    except (ValueError, KeyError, TypeError):
-        raise ApiError("InvalidResponse", f"HTTP {response.status_code}, not an API 3.0 answer") from None
-    error = answer.get("Error")
-    if isinstance(error, dict):
-        raise ApiError(str(error.get("Code")), str(error.get("Message")))
-    return dict(answer)
+        return read_api3("GetLayerVersion", http.send(request))
 
 
 def _fix_for(code: str) -> str:
@@ -77,8 +51,8 @@ def check_layer(config: DoctorConfig) -> CheckResult:
         return fail(name, f"CIFLOW_LAYER_VERSION={raw!r} is not a version number", _PUBLISH)
     try:
         answer = get_layer_version(config, config.layer_name, int(raw))
-    except ApiError as error:
-        return fail(name, f"GetLayerVersion {config.layer_name} {raw}: {error}", _fix_for(error.code))
+    except Api3Error as error:
+        return fail(name, f"{config.layer_name} version {raw}: {error}", _fix_for(error.code))
     except httpx.HTTPError as error:
         fix = f"check the network (or --api-endpoint / {API_ENDPOINT_VARIABLE} when checking the emulator)"
         return fail(name, f"SCF API unreachable: {type(error).__name__}: {error}", fix)

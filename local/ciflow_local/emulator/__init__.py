@@ -33,9 +33,10 @@ host's ``GET /`` (``<CIStatus>``), ``PUT /`` and ``PUT /?unbind``; ``GET /mediab
 ``/picqueue`` (unknown ids in ``NonExistPIDs``). ``CiSetup(strict_queues=True)`` refuses jobs naming a queue the
 account lacks (``QueueNotFound``). This state lives in memory: a restart starts from the ``CiSetup`` again.
 
-SCF API 3.0 (``_scf``): ``GetLayerVersion`` on its own port, ``Emulator.api_url`` (send ``Host:
+SCF API 3.0 (``_scf``): ``GetLayerVersion`` and ``Invoke`` on its own port, ``Emulator.api_url`` (send ``Host:
 scf.tencentcloudapi.com``), TC3-checked, over ``Emulator.scf`` (``emulator.scf.publish_layer("ciflow-core")``
-returns the new version). In memory too.
+returns the new version; ``emulator.scf.on_invoke("ciflow-hash", hook)`` makes ``Invoke`` call ``hook(event)``,
+on a thread for ``InvocationType=Event``). In memory too.
 """
 
 import asyncio
@@ -57,7 +58,7 @@ from ._cmq import CmqApi, CmqMessage, CmqQueues
 from ._cos import CosApi
 from ._jobs import CallbackSenderType, JobEngine, JobRecord
 from ._manage import PicHostApi
-from ._scf import SCF_HOST, SCF_VERSION, LayerVersion, ScfApi, ScfLayers
+from ._scf import SCF_HOST, SCF_VERSION, InvokeHook, LayerVersion, ScfApi, ScfInvocation, ScfLayers
 from ._serve import add_ci_setup_options, ci_setup_from_args, serve
 from ._server import BackgroundServer
 from ._storage import ObjectStore, StoredObject
@@ -83,6 +84,8 @@ __all__ = [
     "ObjectStore",
     "Queue",
     "ScfApi",
+    "ScfInvocation",
+    "InvokeHook",
     "ScfLayers",
     "ServiceApi",
     "StoredObject",
@@ -242,7 +245,7 @@ class Emulator:
 
     @property
     def api_url(self) -> str:
-        """The SCF API 3.0 endpoint (``GetLayerVersion``); requests carry ``Host: scf.tencentcloudapi.com``."""
+        """The SCF API 3.0 endpoint (``GetLayerVersion``, ``Invoke``); send ``Host: scf.tencentcloudapi.com``."""
         return self._scf_server.url
 
     def _chance(self, rate: float) -> bool:

@@ -18,6 +18,7 @@ from ..models.callbacks import Callback, TaskFinish
 from ..models.moderation import ModerationKind, detail_callback
 from ..results import normalise
 from ._checkpoints import Checkpoints
+from ._drive import Invoker
 from ._settings import CleanupSettings
 from ._unfinished import DeadLetterAdd, Unfinished
 
@@ -62,6 +63,9 @@ _COUNTS = (
     "stalled",
     "failed",
     "gave_up",
+    "invoked",
+    "invoke_failed",
+    "invoke_deferred",
     "errors",
 )
 
@@ -171,15 +175,17 @@ class LedgerWalk:
         checkpoints: Checkpoints,
         clock: Callable[[], float],
         dead_letters: DeadLetterAdd | None = None,
+        invoker: Invoker | None = None,
     ) -> None:
-        """``dead_letters`` takes the uploads given up (without it they are only reported)."""
+        """``dead_letters`` takes the uploads given up (without it they are only reported); ``invoker`` invokes
+        the upload functions of unfinished uploads (without it they are only waited for)."""
         self.settings = settings
         self.client = client
         self.store = store
         self.router = router
         self.checkpoints = checkpoints
         self.clock = clock
-        self.unfinished = Unfinished(settings, store=store, dead_letters=dead_letters, clock=clock)
+        self.unfinished = Unfinished(settings, store=store, dead_letters=dead_letters, clock=clock, invoker=invoker)
 
     def run(self, tasks: set[str], deadline: Deadline) -> dict[str, Any]:
         counts: dict[str, Any] = dict.fromkeys(_COUNTS, 0)
@@ -229,23 +235,23 @@ class LedgerWalk:
                     return False
                 counts["records"] += 1
                 finished = [self._handle(job, record, back, tasks, deadline, counts, now) for job in jobs[record.key]]
-                if all(finished) and self._settled(record, now, counts):
+                if all(finished) and self._settled(record, now, counts, deadline):
                     marks.submit(self._mark_reconciled, record.key, now)
         return True
 
-    def _settled(self, record: IdempotencyRecord, now: float, counts: dict[str, Any]) -> bool:
+    def _settled(self, record: IdempotencyRecord, now: float, counts: dict[str, Any], deadline: Deadline) -> bool:
         """True when no more jobs can join the record: it is completed, its owner is gone (lease lapsed) with
         every step submitted, or the upload was given up.
 
         An abandoned record with steps missing is an unfinished upload: ``failed`` when its handler recorded
-        why, ``stalled`` when it died. Both are reported, and given up (dead-lettered with the reason) once a
-        new delivery is no longer to be expected.
+        why, ``stalled`` when it died. Both are reported, their upload function invoked again (bounded), and
+        given up (dead-lettered with the reason) once a new delivery is no longer to be expected.
         """
         if record.state is RecordState.COMPLETED:
             return True
         if not record.lease_expired(now):
             return False  # an upload handler is still working on it
-        return self.unfinished.handle(record, now, counts)
+        return self.unfinished.handle(record, now, counts, deadline)
 
     def _handle(
         self,

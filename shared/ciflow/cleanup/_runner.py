@@ -5,7 +5,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..callback import CallbackRunner, DeadLetters
+from ..api3 import ScfInvoker
+from ..callback import CallbackRunner, DeadLetters, StoreUnavailableError, store_failures
 from ..client import CiClient, Deadline
 from ..config import shared_client
 from ..errors import CiflowError
@@ -16,6 +17,7 @@ from ..idempotency import IdempotencyStore
 from ..logging import get_logger
 from ..routing import DeadLetterQueue, Sink
 from ._checkpoints import Checkpoints
+from ._drive import Invoker
 from ._expire import Expire
 from ._ledger import LedgerWalk
 from ._purge import Purge
@@ -28,6 +30,15 @@ _log = get_logger("ciflow.cleanup")
 TASKS = ("reconcile", "cancel", "purge", "expire", "redrive")
 #: The store key whose lease makes cleanup runs exclusive.
 RUN_LEASE = "cleanup:run"
+
+
+def _scf_invoker(settings: CleanupSettings) -> ScfInvoker:
+    return ScfInvoker(
+        settings.region,
+        endpoint=settings.invoke_endpoint,
+        namespace=settings.function_namespace,
+        qualifier=settings.function_qualifier,
+    )
 
 
 class CleanupRunner:
@@ -43,9 +54,11 @@ class CleanupRunner:
         store: IdempotencyStore | None = None,
         dedupe_store: IdempotencyStore | None = None,
         clock: Callable[[], float] = time.time,
+        invoker: Invoker | None = None,
     ) -> None:
         """``store`` holds the upload ledger, checkpoints and the run lease; ``dedupe_store`` the routed-result
-        records (the callback function's); one store given for both serves both."""
+        records (the callback function's); one store given for both serves both. ``invoker`` invokes upload
+        functions (SCF's ``Invoke`` from the settings unless given; none when ``invoke_uploads`` is off)."""
         self.settings = settings
         self.client = client or shared_client(settings)
         self.store = store or store_for(settings, self.client)
@@ -53,6 +66,7 @@ class CleanupRunner:
         self.clock = clock
         self.sinks = dict(sinks)
         self.dead_letters = dead_letters
+        self.invoker = invoker if invoker is not None or not settings.invoke_uploads else _scf_invoker(settings)
         # Routing is the callback function's own code: same dedupe keys, so nothing routes twice.
         self.router = CallbackRunner(
             settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.dedupe_store, clock=clock
@@ -74,6 +88,7 @@ class CleanupRunner:
             checkpoints=self._checkpoints(),
             clock=self._now,
             dead_letters=self.dead_letters,
+            invoker=self.invoker,
         )
         return walk.run(tasks, deadline)
 
@@ -124,7 +139,14 @@ class CleanupRunner:
         if unknown:
             summary["unknown_tasks"] = unknown
         sections = self._sections(wanted, deadline)
-        if sections and not self._take_run_lease(deadline):
+        try:
+            with store_failures("ledger"):
+                leased = not sections or self._take_run_lease(deadline)
+        except StoreUnavailableError as exc:  # the next timer tries again; nothing was started
+            summary.update(error=str(exc), complete=False)
+            _log.error("cleanup summary", **summary)
+            return summary
+        if not leased:
             summary.update(skipped="another cleanup run holds the lease", complete=False)
             _log.warning("cleanup summary", **summary)
             return summary
@@ -133,7 +155,7 @@ class CleanupRunner:
                 summary[name] = self._run_section(section, deadline)
         finally:
             if sections:
-                self.store.release(RUN_LEASE)
+                self._release_run_lease()
         summary["complete"] = bool(sections) and all(summary[name]["complete"] for name, _ in sections)
         # A task name the timer's Message misspells would never run: say so loudly.
         log = _log.info if summary["complete"] and not unknown else _log.warning
@@ -150,12 +172,20 @@ class CleanupRunner:
         )
         return claim.acquired
 
+    def _release_run_lease(self) -> None:
+        try:
+            with store_failures("ledger"):
+                self.store.release(RUN_LEASE)
+        except StoreUnavailableError as exc:  # the lease lapses with this run's deadline anyway
+            _log.warning("cleanup run lease not released", error=str(exc))
+
     @staticmethod
     def _run_section(section: Callable[[], dict[str, Any]], deadline: Deadline) -> dict[str, Any]:
         if deadline.expired:
             return {"complete": False, "started": False}
         try:
-            return section()
+            with store_failures("cleanup"):
+                return section()
         except CiflowError as exc:
             # One failing task (a store or COS outage) must not keep the others from running.
             return {"complete": False, "error": str(exc)}

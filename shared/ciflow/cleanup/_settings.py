@@ -2,6 +2,7 @@
 
 from pydantic import Field, field_validator, model_validator
 
+from ..api3 import SCF_ENDPOINT
 from ..callback import CallbackSettings
 
 __all__ = ["CleanupSettings"]
@@ -25,8 +26,29 @@ class CleanupSettings(CallbackSettings):
     # invocation tries an event three times), after this long without one, or at once after a permanent failure.
     give_up_after_attempts: int = Field(default=3, ge=1, validation_alias="CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS")
     give_up_after_s: float = Field(default=6 * 3600.0, ge=0, validation_alias="CIFLOW_CLEANUP_GIVE_UP_AFTER_S")
+    # Unfinished uploads are driven to the end: the concern's upload function (``<prefix><concern>``) is invoked
+    # through SCF's Invoke (async) with the upload's COS event, at most ``invoke_limit`` times a run, at most
+    # ``invoke_attempts`` times an upload and no sooner than ``invoke_every_s`` after the last; then given up.
+    invoke_uploads: bool = Field(default=True, validation_alias="CIFLOW_CLEANUP_INVOKE_UPLOADS")
+    invoke_limit: int = Field(default=20, ge=0, validation_alias="CIFLOW_CLEANUP_INVOKE_LIMIT")
+    invoke_attempts: int = Field(default=2, ge=0, validation_alias="CIFLOW_CLEANUP_INVOKE_ATTEMPTS")
+    invoke_every_s: float = Field(default=300.0, ge=0, validation_alias="CIFLOW_CLEANUP_INVOKE_EVERY_S")
+    function_prefix: str = Field(default="ciflow-", validation_alias="CIFLOW_CLEANUP_FUNCTION_PREFIX")
+    function_namespace: str = Field(
+        default="default", min_length=1, validation_alias="CIFLOW_CLEANUP_FUNCTION_NAMESPACE"
+    )
+    function_qualifier: str | None = Field(default=None, validation_alias="CIFLOW_CLEANUP_FUNCTION_QUALIFIER")
+    # SCF's API host; another URL (the emulator's) is still sent and signed for scf.tencentcloudapi.com.
+    invoke_endpoint: str = Field(default=SCF_ENDPOINT, validation_alias="CIFLOW_CLEANUP_INVOKE_ENDPOINT")
     # Ledger records read per page (for COS markers: one listing and this many GETs before a checkpoint).
     ledger_page_size: int = Field(default=100, ge=1, le=1000, validation_alias="CIFLOW_CLEANUP_PAGE_SIZE")
+
+    @field_validator("invoke_endpoint")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
 
     @field_validator("purge_prefixes", mode="before")
     @classmethod

@@ -4,10 +4,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..client import Deadline
 from ..errors import CiflowError
 from ..idempotency import IdempotencyRecord, IdempotencyStore, RecordNotFoundError
 from ..logging import get_logger
 from ..results import JobResult, ObjectLocation
+from ._drive import Finisher, Invoker
 from ._settings import CleanupSettings
 
 __all__ = ["GAVE_UP_EVENT", "UPLOADS_SINK", "Unfinished", "UnfinishedUpload", "gave_up_letter"]
@@ -75,7 +77,8 @@ def gave_up_letter(upload: UnfinishedUpload) -> JobResult:
 
 
 class Unfinished:
-    """Reports unfinished uploads, and gives up those whose attempts are spent (once: marked in the record)."""
+    """Reports unfinished uploads, drives them to the end (``Finisher``), and gives up those whose attempts are
+    spent (once: marked in the record)."""
 
     def __init__(
         self,
@@ -84,25 +87,34 @@ class Unfinished:
         store: IdempotencyStore,
         dead_letters: DeadLetterAdd | None,
         clock: Callable[[], float],
+        invoker: Invoker | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.dead_letters = dead_letters
         self.clock = clock
+        self.finisher = Finisher(settings, store=store, invoker=invoker)
 
     def give_up_reason(self, upload: UnfinishedUpload, record: IdempotencyRecord, now: float) -> str | None:
-        """Why to stop waiting for a new delivery, or None while one may still come."""
+        """Why to stop waiting for a new delivery, or None while one may still come: when the cleanup invokes
+        the upload function, once its invocations are spent; otherwise after ``give_up_after_attempts``."""
         if record.payload.get("permanent"):
             return f"failed permanently: {upload.last_error}"
-        if upload.attempts >= self.settings.give_up_after_attempts:
-            return f"{upload.attempts} attempts, missing {upload.missing}: {upload.last_error or 'handler died'}"
+        why = f"missing {upload.missing}: {upload.last_error or 'handler died'}"
+        if self.finisher.drives(record):
+            if self.finisher.spent(record, now):
+                invoked = self.finisher.invocations(record)
+                return f"{upload.attempts} attempts ({invoked} invoked by the cleanup), {why}"
+        elif upload.attempts >= self.settings.give_up_after_attempts:
+            return f"{upload.attempts} attempts, {why}"
         idle = now - (record.updated_at or record.created_at)
         if idle >= self.settings.give_up_after_s:
             return f"no attempt for {idle:.0f} s, missing {upload.missing}: {upload.last_error or 'handler died'}"
         return None
 
-    def handle(self, record: IdempotencyRecord, now: float, counts: dict[str, Any]) -> bool:
-        """Report an abandoned record with missing steps; True once nothing more will come of it (given up)."""
+    def handle(self, record: IdempotencyRecord, now: float, counts: dict[str, Any], deadline: Deadline) -> bool:
+        """Report an abandoned record with missing steps and drive it on; True once nothing more will come of it
+        (given up)."""
         upload = UnfinishedUpload.of(record)
         if upload is None:
             return True
@@ -111,6 +123,9 @@ class Unfinished:
         counts[upload.status] += 1
         entry = upload.as_dict()
         reason = self.give_up_reason(upload, record, now)
+        driven = self.finisher.drive(record, now, counts, deadline) if reason is None else None
+        if driven is not None:
+            entry["driven"] = driven
         given_up = reason is not None and self._give_up(upload, reason, counts)
         if given_up:
             entry.update(status="given_up", reason=reason)

@@ -15,7 +15,7 @@ from ._model import (
     to_xml,
 )
 from ._safe import DEFAULT_MAX_XML_BYTES, parse_xml
-from ._tree import MAX_XML_DEPTH, element_to_tree, local_name, tree_to_xml
+from ._tree import MAX_XML_DEPTH, element_to_tree, local_name, tree_depth_within, tree_to_xml
 
 __all__ = [
     "DEFAULT_MAX_XML_BYTES",
@@ -35,5 +35,6 @@ __all__ = [
     "parse_xml",
     "to_tree",
     "to_xml",
+    "tree_depth_within",
     "tree_to_xml",
 ]

@@ -8,7 +8,7 @@ from xml.etree.ElementTree import Element
 
 from ..errors import MalformedXmlError
 
-__all__ = ["MAX_XML_DEPTH", "element_to_tree", "tree_to_xml", "local_name"]
+__all__ = ["MAX_XML_DEPTH", "element_to_tree", "tree_to_xml", "local_name", "tree_depth_within"]
 
 #: CI/COS bodies nest under a dozen levels; deeper is refused before it can exhaust the interpreter's stack.
 MAX_XML_DEPTH = 100
@@ -19,6 +19,21 @@ _PROLOG = '<?xml version="1.0" encoding="utf-8"?>'
 def local_name(tag: str) -> str:
     """The tag without its ``{namespace}``: CI/COS bodies are matched by local names."""
     return tag.rpartition("}")[2] if tag[:1] == "{" else tag
+
+
+def tree_depth_within(tree: Any, max_depth: int = MAX_XML_DEPTH) -> bool:
+    """True when a plain tree (dicts, lists, scalars) nests at most ``max_depth`` levels; walked without
+    recursion, so any depth the JSON decoder let through is measured safely."""
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        for child in children:
+            if isinstance(child, (dict, list)):
+                if depth >= max_depth:
+                    return False
+                stack.append((child, depth + 1))
+    return True
 
 
 def element_to_tree(element: Element, *, max_depth: int = MAX_XML_DEPTH) -> Any:

@@ -155,6 +155,14 @@ class UploadRunner(Generic[S]):
                 "region": ref.region,
                 "key": ref.key,
                 "version": ref.version,
+                # What the cleanup needs to deliver this upload's event again (ciflow.cleanup._drive).
+                "object": {
+                    "size": ref.size,
+                    "etag": ref.etag,
+                    "version_id": ref.version_id,
+                    "content_type": ref.content_type,
+                    "metadata": dict(ref.metadata),
+                },
                 "correlation_id": correlation_id,
                 "route": self.route,
                 "steps": [job.step for job in planned],

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..codec import DEFAULT_MAX_XML_BYTES, CiModel, CiTime, ListOf, decode_tree
+from ..codec import DEFAULT_MAX_XML_BYTES, MAX_XML_DEPTH, CiModel, CiTime, ListOf, decode_tree, tree_depth_within
 from ..errors import DecodeError
 from ._common import CosHeader, JobDetail, job_detail_union, load_callback_body
 from .documents import DOC_DETAILS
@@ -139,9 +139,12 @@ def parse_callback(
     """Parse an untrusted callback body, XML or JSON (by content type, else by its first character).
 
     ``max_entries`` caps the ``JobsDetail`` entries (``TooManyEntriesError``), checked before decoding them.
+    JSON nested deeper than XML may be (``MAX_XML_DEPTH``) is refused too: every later step walks the tree.
     """
     is_xml = "xml" in content_type.lower() if content_type else None
     tree, body_format = load_callback_body(body, xml=is_xml, max_bytes=max_bytes)
+    if not tree_depth_within(tree, MAX_XML_DEPTH):
+        raise DecodeError(f"callback body nested deeper than {MAX_XML_DEPTH} levels")
     if max_entries is not None and _entry_count(tree) > max_entries:
         raise TooManyEntriesError(_entry_count(tree), max_entries)
     return decode_callback(tree, body_format)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
 
+from ..api3 import Api3Target, api3_request
 from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy
 from ..client._exchange import StopAtDeadline, attempt_timeout
 from ..errors import CiflowError, DeadlineExceededError
@@ -27,7 +27,6 @@ from ..signing import (
     environment_credentials,
     hmac_v1_params,
     static_credentials,
-    tc3_headers,
 )
 from ._sink import DeliveryError
 
@@ -368,19 +367,9 @@ class CmqSink:
             document = {"TopicName": self.destination, "MsgContent": body}
             if tags:
                 document["MsgTag"] = list(tags)
-        payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
         assert self.region is not None  # checked in __init__
-        headers = tc3_headers(
-            credentials,
-            service=API3_SERVICE,
-            host=self.host,
-            action=self.action,
-            version=API3_VERSION,
-            region=self.region,
-            payload=payload,
-            timestamp=timestamp,
-        )
-        return httpx.Request("POST", self.url, content=payload, headers=headers)
+        target = Api3Target(str(self.url), self.host, API3_SERVICE, API3_VERSION, self.region)
+        return api3_request(target, self.action, document, credentials, timestamp=timestamp)
 
     # -- reading the answer -----------------------------------------------------------------------------------
 

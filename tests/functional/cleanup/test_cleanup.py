@@ -248,3 +248,21 @@ def test_abandoned_records_are_reconciled_and_stalled_uploads_reported(client: C
     second = runner.run(["reconcile"], Deadline.after(30))["ledger"]
     # Only the upload that may still gain jobs is read again: the stalled one, and the one being worked on.
     assert (second["records"], second["routed"], second["duplicate"], second["stalled"]) == (2, 0, 2, 1)
+
+
+@pytest.mark.redis
+def test_an_unreachable_redis_ledger_is_a_summary_with_the_error_never_an_exception(client: CiClient) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = load_settings(
+        CleanupSettings,
+        {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "redis", "CIFLOW_REDIS_URL": f"redis://127.0.0.1:{port}/0"},
+    )
+    runner = CleanupRunner(settings, sinks={"list": ListSink()}, dead_letters=DeadLetters(), client=client)
+    summary = runner.run(["reconcile", "expire"], Deadline.after(5))
+    assert summary["complete"] is False
+    assert "ledger store unavailable (ConnectionError)" in summary["error"]
+    assert str(port) not in summary["error"]  # addresses never reach the logs

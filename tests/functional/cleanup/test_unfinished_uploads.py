@@ -44,7 +44,9 @@ def dead(tmp_path: Path) -> Iterator[DeadLetterStore]:
 
 @pytest.fixture
 def runner(clock: Clock, dead: DeadLetterStore) -> Iterator[CleanupRunner]:
-    settings = load_settings(CleanupSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "memory"})
+    # The cleanup's own invocations are tested in test_drive_uploads: here uploads are only waited for.
+    env = {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "memory", "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false"}
+    settings = load_settings(CleanupSettings, env)
     credentials = Credentials("AKIDcleanup", "cleanup-secret-key")
     with CiClient(Endpoint("ap-guangzhou", BUCKET), credentials, retry=RetryPolicy(attempts=1)) as client:
         yield CleanupRunner(

@@ -1,0 +1,17 @@
+"""Hypothesis profiles for the fuzz properties: ``ci`` (the default, ``make test``) and ``dev`` (quick)."""
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+_COMMON = {
+    "deadline": None,
+    "database": None,
+    "derandomize": False,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+}
+settings.register_profile("ci", max_examples=600, **_COMMON)
+settings.register_profile("dev", max_examples=50, **_COMMON)
+#: The fuzz runner's profile: generation only, every input counted (``benchmarks/fuzz.py`` sets max_examples).
+settings.register_profile("fuzz", phases=[Phase.generate], **_COMMON)
+FUZZ_PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
