@@ -16,7 +16,7 @@ from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.errors import CiflowError
 from ciflow.routing._dead_letter import DeadLetterStore
 
-from ._demo_checks import find_problems, summary_lines
+from ._demo_checks import find_problems, lost_uploads, summary_lines
 from ._demo_truth import EmulatorJob, attach_jobs, emulator_jobs, escaped_objects, read_outputs
 from ._demo_wait import (
     Printer,
@@ -84,7 +84,8 @@ FUNCTION_ENV: dict[str, dict[str, str]] = {
     "hash": {"CIFLOW_HASH_ALGORITHMS": "MD5,SHA256"},
     "moderate": {"CIFLOW_MODERATE_SNAPSHOT_COUNT": "2"},
     # The demo fires the timer itself once every job has ended, so any finished job is due for reconcile.
-    "cleanup": {"CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0"},
+    # It also re-invokes an upload whose steps are missing on every tick, not only every 5 minutes.
+    "cleanup": {"CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0", "CIFLOW_CLEANUP_INVOKE_EVERY_S": "0"},
 }
 #: The one upload whose job must fail, and how: the archive with a ``../`` entry.
 HOSTILE = ("unzip", "hostile.zip")
@@ -250,13 +251,28 @@ def _reconcile(
     messages, strays = _collect_results(emulator, functions, uploads, timeout, printer, problems)
     for _ in range(CLEANUP_TICKS):
         lost = [job for row in uploads for job in row.jobs if job.result is None]
-        if not lost or (runs and not runs[-1].get("ledger", {}).get("routed")):
+        unsubmitted = lost_uploads(uploads)
+        if not (lost or unsubmitted) or (runs and not _progressed(runs[-1])):
             break
-        printer.line(f"{len(lost)} results never arrived (callbacks lost); firing the cleanup timer")
+        printer.line(
+            f"{len(lost)} results never arrived, {len(unsubmitted)} upload(s) missing jobs; firing the cleanup timer"
+        )
         runs.append(functions.tick("reconcile") or {})
-        printer.line(f"cleanup reconciled the ledger: {runs[-1].get('ledger', {}).get('routed', 0)} results routed")
+        ledger = runs[-1].get("ledger", {})
+        printer.line(
+            f"cleanup: {ledger.get('routed', 0)} results routed, {ledger.get('invoked', 0)} upload(s) re-invoked"
+        )
+        # The re-invoked upload functions (queued and retried as SCF runs them) submit their missing steps.
+        emulator.scf.wait_invocations(timeout)
+        wait_for_handlers(functions, uploads, timeout)
         messages, strays = _collect_results(emulator, functions, uploads, timeout, printer, problems)
     return runs, messages, strays
+
+
+def _progressed(summary: dict[str, Any]) -> bool:
+    """Whether a cleanup run did something the next one can build on (routed a result or re-invoked an upload)."""
+    ledger = summary.get("ledger", {})
+    return bool(ledger.get("routed") or ledger.get("invoked"))
 
 
 def _verify(emulator: Emulator, data: ReportData, strays: list[EmulatorJob]) -> None:
