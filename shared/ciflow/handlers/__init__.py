@@ -5,7 +5,7 @@ A concern writes a planner; ``upload_handler(concern, settings_type, planner)`` 
 
 from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
-from ._pipeline import INLINE, UploadRunner, upload_handler
+from ._pipeline import INLINE, UploadRunner, upload_facts, upload_handler
 from ._plan import Delivery, PlannedJob, Planner, output_for, output_key, with_delivery
 from ._settings import IdempotencySettings, UploadSettings
 from ._stores import store_for
@@ -25,6 +25,7 @@ __all__ = [
     "output_key",
     "skip_reason",
     "store_for",
+    "upload_facts",
     "upload_handler",
     "with_delivery",
 ]

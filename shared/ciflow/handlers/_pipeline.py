@@ -28,11 +28,29 @@ from ._settings import UploadSettings
 from ._steps import INLINE, StepRun, has_job, missing_steps
 from ._stores import store_for
 
-__all__ = ["INLINE", "UploadRunner", "upload_handler"]
+__all__ = ["INLINE", "UploadRunner", "upload_facts", "upload_handler"]
 
 S = TypeVar("S", bound=UploadSettings)
 
 _log = get_logger("ciflow.handlers")
+
+
+def upload_facts(concern: str, ref: ObjectRef) -> dict[str, Any]:
+    """What a ledger record keeps of its upload: enough for the cleanup to deliver its event again."""
+    return {
+        "concern": concern,
+        "bucket": ref.bucket,
+        "region": ref.region,
+        "key": ref.key,
+        "version": ref.version,
+        "object": {
+            "size": ref.size,
+            "etag": ref.etag,
+            "version_id": ref.version_id,
+            "content_type": ref.content_type,
+            "metadata": dict(ref.metadata),
+        },
+    }
 
 
 class UploadRunner(Generic[S]):
@@ -150,19 +168,7 @@ class UploadRunner(Generic[S]):
             lease_seconds=lease_seconds,
             ttl_seconds=settings.idempotency_ttl_seconds,
             payload={
-                "concern": self.concern,
-                "bucket": ref.bucket,
-                "region": ref.region,
-                "key": ref.key,
-                "version": ref.version,
-                # What the cleanup needs to deliver this upload's event again (ciflow.cleanup._drive).
-                "object": {
-                    "size": ref.size,
-                    "etag": ref.etag,
-                    "version_id": ref.version_id,
-                    "content_type": ref.content_type,
-                    "metadata": dict(ref.metadata),
-                },
+                **upload_facts(self.concern, ref),
                 "correlation_id": correlation_id,
                 "route": self.route,
                 "steps": [job.step for job in planned],

@@ -10,27 +10,15 @@ from ciflow.cleanup._drive import SENDER, upload_event
 from ciflow.concerns.hash import HashSettings
 from ciflow.config import load_settings
 from ciflow.events import ObjectRef, parse_cos_event
+from ciflow.handlers import upload_facts
 from ciflow.handlers._filters import skip_reason
 
 BUCKET = "media-1250000000"
 
 
 def payload_of(ref: ObjectRef) -> dict[str, Any]:
-    """What the upload pipeline keeps in a ledger record about its object."""
-    return {
-        "concern": "hash",
-        "bucket": ref.bucket,
-        "region": ref.region,
-        "key": ref.key,
-        "version": ref.version,
-        "object": {
-            "size": ref.size,
-            "etag": ref.etag,
-            "version_id": ref.version_id,
-            "content_type": ref.content_type,
-            "metadata": dict(ref.metadata),
-        },
-    }
+    """What the upload pipeline keeps in a ledger record about its object (the pipeline's own function)."""
+    return upload_facts("hash", ref)
 
 
 def parsed(event: dict[str, Any]) -> ObjectRef:
