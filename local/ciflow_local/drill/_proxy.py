@@ -139,6 +139,9 @@ class FaultProxy:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+_FIRST_WINDOW_AFTER_S = 0.2
+
+
 class BlackholeSchedule:
     """Black-holes ``proxy`` for ``length`` seconds every ``every`` seconds on a daemon thread, until stopped."""
 
@@ -153,10 +156,13 @@ class BlackholeSchedule:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.every):
+        # The first window opens at once (after a beat), so even a short run meets one; then every ``every``.
+        wait = min(self.every, _FIRST_WINDOW_AFTER_S)
+        while not self._stop.wait(wait):
             self.proxy.set_blackhole(True)
             self._stop.wait(self.length)
             self.proxy.set_blackhole(False)
+            wait = self.every
 
     def stop(self) -> None:
         self._stop.set()
