@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ciflow import operations as ops
+from ciflow.client import CiClient, Endpoint, RetryPolicy
+from ciflow.errors import ServerError, TransportError
 from ciflow.routing import DeadLetter
 from ciflow_local._report import JobRow, UploadRow
 from ciflow_local.cli import main
@@ -18,6 +21,7 @@ from ciflow_local.drill._figures import histogram_svg
 from ciflow_local.drill._proxy import FaultProxy
 from ciflow_local.drill._run import _own_database, run_drill
 from ciflow_local.drill._verdict import judge, percentile
+from ciflow_local.emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
 
 @pytest.fixture
@@ -150,3 +154,81 @@ def test_a_drill_takes_the_next_redis_database_while_another_holds_its_own() -> 
         assert (first.redis_db, second.redis_db) == (14, 15)
     with _own_database(DrillConfig(redis_db=14)) as again:
         assert again.redis_db == 14  # released
+
+
+_BUCKET = "examplebucket-1250000000"
+
+
+@pytest.fixture
+def marker_faults(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Emulator, CiClient]]:
+    """An emulator with marker-write faults (``request.param``: Faults' prefix rates) and a client not retrying."""
+    error_rate, cut_rate = request.param
+    faults = Faults(prefix_error_rate=error_rate, prefix_cut_rate=cut_rate)
+    with Emulator(tmp_path / "emulator", faults=faults) as emulator:
+        endpoint = Endpoint("ap-guangzhou", _BUCKET, scheme="http", override=emulator.url)
+        with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as client:
+            yield emulator, client
+
+
+def _stored(emulator: Emulator) -> list[str]:
+    return [item.key for item in emulator.store.list(_BUCKET)]
+
+
+@pytest.mark.parametrize("marker_faults", [(1.0, 0.0)], indirect=True)
+def test_marker_writes_get_503_and_write_nothing_while_other_requests_pass(
+    marker_faults: tuple[Emulator, CiClient],
+) -> None:
+    emulator, client = marker_faults
+    client.send(ops.put_object("uploads/a.txt", b"x"))
+    client.send(ops.put_object("ciflow/idempotency-not/b", b"x"))  # a look-alike prefix is not a marker
+    with pytest.raises(ServerError, match="503"):
+        client.send(ops.put_object("ciflow/idempotency/k", b"{}"))
+    with pytest.raises(ServerError, match="503"):
+        client.send(ops.delete_object("ciflow/dedupe/k"))
+    client.send(ops.delete_object("uploads/a.txt"))
+    assert _stored(emulator) == ["ciflow/idempotency-not/b"]
+    assert emulator.prefix_faults_app is not None
+    assert emulator.prefix_faults_app.injected == {"error": 2, "cut": 0}
+
+
+@pytest.mark.parametrize("marker_faults", [(0.0, 1.0)], indirect=True)
+def test_a_cut_marker_write_takes_effect_but_its_answer_is_lost(marker_faults: tuple[Emulator, CiClient]) -> None:
+    emulator, client = marker_faults
+    with pytest.raises(TransportError):
+        client.send(ops.put_object("ciflow/dedupe/k", b"{}"))
+    assert _stored(emulator) == ["ciflow/dedupe/k"]
+    with pytest.raises(TransportError):
+        client.send(ops.delete_object("ciflow/dedupe/k"))  # a 204 is cut too
+    assert _stored(emulator) == []
+    assert emulator.prefix_faults_app is not None
+    assert emulator.prefix_faults_app.injected == {"error": 0, "cut": 2}
+
+
+def test_marker_fault_rates_are_checked_and_off_by_default(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="prefix_error_rate"):
+        Faults(prefix_error_rate=0.6, prefix_cut_rate=0.5)
+    emulator = Emulator(tmp_path, faults=Faults(error_rate=0.1))
+    emulator.stop()
+    assert emulator.prefix_faults_app is None
+    assert DrillConfig().faults().prefix_error_rate == 0.0  # the Redis drill writes no markers
+    with pytest.raises(ValueError, match="store"):
+        DrillConfig(store="sqlite")
+
+
+def test_small_drill_on_cos_markers_loses_and_duplicates_nothing_while_marker_writes_fail(tmp_path: Path) -> None:
+    config = DrillConfig(
+        uploads=30, processes=2, store="cos", marker_error_rate=0.1, marker_cut_rate=0.02, timeout_s=45
+    )
+    with open(tmp_path / "out.txt", "w", encoding="utf-8") as out:
+        result = run_drill(tmp_path, config, out=out)
+    output = (tmp_path / "out.txt").read_text()
+    verdict = result.verdict
+    assert result.ok, output
+    assert (verdict.lost, verdict.duplicate_jobs, verdict.duplicate_routed) == ([], [], []), output
+    assert verdict.uploads == 30
+    assert verdict.finished + sum(verdict.dead_lettered.values()) == 30, output
+    faults = result.figures.faults
+    assert faults["marker writes failed"] > 0, output
+    assert faults["marker writes cut after taking effect"] > 0, output
+    assert "redis connections black-holed" not in faults, output  # no Redis in this drill
+    assert "COS markers" in output

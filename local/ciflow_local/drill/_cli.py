@@ -33,6 +33,9 @@ def add_drill_parser(commands: Any) -> None:
     drill.add_argument("--redis-drop-rate", type=_rate, default=0.001, help="Redis replies cut off (per chunk)")
     drill.add_argument("--blackhole-every", type=float, default=15.0, help="seconds between Redis black-holes")
     drill.add_argument("--blackhole-seconds", type=float, default=1.5)
+    drill.add_argument("--store", choices=("redis", "cos"), default="redis", help="the idempotency store")
+    drill.add_argument("--marker-error-rate", type=_rate, default=0.05, help="--store cos: marker writes 503")
+    drill.add_argument("--marker-cut-rate", type=_rate, default=0.01, help="--store cos: cut after the write")
     drill.add_argument("--redis-url", default="redis://127.0.0.1:6379", help="without a database number")
     drill.add_argument("--redis-db", type=int, default=12, help="flushed at the start")
 
@@ -58,6 +61,9 @@ def run_drill_command(args: argparse.Namespace) -> int:
             blackhole_s=args.blackhole_seconds,
             redis_url=args.redis_url.rstrip("/"),
             redis_db=args.redis_db,
+            store=args.store,
+            marker_error_rate=args.marker_error_rate,
+            marker_cut_rate=args.marker_cut_rate,
         )
         result = run_drill(args.data_dir, config)
     except (OSError, RuntimeError, ValueError) as exc:

@@ -25,6 +25,9 @@ class DrillConfig:
     blackhole_s: float = 1.5
     redis_url: str = "redis://127.0.0.1:6379"
     redis_db: int = 12  # flushed at the start: the drill's own
+    store: str = "redis"  # or "cos": marker objects in the emulator's bucket (no Redis, no Redis proxy)
+    marker_error_rate: float = 0.05  # --store cos: share of marker PUT/DELETE answered 503 (nothing written)
+    marker_cut_rate: float = 0.01  # --store cos: share of marker PUT/DELETE cut after the write took effect
     emulator_workers: int = 4
     timeout_s: float = 540.0  # for the uploads to settle (the cleanup runs after)
     max_cleanup_runs: int = 12
@@ -36,6 +39,8 @@ class DrillConfig:
     def __post_init__(self) -> None:
         if self.uploads < 1 or self.processes < 1:
             raise ValueError("uploads and processes must be at least 1")
+        if self.store not in ("redis", "cos"):
+            raise ValueError(f"store must be redis or cos, not {self.store!r}")
         self.faults()  # validates the rates
 
     def faults(self) -> Faults:
@@ -46,4 +51,6 @@ class DrillConfig:
             duplicate_event_rate=self.duplicate_event_rate,
             slow_job_ms=self.slow_job_ms,
             seed=self.seed,
+            prefix_error_rate=self.marker_error_rate if self.store == "cos" else 0.0,
+            prefix_cut_rate=self.marker_cut_rate if self.store == "cos" else 0.0,
         )

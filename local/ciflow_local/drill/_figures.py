@@ -48,12 +48,15 @@ def _body(invocation: Invocation) -> dict[str, Any]:
 
 def _faults(emulator: Emulator, feed: EventFeed, proxies: Mapping[str, FaultProxy]) -> dict[str, int]:
     injected = emulator.faults_app.injected if emulator.faults_app is not None else {}
+    markers = emulator.prefix_faults_app.injected if emulator.prefix_faults_app is not None else {}
     faults = {
         "503 from COS/CI": injected.get("error", 0),
         "429 from COS/CI": injected.get("throttle", 0),
         "callbacks dropped": emulator.dropped_callbacks,
         "events duplicated": feed.duplicates,
         "slow jobs": len(emulator_jobs(emulator.engine, BUCKET)) if emulator.faults.slow_job_ms else 0,
+        "marker writes failed": markers.get("error", 0),
+        "marker writes cut after taking effect": markers.get("cut", 0),
     }
     for name, proxy in proxies.items():
         faults[f"{name} connections cut mid-answer"] = proxy.counters.drops

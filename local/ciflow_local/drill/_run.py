@@ -15,11 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-import redis
-
-from ciflow.cleanup import RUN_LEASE
 from ciflow.client import CiClient, Endpoint
-from ciflow.idempotency import RecordState, RedisStore
 from ciflow.routing import DeadLetter, DeadLetterStore
 
 from .._demo import BUCKET, FUNCTION_ENV, HOSTILE, REGION, UNTAGGED_STEPS, UPLOAD_RETRY, default_functions_dir
@@ -34,6 +30,7 @@ from ._feed import EventFeed, plan_uploads, put_uploads
 from ._figures import Figures, gather_figures, summary_lines, write_report
 from ._pool import WorkerPool
 from ._proxy import BlackholeSchedule, FaultProxy
+from ._store import lease_wait, redis_proxy, store_env
 from ._verdict import Verdict, judge, settled
 
 __all__ = ["DrillResult", "run_drill"]
@@ -66,7 +63,7 @@ class _Rig:
     functions: LocalFunctions
     pool: WorkerPool
     feed: EventFeed
-    redis_proxy: FaultProxy
+    redis_proxy: FaultProxy | None  # None with the COS marker store
     http_proxy: FaultProxy
     printer: Printer
     quiet: Printer
@@ -98,19 +95,10 @@ def _own_database(config: DrillConfig) -> Iterator[DrillConfig]:
     raise RuntimeError(f"every Redis database from {config.redis_db} up is in use by another drill")
 
 
-def _redis_proxy(config: DrillConfig) -> tuple[FaultProxy, str]:
-    """Flush the drill's database and put a proxy in front of Redis; the URL the functions use."""
-    target = urlsplit(config.redis_url)
-    with redis.Redis.from_url(f"{config.redis_url}/{config.redis_db}") as direct:
-        direct.flushdb()
-    proxy = FaultProxy(target.hostname or "127.0.0.1", target.port or 6379, drop_rate=config.redis_drop_rate)
-    port = proxy.start()
-    return proxy, f"redis://127.0.0.1:{port}/{config.redis_db}?socket_timeout=2&socket_connect_timeout=2"
-
-
-def _function_env(redis_url: str, queue_path: Path) -> dict[str, dict[str, str]]:
-    """The demo's per-function settings, with the Redis store (through the proxy) and local dead letters."""
-    store = {"CIFLOW_IDEMPOTENCY_STORE": "redis", "CIFLOW_REDIS_URL": redis_url}
+def _function_env(redis_url: str | None, queue_path: Path) -> dict[str, dict[str, str]]:
+    """The demo's per-function settings, with the drill's store (Redis through the proxy, or COS markers) and
+    local dead letters."""
+    store = store_env(redis_url)
     letters = {"CIFLOW_DEAD_LETTER_PATH": str(queue_path)}
     names = {*FUNCTION_ENV, CALLBACK_FUNCTION, CLEANUP_FUNCTION, "hash", "moderate", "previews", "transcode", "unzip"}
     env = {name: {**FUNCTION_ENV.get(name, {}), **store} for name in names}
@@ -126,8 +114,9 @@ def _rig(data_dir: Path, config: DrillConfig, printer: Printer) -> Iterator[_Rig
     with contextlib.ExitStack() as stack:
         (data_dir / "logs").mkdir(parents=True, exist_ok=True)
         log = stack.enter_context(open(data_dir / "logs" / "functions.log", "w", encoding="utf-8"))
-        redis_proxy, redis_url = _redis_proxy(config)
-        stack.callback(redis_proxy.stop)
+        proxy, redis_url = redis_proxy(config) if config.store == "redis" else (None, None)
+        if proxy is not None:
+            stack.callback(proxy.stop)
         emulator = Emulator(
             data_dir / "emulator", faults=config.faults(), region=REGION, workers=config.emulator_workers
         )
@@ -164,8 +153,9 @@ def _rig(data_dir: Path, config: DrillConfig, printer: Printer) -> Iterator[_Rig
         feed = EventFeed(pool.tasks, frozenset(uploads), config.duplicate_event_rate, config.seed)
         emulator.on_upload.append(feed)
         quiet = Printer(io.StringIO(), printer.start)
-        printer.line(f"emulator behind port {http_proxy.port}; Redis db {config.redis_db} behind {redis_proxy.port}")
-        yield _Rig(config, emulator, functions, pool, feed, redis_proxy, http_proxy, printer, quiet)
+        store = f"Redis db {config.redis_db} behind {proxy.port}" if proxy else "COS markers in the emulator's bucket"
+        printer.line(f"emulator behind port {http_proxy.port}; {store}")
+        yield _Rig(config, emulator, functions, pool, feed, proxy, http_proxy, printer, quiet)
 
 
 _NOT_UPLOADS = frozenset({CALLBACK_FUNCTION, CLEANUP_FUNCTION})
@@ -173,7 +163,11 @@ _NOT_UPLOADS = frozenset({CALLBACK_FUNCTION, CLEANUP_FUNCTION})
 
 def _upload_and_settle(rig: _Rig, rows: list[UploadRow], samples: dict[str, Any]) -> None:
     config = rig.config
-    blackholes = BlackholeSchedule(rig.redis_proxy, config.blackhole_every_s, config.blackhole_s).start()
+    blackholes = (
+        BlackholeSchedule(rig.redis_proxy, config.blackhole_every_s, config.blackhole_s) if rig.redis_proxy else None
+    )
+    if blackholes is not None:
+        blackholes.start()
     try:
         endpoint = Endpoint(REGION, BUCKET, scheme="http", override=rig.emulator.url)
         with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=UPLOAD_RETRY) as client:
@@ -182,7 +176,8 @@ def _upload_and_settle(rig: _Rig, rows: list[UploadRow], samples: dict[str, Any]
         if not rig.pool.collect(lambda: rig.feed.sent, config.timeout_s):
             rig.printer.line(f"only {len(rig.pool.done)}/{rig.feed.sent} events answered in time")
     finally:
-        blackholes.stop()
+        if blackholes is not None:
+            blackholes.stop()
     rig.printer.line(f"{len(rig.pool.done)} events answered by {config.processes} processes")
 
 
@@ -239,7 +234,7 @@ def _still(rig: _Rig, rows: list[UploadRow], run: dict[str, Any]) -> bool:
     leases first (their owners failed; the cleanup must leave them alone until they lapse)."""
     if not _unsettled(rig, rows):
         return True
-    wait = _lease_wait(rig.config)
+    wait = lease_wait(rig.config, rig.emulator.url)
     if wait <= 0:
         return _quiet(run)
     rig.printer.line(f"waiting {wait:.1f} s for the live leases of failed invocations to lapse")
@@ -250,19 +245,6 @@ def _still(rig: _Rig, rows: list[UploadRow], run: dict[str, Any]) -> bool:
 def _unsettled(rig: _Rig, rows: list[UploadRow]) -> int:
     letters = _letter_index(_letters(rig.functions.queue_path))
     return sum(1 for row in rows if not row.invocation and not settled(row, letters))
-
-
-def _lease_wait(config: DrillConfig) -> float:
-    """Seconds until the last live lease in the store lapses (0 when none is live): an upload claim or a
-    result's routing claim whose owner failed; until then the cleanup leaves it to that owner, as it must."""
-    now = time.time()
-    with redis.Redis.from_url(f"{config.redis_url}/{config.redis_db}") as direct:
-        leases = [
-            record.lease_until
-            for record in RedisStore(direct).records(state=RecordState.IN_PROGRESS, now=now)
-            if record.key != RUN_LEASE and record.lease_until and not record.payload.get("given_up")
-        ]
-    return min(max(leases, default=now) - now + 0.5, config.timeout_s) if leases else 0.0
 
 
 def _state(rig: _Rig, rows: list[UploadRow], messages: list[RoutedMessage]) -> tuple[int, int, int]:
@@ -302,7 +284,7 @@ def run_drill(data_dir: Path, config: DrillConfig | None = None, *, out: TextIO 
             emulator=rig.emulator,
             tasks=rig.pool.done,
             feed=rig.feed,
-            proxies={"emulator": rig.http_proxy, "redis": rig.redis_proxy},
+            proxies={"emulator": rig.http_proxy, **({"redis": rig.redis_proxy} if rig.redis_proxy else {})},
             gateway=rig.functions.gateway.invocations,
             runs=runs,
             letters=letters,

@@ -12,10 +12,13 @@ Faults (``Faults``), drawn from one seeded RNG so a run can be repeated:
 - ``drop_callback_rate`` — that share of job reports is never sent (the job still finishes);
 - ``duplicate_event_rate`` — that share of upload events is delivered twice (applied by the upload-event
   shim, ``ciflow_local._shims``, which is where SCF's at-least-once delivery lives);
-- ``slow_job_ms`` — every job waits this long before it starts (the engine's ``job_delay``).
+- ``slow_job_ms`` — every job waits this long before it starts (the engine's ``job_delay``);
+- ``prefix_error_rate`` / ``prefix_cut_rate`` — that share of COS ``PUT``/``DELETE`` requests on keys under
+  ``fault_prefixes`` (ciflow's markers by default) is answered ``503`` before reaching COS / served and then cut
+  off (the write took effect, the answer never arrives; ``_prefix_faults``).
 
-Not implemented: faults inside a request once it reached a service (a dropped connection mid-body, a 5xx
-after the work was done), clock skew, and per-operation rates.
+Not implemented: faults inside a request once it reached a service (other than ``prefix_cut_rate``), clock skew,
+and per-operation rates.
 
 TDMQ CMQ (``_cmq``): the data plane (``SendMessage``/``PublishMessage``/``ReceiveMessage``/``DeleteMessage``,
 HMAC-signed) is served on its own port, ``Emulator.cmq_url``, over ``Emulator.cmq`` (``cmq.sqlite3``); jobs
@@ -58,6 +61,7 @@ from ._cmq import CmqApi, CmqMessage, CmqQueues
 from ._cos import CosApi
 from ._jobs import CallbackSenderType, JobEngine, JobRecord
 from ._manage import PicHostApi
+from ._prefix_faults import PrefixFaultInjector
 from ._scf import SCF_HOST, SCF_VERSION, InvokeHook, LayerVersion, ScfApi, ScfInvocation, ScfLayers
 from ._serve import add_ci_setup_options, ci_setup_from_args, serve
 from ._server import BackgroundServer
@@ -125,13 +129,19 @@ class Faults:
     duplicate_event_rate: float = 0.0
     slow_job_ms: float = 0.0
     seed: int = 0
+    prefix_error_rate: float = 0.0
+    prefix_cut_rate: float = 0.0
+    fault_prefixes: tuple[str, ...] = ("ciflow/idempotency/", "ciflow/dedupe/")
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "throttle_rate", "drop_callback_rate", "duplicate_event_rate"):
+        rates = ("error_rate", "throttle_rate", "drop_callback_rate", "duplicate_event_rate")
+        for name in (*rates, "prefix_error_rate", "prefix_cut_rate"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1]")
         if self.error_rate + self.throttle_rate > 1.0:
             raise ValueError("error_rate + throttle_rate must not exceed 1")
+        if self.prefix_error_rate + self.prefix_cut_rate > 1.0:
+            raise ValueError("prefix_error_rate + prefix_cut_rate must not exceed 1")
         for name in ("latency_ms", "latency_jitter_ms", "slow_job_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
@@ -139,6 +149,10 @@ class Faults:
     @property
     def on_requests(self) -> bool:
         return bool(self.latency_ms or self.latency_jitter_ms or self.error_rate or self.throttle_rate)
+
+    @property
+    def on_prefixes(self) -> bool:
+        return bool(self.fault_prefixes and (self.prefix_error_rate or self.prefix_cut_rate))
 
 
 class FaultInjector:
@@ -228,7 +242,9 @@ class Emulator:
         services: dict[str, ServiceApi] = {"cos": cos, "ci": ci, "pic": PicHostApi(self.ci)}
         self.app: Any = EmulatorApp(services)
         self.faults_app = FaultInjector(self.app, self.faults, self._rng) if self.faults.on_requests else None
-        self._server = BackgroundServer(self.faults_app or self.app, host=self.host, port=self.port)
+        self.prefix_faults_app = self._prefix_faults(self.faults_app or self.app)
+        served = self.prefix_faults_app or self.faults_app or self.app
+        self._server = BackgroundServer(served, host=self.host, port=self.port)
         self._cmq_server = BackgroundServer(CmqApi(self.cmq), host=self.host)
         self._scf_server = BackgroundServer(ScfApi(self.scf), host=self.host)
         self._started = False
@@ -247,6 +263,13 @@ class Emulator:
     def api_url(self) -> str:
         """The SCF API 3.0 endpoint (``GetLayerVersion``, ``Invoke``); send ``Host: scf.tencentcloudapi.com``."""
         return self._scf_server.url
+
+    def _prefix_faults(self, app: Any) -> PrefixFaultInjector | None:
+        faults = self.faults
+        if not faults.on_prefixes:
+            return None
+        rng = Random(faults.seed + 1)  # noqa: S311 - its own stream: the other faults draw as before
+        return PrefixFaultInjector(app, faults.fault_prefixes, faults.prefix_error_rate, faults.prefix_cut_rate, rng)
 
     def _chance(self, rate: float) -> bool:
         if rate <= 0:
