@@ -104,10 +104,12 @@ def _apply(draw: st.DrawFn, tree: Any, path: tuple[Any, ...], text_deep: bool) -
         parent[last] = draw(deep_text if text_deep else deep_json)
     elif action == "rename" and isinstance(parent, dict):
         parent[draw(keys)] = parent.pop(last)
+    # Duplicates share the node rather than copy it: a deep node would overflow deepcopy's recursion, and the
+    # tree is only ever serialised, never compared by identity.
     elif action == "duplicate" and isinstance(parent, list):
-        parent.append(copy.deepcopy(parent[last]))
+        parent.append(parent[last])
     elif action == "duplicate":
-        parent[draw(keys)] = copy.deepcopy(parent[last])
+        parent[draw(keys)] = parent[last]
     return tree
 
 
