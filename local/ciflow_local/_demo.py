@@ -31,7 +31,16 @@ from ._samples import Sample, generate_samples
 from ._shims import Invocation, LocalFunctions, TimerShim
 from .emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
-__all__ = ["BUCKET", "REGION", "PLAN", "EXPECTED_STEPS", "DemoResult", "run_demo", "default_functions_dir"]
+__all__ = [
+    "BUCKET",
+    "REGION",
+    "PLAN",
+    "EXPECTED_STEPS",
+    "DemoResult",
+    "run_demo",
+    "default_functions_dir",
+    "remove_artefacts",
+]
 
 BUCKET = "demo-1250000000"
 REGION = "ap-guangzhou"
@@ -116,18 +125,17 @@ def default_functions_dir() -> Path:
     return beside if beside.is_dir() else Path.cwd() / "functions"
 
 
-def _reset(data_dir: Path) -> None:
-    """Remove what an earlier demo left in ``data_dir`` (only the demo's own files)."""
+def remove_artefacts(data_dir: Path, names: tuple[str, ...]) -> None:
+    """Remove what an earlier run left in ``data_dir``: only ``names`` (folders whole; files with their SQLite
+    journal and WAL companions)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    for name in _RUN_ARTEFACTS:
+    for name in names:
         path = data_dir / name
         if path.is_dir():
             shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-    for name in _RUN_DATABASES:
+            continue
         for suffix in ("", "-wal", "-shm", "-journal"):
-            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -300,7 +308,7 @@ def run_demo(
     phases: dict[str, float] = {}
     problems: list[str] = []
     data_dir = Path(data_dir).resolve()
-    _reset(data_dir)
+    remove_artefacts(data_dir, _RUN_ARTEFACTS)
     with _phase(phases, "sample media generated"):
         samples = generate_samples(data_dir / "samples")
     printer.line(f"generated {len(samples)} samples in {data_dir / 'samples'}")

@@ -17,7 +17,7 @@ import pytest
 from ciflow import operations as ops
 from ciflow.callback import CallbackRunner, CallbackSettings
 from ciflow.cleanup import RUN_LEASE, CleanupRunner, CleanupSettings
-from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
+from ciflow.client import CiClient, Deadline
 from ciflow.concerns.hash import HashSettings
 from ciflow.concerns.hash import plan as hash_plan
 from ciflow.concerns.transcode import TranscodeSettings
@@ -30,7 +30,7 @@ from ciflow.routing import CosDeadLetterStore, DeadLetterStore, DeliveryError
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
 from ciflow_local._shims import api_gateway_event
-from ciflow_local.emulator import DEFAULT_CREDENTIALS, Emulator, Faults
+from ciflow_local.emulator import Emulator, Faults
 
 REGION = "ap-guangzhou"
 BUCKET = "cleanup-1250000000"
@@ -74,13 +74,6 @@ def emulator(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Emulato
     faults = getattr(request, "param", None) or Faults(drop_callback_rate=0.4, seed=7)
     with Emulator(tmp_path / "emu", faults=faults) as emu:
         yield emu
-
-
-@pytest.fixture
-def client(emulator: Emulator) -> Iterator[CiClient]:
-    endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
-    with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as ci_client:
-        yield ci_client
 
 
 class World:

@@ -16,15 +16,12 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ciflow import operations as ops
 from ciflow.cleanup import CleanupRunner, CleanupSettings
-from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
+from ciflow.client import CiClient, Deadline
 from ciflow.config import load_settings
 from ciflow.idempotency import RecordState, SqliteStore
 from ciflow.routing import DeadLetterStore, decode_user_data
@@ -45,19 +42,6 @@ CONCERNS: dict[str, tuple[str, str, bool]] = {
     "previews": ("uploads/images/kill-{n}.jpg", "pic_jobs", True),
 }
 _objects = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(tmp_path_factory.mktemp("kill")) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def client(emulator: Emulator) -> Iterator[CiClient]:
-    endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
-    with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as ci_client:
-        yield ci_client
 
 
 def settings_env(emulator: Emulator, ledger: Path) -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 
 from ciflow import operations as ops
 from ciflow.cleanup import CleanupRunner, CleanupSettings
-from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
+from ciflow.client import CiClient, Deadline
 from ciflow.concerns.hash import HashSettings
 from ciflow.concerns.hash import plan as hash_plan
 from ciflow.concerns.moderate import ModerateSettings
@@ -35,7 +35,7 @@ from ciflow.idempotency._records import ClaimContendedError
 from ciflow.routing import DeadLetterStore, decode_user_data
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
-from ciflow_local.emulator import DEFAULT_CREDENTIALS, Emulator
+from ciflow_local.emulator import Emulator
 from tests.functional.cleanup.test_cleanup import ListSink
 
 REGION = "ap-guangzhou"
@@ -114,19 +114,6 @@ class TimingOutClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(tmp_path_factory.mktemp("crash")) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def client(emulator: Emulator) -> Iterator[CiClient]:
-    endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
-    with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as ci_client:
-        yield ci_client
 
 
 _runs = itertools.count(1)

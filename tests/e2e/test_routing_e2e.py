@@ -20,7 +20,7 @@ import pytest
 from ciflow import operations as ops
 from ciflow.callback import CallbackRunner
 from ciflow.callback._settings import CallbackSettings
-from ciflow.client import CiClient, Endpoint, RetryPolicy
+from ciflow.client import CiClient, RetryPolicy
 from ciflow.config import load_settings
 from ciflow.models.callbacks import TaskFinish, parse_callback
 from ciflow.models.files import FileHashCodeJobRequest
@@ -44,19 +44,6 @@ BUCKET = "routing-1250000000"
 CALLBACK_TOKEN = "local-callback-token-0123456789"
 WEBHOOK_SECRET = "local-webhook-secret-0123456789"
 FAST_RETRY = RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.05)
-
-
-@pytest.fixture(scope="module")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    with Emulator(tmp_path_factory.mktemp("routing")) as emu:
-        yield emu
-
-
-@pytest.fixture(scope="module")
-def client(emulator: Emulator) -> Iterator[CiClient]:
-    endpoint = Endpoint(REGION, BUCKET, scheme="http", override=emulator.url)
-    with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as ci_client:
-        yield ci_client
 
 
 def cmq_call(emulator: Emulator, action: str, params: dict[str, str], credentials: Credentials) -> dict[str, Any]:

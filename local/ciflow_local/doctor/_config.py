@@ -30,7 +30,7 @@ __all__ = [
 
 #: The deployment's functions, by key (``ciflow_local.deploy.FUNCTIONS``).
 ALL_FUNCTIONS = tuple(spec.key for spec in FUNCTIONS)
-#: The layer ``layer/serverless.yml`` publishes.
+#: The layer ``deploy/layer/serverless.yml`` publishes.
 LAYER_NAME = "ciflow-core"
 #: Doctor-only override of the Tencent Cloud API 3.0 endpoint (never a function setting).
 API_ENDPOINT_VARIABLE = "CIFLOW_DOCTOR_API_ENDPOINT"

@@ -5,7 +5,6 @@ import contextlib
 import dataclasses
 import fcntl
 import io
-import shutil
 import sys
 import tempfile
 import time
@@ -18,7 +17,16 @@ from urllib.parse import urlsplit
 from ciflow.client import CiClient, Endpoint
 from ciflow.routing import DeadLetter, DeadLetterStore
 
-from .._demo import BUCKET, FUNCTION_ENV, HOSTILE, REGION, UNTAGGED_STEPS, UPLOAD_RETRY, default_functions_dir
+from .._demo import (
+    BUCKET,
+    FUNCTION_ENV,
+    HOSTILE,
+    REGION,
+    UNTAGGED_STEPS,
+    UPLOAD_RETRY,
+    default_functions_dir,
+    remove_artefacts,
+)
 from .._demo_truth import EmulatorJob, attach_jobs, emulator_jobs, escaped_objects
 from .._demo_wait import Printer, wait_for_jobs, wait_for_results
 from .._report import RoutedMessage, UploadRow
@@ -67,17 +75,6 @@ class _Rig:
     http_proxy: FaultProxy
     printer: Printer
     quiet: Printer
-
-
-def _reset(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for name in _ARTEFACTS:
-        path = data_dir / name
-        if path.is_dir():
-            shutil.rmtree(path)
-            continue
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -271,7 +268,7 @@ def run_drill(data_dir: Path, config: DrillConfig | None = None, *, out: TextIO 
     started = time.time()
     printer = Printer(out or sys.stdout, started)
     data_dir = Path(data_dir).resolve()
-    _reset(data_dir)
+    remove_artefacts(data_dir, _ARTEFACTS)
     samples = generate_samples(data_dir / "samples")
     rows = plan_uploads(config.uploads, samples)
     with _own_database(config) as config, _rig(data_dir, config, printer) as rig:
