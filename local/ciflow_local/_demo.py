@@ -28,6 +28,7 @@ from ._demo_wait import (
 )
 from ._report import ReportData, RoutedMessage, UploadRow, write_report
 from ._samples import Sample, generate_samples
+from ._scf_dead_letters import ScfDeadLetterQueue
 from ._shims import Invocation, LocalFunctions, TimerShim
 from .emulator import DEFAULT_CREDENTIALS, Emulator, Faults
 
@@ -209,6 +210,7 @@ def _start_functions(emulator: Emulator, data_dir: Path, functions_dir: Path | N
         seed=emulator.faults.seed,
         log_stream=log,
         scf_api_url=emulator.api_url,
+        dead_letters=ScfDeadLetterQueue(emulator.cmq_url, emulator.cmq.send),
     )
     functions.start()
     emulator.on_upload.append(functions.uploads)

@@ -30,6 +30,7 @@ from ciflow.logging import configure_logging
 
 from ._events import cos_event, timer_event
 from ._invoke import load_handler_module, scf_context
+from ._scf_dead_letters import ScfDeadLetterQueue
 from .deploy import FUNCTIONS, CosTrigger
 from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, ScfLayers, Upload
 
@@ -207,8 +208,9 @@ class UploadEventShim:
     """COS's trigger: each created object becomes an SCF COS event for every function whose filter matches.
 
     Called from the emulator's request path, so it only queues the invocation (the PUT answers at once).
-    A handler that raises is retried twice, as SCF retries asynchronous invocations; ``duplicate_rate``
-    delivers an event twice on purpose (SCF delivers at least once).
+    A handler that raises is retried twice, as SCF retries asynchronous invocations, then goes to
+    ``dead_letters`` (SCF's dead-letter queue) if there is one; ``duplicate_rate`` delivers an event twice on
+    purpose (SCF delivers at least once).
     """
 
     def __init__(
@@ -220,10 +222,12 @@ class UploadEventShim:
         retry_delay: float = 0.5,
         duplicate_rate: float = 0.0,
         seed: int = 0,
+        dead_letters: ScfDeadLetterQueue | None = None,
     ) -> None:
         self.host = host
         self.triggers = triggers
         self.retries = retries
+        self.dead_letters = dead_letters
         self.retry_delay = retry_delay
         self.duplicate_rate = duplicate_rate
         self.invocations: list[Invocation] = []
@@ -269,6 +273,7 @@ class UploadEventShim:
             self._pending.discard(future)
 
     def _run(self, function: str, key: str, event: Any) -> None:
+        error = ""
         for attempt in range(1, self.retries + 2):
             record = Invocation(function, key, attempt, time.time())
             with self._lock:
@@ -276,12 +281,15 @@ class UploadEventShim:
             try:
                 record.result = self.host.call(function, event)
             except Exception as exc:
-                record.error = f"{type(exc).__name__}: {exc}"
+                record.error = error = f"{type(exc).__name__}: {exc}"
                 record.finished = time.time()
-                time.sleep(self.retry_delay * attempt)
+                if attempt <= self.retries:
+                    time.sleep(self.retry_delay * attempt)
                 continue
             record.finished = time.time()
             return
+        if self.dead_letters is not None:
+            self.dead_letters.gave_up(function, event, error, self.retries)
 
     @property
     def busy(self) -> bool:
@@ -467,6 +475,8 @@ class LocalFunctions:
     #: The emulator's SCF API (``Emulator.api_url``): the cleanup invokes unfinished uploads' functions there.
     #: Without it the cleanup's invoking is off (it must never reach the real SCF from here).
     scf_api_url: str | None = None
+    #: SCF's dead-letter queue of the upload functions (given-up events go there; the cleanup drains it).
+    dead_letters: ScfDeadLetterQueue | None = None
 
     def __post_init__(self) -> None:
         self._host: FunctionHost | None = None
@@ -511,6 +521,7 @@ class LocalFunctions:
                 own["CIFLOW_FILTER_PREFIXES"] = trigger.prefix
             if name == CLEANUP_FUNCTION:
                 own |= self._invoke_environment()
+                own |= self.dead_letters.environment() if self.dead_letters else {}
             environments[name] = {**common, **own, **self.function_env.get(name, {})}
         return common, environments
 
@@ -536,7 +547,9 @@ class LocalFunctions:
         self._host.open()
         self._gateway.host = self._host
         self._gateway.start()
-        self._uploads = UploadEventShim(self._host, duplicate_rate=self.duplicate_rate, seed=self.seed)
+        self._uploads = UploadEventShim(
+            self._host, duplicate_rate=self.duplicate_rate, seed=self.seed, dead_letters=self.dead_letters
+        )
 
     def tick(self, message: str = "") -> Any:
         """Fire the cleanup function's timer once (``message`` selects tasks, as the trigger's argument does)."""

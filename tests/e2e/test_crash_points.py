@@ -31,6 +31,8 @@ from ciflow.errors import AmbiguousSubmitError
 from ciflow.handlers import UploadRunner
 from ciflow.handlers._outcome import RetryableInvocationError
 from ciflow.idempotency import MemoryStore, RecordState
+from ciflow.models.callbacks import TaskFinish
+from ciflow.results import normalise
 from ciflow.idempotency._records import ClaimContendedError
 from ciflow.routing import DeadLetterStore, decode_user_data
 from ciflow_local._events import cos_event
@@ -186,7 +188,8 @@ def test_a_ledger_write_failing_at_any_point_never_bills_a_step_twice(
             # Only a job id lost with the store, for a family CI cannot list, is left unresolved: never resubmitted.
             assert concern not in LISTED, (concern, fail_at, record)
             assert fail_at % 2 == 0, (concern, fail_at, record)  # a job-id write, not an intent or complete()
-            assert record.payload["permanent"] is True
+            assert record.payload["permanent"] is False  # its job's report may still resolve it
+            assert record.payload["last_error"].startswith("UnresolvedSubmitError")
             assert len(counted) == len(steps)
         else:
             assert sorted(counted) == sorted(steps), (concern, fail_at, counted)
@@ -203,7 +206,8 @@ def test_a_submit_timing_out_after_ci_did_the_work_is_not_billed_twice(
         assert all(count == 1 for count in counted.values()), (concern, lose, counted)
         record = upload_record(store)
         # Media and picture jobs are found by their UserData and the upload completes; file and moderation
-        # jobs cannot be found, so the upload is left failed (permanently) rather than billed twice.
+        # jobs cannot be found, so the upload is left failed (until a report sights the job) rather than billed
+        # twice.
         assert (record.state is RecordState.COMPLETED) is (concern in LISTED), json.dumps(record.payload)
 
 
@@ -226,6 +230,8 @@ def test_an_upload_left_unresolved_is_dead_lettered_by_the_cleanup_with_its_reas
             "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
             "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
             "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
+            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
+            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
         },
     )
     with DeadLetterStore(tmp_path / "dead.sqlite3") as dead:
@@ -242,6 +248,57 @@ def test_an_upload_left_unresolved_is_dead_lettered_by_the_cleanup_with_its_reas
         (entry,) = ledger["uploads"]
         assert (entry["status"], entry["missing_steps"], entry["attempts"]) == ("given_up", ["sha1"], 2)
         (letter,) = dead.list()
-        assert letter.reason.startswith("failed permanently: UnresolvedSubmitError")
+        assert letter.reason.startswith("2 attempts, missing ['sha1']: UnresolvedSubmitError"), letter.reason
         assert letter.result().input is not None
         assert letter.result().input.key == entry["key"]
+
+
+def job_ids_by_step(emulator: Emulator, family: str, key: str) -> dict[str, str]:
+    details, _ = emulator.engine.list(family, {"size": "100"}, bucket=BUCKET)
+    return {
+        decode_user_data(detail["Operation"]["UserData"], [SECRET]).step or "?": detail["JobId"]
+        for detail in details
+        if detail.get("Input", {}).get("Object") == key
+    }
+
+
+def test_an_upload_left_unresolved_completes_once_its_job_report_is_routed(
+    emulator: Emulator, client: CiClient, tmp_path: Path
+) -> None:
+    counted, steps, store = run_crash(emulator, client, "hash", lose=2)
+    assert counted == dict.fromkeys(steps, 1)
+    record = upload_record(store)
+    (lost,) = record.missing_steps
+    job_id = job_ids_by_step(emulator, "file_jobs", record.payload["key"])[lost]
+    settings = load_settings(
+        CleanupSettings,
+        {
+            **env(),
+            "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
+            "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
+            "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
+            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
+            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
+        },
+    )
+    sink = ListSink()
+    later = 1_900_000_000.0 + 2 * AFTER_THE_LEASE
+    with DeadLetterStore(tmp_path / "dead.sqlite3") as dead:
+        cleanup = CleanupRunner(
+            settings, sinks={"count": sink}, dead_letters=dead, client=client, store=store, clock=lambda: later
+        )
+        # The job's report, as CI sends it (its description), reaches the callback's code before the cleanup.
+        report = TaskFinish(jobs_detail=client.send(ops.describe_file_jobs(job_id)).jobs_detail)
+        (result,) = normalise(report, user_data_secrets=[SECRET])
+        assert (result.step, result.user_data_valid) == (lost, True)
+        assert cleanup.router.route(result, Deadline.after(10)) == "routed"
+        first = cleanup.run(["reconcile"], Deadline.after(60))["ledger"]
+        assert (first["resolved_by_callback"], first["gave_up"]) == (1, 0)
+        resolved = upload_record(store)
+        assert resolved.state is RecordState.COMPLETED
+        assert resolved.jobs[lost] == job_id
+        second = cleanup.run(["reconcile"], Deadline.after(60))["ledger"]
+        assert second["duplicate"] >= 1, second  # the routed report is not routed again by the reconcile
+        assert dead.list() == []
+    assert [routed.job_id for routed in sink.delivered].count(job_id) == 1
+    assert jobs_per_step(emulator, ("file_jobs",), record.payload["key"]) == dict.fromkeys(steps, 1)

@@ -55,7 +55,7 @@ def test_cos_sample_key_matches_its_url():
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
 def test_every_sample_is_read_by_its_parser(path):
-    from ciflow.events import ObjectRef, parse_cos_event, parse_timer_event
+    from ciflow.events import ObjectRef, parse_cos_event, parse_scf_dead_letter, parse_timer_event
 
     event = json.loads(path.read_text(encoding="utf-8"))
     if path.name.startswith("cos-"):
@@ -64,6 +64,9 @@ def test_every_sample_is_read_by_its_parser(path):
         assert all(isinstance(item, ObjectRef) for _, item in items)
     elif path.name.startswith("timer"):
         assert parse_timer_event(event).tasks
+    elif path.name.startswith("scf-dead-letter-"):
+        letter = parse_scf_dead_letter(path.read_text(encoding="utf-8"))
+        assert all(isinstance(item, ObjectRef) for _, item in parse_cos_event(letter.event).records_or_errors())
     else:
         assert path.name.startswith("apigw-")
         assert event["requestContext"]["httpMethod"] == "POST"

@@ -121,6 +121,11 @@ MODULE_GRANTS: dict[str, tuple[Grant, ...]] = {
         Grant("name/cmqqueue:SendMessage", "qcs::cmqqueue::uin/${ownerUin}:queueName/*"),
         Grant("name/cmqtopic:PublishMessage", "qcs::cmqtopic::uin/${ownerUin}:topicName/*"),
     ),
+    # The cleanup drains SCF's dead-letter queue over the data plane (legacy CMQ actions, as the sink's).
+    "ciflow.routing._cmq_reader": (
+        Grant("name/cmqqueue:ReceiveMessage", "qcs::cmqqueue::uin/${ownerUin}:queueName/*"),
+        Grant("name/cmqqueue:DeleteMessage", "qcs::cmqqueue::uin/${ownerUin}:queueName/*"),
+    ),
     # SCF Invoke (API 3.0): the cleanup finishes unfinished uploads by invoking their functions. Granted on the
     # deployment's own functions (583/47932's resource form); CAM's newer table (598/57149) calls InvokeFunction
     # operation-level (resource *): see deploy/policies/README.md for when to widen it.

@@ -20,7 +20,7 @@ from ..errors import CiflowError, DecodeError, NotFoundError, XmlError
 from ..events import ApiRequest, BodyTooLargeError, EventError, InvocationContext, api_response, parse_api_request
 from ..handlers import store_for
 from ..handlers._entry import entry_point
-from ..idempotency import IdempotencyStore
+from ..idempotency import IdempotencyStore, record_sighting
 from ..logging import correlation, get_logger
 from ..models.callbacks import Callback, TaskFinish, TooManyEntriesError, parse_callback
 from ..results import JobResult, normalise
@@ -82,14 +82,21 @@ class CallbackRunner:
         dead_letters: DeadLetters,
         client: CiClient | None = None,
         store: IdempotencyStore | None = None,
+        ledger: IdempotencyStore | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``store`` keeps the routed-result records; ``ledger`` is the upload handlers' store, where job
+        sightings go (the same store unless the COS marker store keeps the two under different prefixes)."""
         self.settings = settings
         self.sinks = dict(sinks)
         self.dead_letters = dead_letters
         self.client = client or shared_client(settings)
         self.store = store or store_for(settings, self.client, purpose="dedupe")
+        self.ledger = ledger or store or self._ledger_store()
         self.clock = clock
+
+    def _ledger_store(self) -> IdempotencyStore:
+        return store_for(self.settings, self.client) if self.settings.idempotency_store == "cos" else self.store
 
     # -- authentication and trust ---------------------------------------------------------------------
 
@@ -125,6 +132,7 @@ class CallbackRunner:
 
     def _route(self, result: JobResult, deadline: Deadline) -> str:
         """Deliver one result; return 'routed', 'duplicate' or 'dead-lettered'. Raises when a retry may help."""
+        self._sight(result)
         key = f"callback:{result.dedupe_key}"
         with store_failures("dedupe"):
             claim = self.store.claim(
@@ -146,6 +154,22 @@ class CallbackRunner:
         with store_failures("dedupe"):
             self.store.complete(key, {}, ttl_seconds=self.settings.idempotency_ttl_seconds, now=self.clock())
         return outcome
+
+    def _sight(self, result: JobResult) -> None:
+        """Tell the upload's ledger that its step has this job, before anything is delivered (a failure here
+        costs a retry, never a second delivery): a step whose submit went unanswered then resolves to it."""
+        if not (result.user_data_valid and result.route and result.correlation_id and result.step and result.job_id):
+            return
+        with store_failures("ledger"):
+            record_sighting(
+                self.ledger,
+                route=result.route,
+                correlation_id=result.correlation_id,
+                step=result.step,
+                job_id=result.job_id,
+                ttl_seconds=self.settings.idempotency_ttl_seconds,
+                now=self.clock(),
+            )
 
     def _release(self, key: str) -> None:
         try:

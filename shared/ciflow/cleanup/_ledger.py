@@ -63,6 +63,7 @@ _COUNTS = (
     "stalled",
     "failed",
     "gave_up",
+    "resolved_by_callback",
     "invoked",
     "invoke_failed",
     "invoke_deferred",

@@ -3,7 +3,7 @@ run's summary is returned and logged as one structured line."""
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api3 import ScfInvoker
 from ..callback import CallbackRunner, DeadLetters, StoreUnavailableError, store_failures
@@ -23,11 +23,14 @@ from ._ledger import LedgerWalk
 from ._purge import Purge
 from ._settings import CleanupSettings
 
+if TYPE_CHECKING:
+    from ..routing import CmqQueueReader
+
 __all__ = ["RUN_LEASE", "TASKS", "CleanupRunner", "cleanup_handler"]
 
 _log = get_logger("ciflow.cleanup")
 
-TASKS = ("reconcile", "cancel", "purge", "expire", "redrive")
+TASKS = ("reconcile", "cancel", "purge", "expire", "redrive", "scf-dlq")
 #: The store key whose lease makes cleanup runs exclusive.
 RUN_LEASE = "cleanup:run"
 
@@ -39,6 +42,14 @@ def _scf_invoker(settings: CleanupSettings) -> ScfInvoker:
         namespace=settings.function_namespace,
         qualifier=settings.function_qualifier,
     )
+
+
+def _dead_letter_reader(settings: CleanupSettings) -> "CmqQueueReader | None":
+    if settings.scf_dead_letter_queue is None or settings.scf_dead_letter_endpoint is None:
+        return None
+    from ..routing import CmqQueueReader  # only deployments with a dead-letter queue load the CMQ client
+
+    return CmqQueueReader(settings.scf_dead_letter_endpoint, settings.scf_dead_letter_queue)
 
 
 class CleanupRunner:
@@ -55,10 +66,12 @@ class CleanupRunner:
         dedupe_store: IdempotencyStore | None = None,
         clock: Callable[[], float] = time.time,
         invoker: Invoker | None = None,
+        scf_dead_letters: "CmqQueueReader | None" = None,
     ) -> None:
         """``store`` holds the upload ledger, checkpoints and the run lease; ``dedupe_store`` the routed-result
         records (the callback function's); one store given for both serves both. ``invoker`` invokes upload
-        functions (SCF's ``Invoke`` from the settings unless given; none when ``invoke_uploads`` is off)."""
+        functions (SCF's ``Invoke`` from the settings unless given; none when ``invoke_uploads`` is off);
+        ``scf_dead_letters`` reads the upload functions' SCF dead-letter queue (from the settings unless given)."""
         self.settings = settings
         self.client = client or shared_client(settings)
         self.store = store or store_for(settings, self.client)
@@ -67,9 +80,16 @@ class CleanupRunner:
         self.sinks = dict(sinks)
         self.dead_letters = dead_letters
         self.invoker = invoker if invoker is not None or not settings.invoke_uploads else _scf_invoker(settings)
+        self.scf_dead_letters = scf_dead_letters or _dead_letter_reader(settings)
         # Routing is the callback function's own code: same dedupe keys, so nothing routes twice.
         self.router = CallbackRunner(
-            settings, sinks=sinks, dead_letters=dead_letters, client=self.client, store=self.dedupe_store, clock=clock
+            settings,
+            sinks=sinks,
+            dead_letters=dead_letters,
+            client=self.client,
+            store=self.dedupe_store,
+            ledger=self.store,
+            clock=clock,
         )
 
     def _now(self) -> float:
@@ -107,6 +127,21 @@ class CleanupRunner:
             "complete": not report.deadline_reached,
         }
 
+    def _drain_scf_dead_letters(self, deadline: Deadline) -> dict[str, Any]:
+        if self.scf_dead_letters is None:
+            return {"skipped": "no SCF dead-letter queue configured", "complete": True}
+        from ._scf_dlq import ScfDeadLetterDrain
+
+        drain = ScfDeadLetterDrain(
+            self.settings,
+            reader=self.scf_dead_letters,
+            store=self.store,
+            dead_letters=self.dead_letters,
+            invoker=self.invoker,
+            clock=self._now,
+        )
+        return drain.run(deadline)
+
     def _expire(self, deadline: Deadline) -> dict[str, Any]:
         stores = {"ledger": self.store}
         if self.dedupe_store is not self.store:
@@ -125,6 +160,8 @@ class CleanupRunner:
             sections.append(("expire", lambda: self._expire(deadline)))
         if "redrive" in wanted:
             sections.append(("redrive", lambda: self._redrive(deadline)))
+        if "scf-dlq" in wanted:
+            sections.append(("scf_dead_letters", lambda: self._drain_scf_dead_letters(deadline)))
         return sections
 
     def run(self, tasks: tuple[str, ...] | list[str], deadline: Deadline) -> dict[str, Any]:

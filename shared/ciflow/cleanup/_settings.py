@@ -40,6 +40,13 @@ class CleanupSettings(CallbackSettings):
     function_qualifier: str | None = Field(default=None, validation_alias="CIFLOW_CLEANUP_FUNCTION_QUALIFIER")
     # SCF's API host; another URL (the emulator's) is still sent and signed for scf.tencentcloudapi.com.
     invoke_endpoint: str = Field(default=SCF_ENDPOINT, validation_alias="CIFLOW_CLEANUP_INVOKE_ENDPOINT")
+    # SCF's dead-letter queue of the upload functions (a CMQ queue, read over the data plane): events SCF gave up
+    # on, drained by the ``scf-dlq`` task; both or neither are set.
+    scf_dead_letter_queue: str | None = Field(default=None, validation_alias="CIFLOW_CLEANUP_SCF_DEAD_LETTER_QUEUE")
+    scf_dead_letter_endpoint: str | None = Field(
+        default=None, validation_alias="CIFLOW_CLEANUP_SCF_DEAD_LETTER_ENDPOINT"
+    )
+    scf_dead_letter_batch: int = Field(default=100, ge=1, validation_alias="CIFLOW_CLEANUP_SCF_DEAD_LETTER_BATCH")
     # Ledger records read per page (for COS markers: one listing and this many GETs before a checkpoint).
     ledger_page_size: int = Field(default=100, ge=1, le=1000, validation_alias="CIFLOW_CLEANUP_PAGE_SIZE")
 
@@ -49,6 +56,16 @@ class CleanupSettings(CallbackSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _dead_letter_queue_complete(self) -> "CleanupSettings":
+        if (self.scf_dead_letter_queue is None) != (self.scf_dead_letter_endpoint is None):
+            raise ValueError(
+                "CIFLOW_CLEANUP_SCF_DEAD_LETTER_QUEUE and CIFLOW_CLEANUP_SCF_DEAD_LETTER_ENDPOINT go together"
+            )
+        if self.scf_dead_letter_endpoint is not None:
+            self._http_url(self.scf_dead_letter_endpoint)
+        return self
 
     @field_validator("purge_prefixes", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from ..client import Deadline
 from ..errors import CiflowError
-from ..idempotency import IdempotencyRecord, IdempotencyStore, RecordNotFoundError
+from ..idempotency import PENDING_JOB, IdempotencyRecord, IdempotencyStore, RecordNotFoundError, sighted_job
 from ..logging import get_logger
 from ..results import JobResult, ObjectLocation
 from ._drive import Finisher, Invoker
@@ -120,6 +120,8 @@ class Unfinished:
             return True
         if record.payload.get("given_up"):
             return True  # dead-lettered by an earlier walk
+        if self._resolve_sighted(record, upload, now, counts):
+            return False  # completed now: the next walk reads its jobs back (and routes any report missed)
         counts[upload.status] += 1
         entry = upload.as_dict()
         reason = self.give_up_reason(upload, record, now)
@@ -133,6 +135,36 @@ class Unfinished:
             counts["uploads"].append(entry)
         _log.warning("unfinished upload", **entry)
         return given_up
+
+    def _resolve_sighted(
+        self, record: IdempotencyRecord, upload: UnfinishedUpload, now: float, counts: dict[str, Any]
+    ) -> bool:
+        """Complete the record when callbacks sighted a job for every missing step (each was submitted without
+        an answer): the jobs exist and report, so there is nothing to finish or give up. True when completed."""
+        route, correlation_id = record.payload.get("route"), record.payload.get("correlation_id")
+        if not (isinstance(route, str) and isinstance(correlation_id, str)):
+            return False
+        if any(record.jobs.get(step) != PENDING_JOB for step in upload.missing):
+            return False  # a step never submitted has no job to sight: it needs its upload function again
+        try:
+            found = {
+                step: sighted_job(self.store, route=route, correlation_id=correlation_id, step=step, now=now)
+                for step in upload.missing
+            }
+            jobs = {step: job for step, job in found.items() if job}
+            if len(jobs) < len(upload.missing):
+                return False
+            self.store.annotate(record.key, {"resolved_by": "callback sightings", "resolved_at": now}, now=now)
+            self.store.complete(record.key, jobs, ttl_seconds=max(record.expires_at - now, 1.0), now=now)
+        except RecordNotFoundError:
+            return True  # expired since it was read
+        except CiflowError as exc:
+            counts["errors"] += 1
+            _log.warning("could not resolve an upload from sightings", record=record.key, error=str(exc))
+            return False
+        counts["resolved_by_callback"] += 1
+        _log.info("upload resolved by its jobs' reports", record=record.key, jobs=jobs)
+        return True
 
     def _give_up(self, upload: UnfinishedUpload, reason: str, counts: dict[str, Any]) -> bool:
         if self.dead_letters is None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         object_ref,
         parse_cos_event,
     )
+    from ._dead_letter import ScfDeadLetter, ScfDeadLetterBody, parse_scf_dead_letter
     from ._timer import TimerEvent, parse_timer_event
 
 __all__ = [
@@ -38,18 +39,24 @@ __all__ = [
     "EventError",
     "InvocationContext",
     "ObjectRef",
+    "ScfDeadLetter",
+    "ScfDeadLetterBody",
     "TimerEvent",
     "api_response",
     "is_create_event",
     "object_ref",
     "parse_api_request",
     "parse_cos_event",
+    "parse_scf_dead_letter",
     "parse_timer_event",
 ]
 
 __getattr__, __dir__ = lazy_exports(
     __name__,
     {
+        "ScfDeadLetter": "._dead_letter",
+        "ScfDeadLetterBody": "._dead_letter",
+        "parse_scf_dead_letter": "._dead_letter",
         "CosBucketInfo": "._cos",
         "CosEvent": "._cos",
         "CosEventInfo": "._cos",

@@ -190,6 +190,8 @@ class UploadRunner(Generic[S]):
             key,
             ref,
             claim.record.jobs,
+            route=self.route,
+            correlation_id=correlation_id,
             taken_over=claim.record.created_at < claim_time,
             deadline=deadline,
             clock=self.clock,
@@ -216,7 +218,8 @@ class UploadRunner(Generic[S]):
             "last_error": outcome.error,
             "missing_steps": missing_steps((job.step for job in planned), run.jobs),
             "failed_at": self.clock(),
-            "permanent": not outcome.transient,
+            # the cleanup gives a permanent failure up at once; one awaiting a job's report gets its attempts
+            "permanent": not (outcome.transient or getattr(exc, "awaits_callback", False)),
         }
         try:
             self.store.annotate(key, failure, end_lease=True, now=self.clock())

@@ -14,7 +14,7 @@ from ..errors import (
     ThrottledError,
 )
 from ..events import ObjectRef
-from ..idempotency import PENDING_JOB, IdempotencyStore, has_job
+from ..idempotency import PENDING_JOB, IdempotencyStore, has_job, sighted_job
 from ._plan import PlannedJob
 from ._resolve import LOOKUP_FAMILIES, find_submitted_job, inline_result, job_ids_of
 
@@ -40,10 +40,13 @@ _NOTHING_CREATED = (RequestNotSentError, ClientError, ThrottledError, DeadlineEx
 
 
 class UnresolvedSubmitError(CiflowError):
-    """A step's earlier submit got no answer and its family cannot be looked up: resubmitting could bill a
-    second job, so it is not resubmitted (a retry cannot tell either: permanent)."""
+    """A step's earlier submit got no answer, its family cannot be looked up and no callback has sighted its
+    job yet: resubmitting could bill a second job, so it is not resubmitted. An immediate retry cannot tell
+    either (not transient); the job's report may still come, so the cleanup tries again later before it gives
+    the upload up (``awaits_callback``)."""
 
     transient = False
+    awaits_callback = True
 
 
 def missing_steps(steps: Iterable[str], jobs: Mapping[str, str]) -> list[str]:
@@ -68,7 +71,8 @@ def created_nothing(exc: CiflowError, family: str) -> bool:
 
 
 class StepRun:
-    """One attempt at an upload's steps; ``jobs`` is its ledger as this attempt knows it."""
+    """One attempt at an upload's steps; ``jobs`` is its ledger as this attempt knows it. ``route`` and
+    ``correlation_id`` are those its jobs' UserData carry (where the callback's sightings are filed)."""
 
     def __init__(
         self,
@@ -78,11 +82,14 @@ class StepRun:
         ref: ObjectRef,
         jobs: Mapping[str, str],
         *,
+        route: str,
+        correlation_id: str,
         taken_over: bool,
         deadline: Deadline,
         clock: Callable[[], float],
     ) -> None:
         self.client, self.store, self.key, self.ref = client, store, key, ref
+        self.route, self.correlation_id = route, correlation_id
         self.jobs = dict(jobs)
         self.results: dict[str, Any] = {}
         self.unresolved: list[str] = []
@@ -109,18 +116,26 @@ class StepRun:
                 if attempt + 1 == tries:
                     raise
 
+    def _sighted(self, step: str) -> str | None:
+        """The job a callback reported for ``step`` (its submit went unanswered, yet the job exists)."""
+        return sighted_job(
+            self.store, route=self.route, correlation_id=self.correlation_id, step=step, now=self.clock()
+        )
+
     def _step(self, job: PlannedJob) -> None:
         value = self.jobs.get(job.step)
         if has_job(value):
             return
         family = job_family(job.operation)
         if family is not None and (value == PENDING or (self.taken_over and family in LOOKUP_FAMILIES)):
-            if family not in LOOKUP_FAMILIES:
-                self.unresolved.append(job.step)
-                return
-            found = find_submitted_job(self.client, self.ref, job, self.deadline)
+            found = self._sighted(job.step) if value == PENDING else None
+            if not found and family in LOOKUP_FAMILIES:
+                found = find_submitted_job(self.client, self.ref, job, self.deadline)
             if found:
                 self._save(job.step, found)
+                return
+            if family not in LOOKUP_FAMILIES:
+                self.unresolved.append(job.step)
                 return
         if family is not None:
             self._save(job.step, PENDING)  # the intent, before anything is billed

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
     from ._factory import STORE_KINDS, create_store
     from ._memory import MemoryStore
     from ._redis import RedisStore
+    from ._sightings import SIGHTING_PREFIX, record_sighting, sighted_job, sighting_key
     from ._sqlite import SqliteStore
 
 __all__ = [
     "PENDING_JOB",
+    "SIGHTING_PREFIX",
     "STORE_KINDS",
     "Claim",
     "ClaimContendedError",
@@ -42,6 +44,9 @@ __all__ = [
     "create_store",
     "has_job",
     "marker_name",
+    "record_sighting",
+    "sighted_job",
+    "sighting_key",
 ]
 
 __getattr__, __dir__ = lazy_exports(
@@ -54,5 +59,6 @@ __getattr__, __dir__ = lazy_exports(
         "SqliteStore": "._sqlite",
         "create_store": "._factory",
         "marker_name": "._cos",
+        **dict.fromkeys(["SIGHTING_PREFIX", "record_sighting", "sighted_job", "sighting_key"], "._sightings"),
     },
 )

@@ -11,6 +11,7 @@ from ._userdata import ForgedUserDataError, RouteTag, correlation_id_for, decode
 if TYPE_CHECKING:
     from ._amqp import AmqpSink
     from ._cmq import CmqProtocol, CmqSink, CmqTarget
+    from ._cmq_reader import CmqQueueReader, CmqReadError, ReceivedMessage
     from ._cos_dead_letter import CosDeadLetterStore
     from ._dead_letter import (
         DeadLetter,
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 __all__ = [
     "AmqpSink",
     "CmqProtocol",
+    "CmqQueueReader",
+    "CmqReadError",
     "CmqSink",
     "CmqTarget",
     "CosDeadLetterStore",
@@ -45,6 +48,7 @@ __all__ = [
     "DeliveryError",
     "ForgedUserDataError",
     "QueueMessage",
+    "ReceivedMessage",
     "QueueState",
     "RedriveFailure",
     "RedriveReport",
@@ -72,6 +76,7 @@ __getattr__, __dir__ = lazy_exports(
         **dict.fromkeys(["DeliveryError", "Sink"], "._sink"),
         "AmqpSink": "._amqp",
         **dict.fromkeys(["CmqProtocol", "CmqSink", "CmqTarget"], "._cmq"),
+        **dict.fromkeys(["CmqQueueReader", "CmqReadError", "ReceivedMessage"], "._cmq_reader"),
         **dict.fromkeys(["QueueMessage", "QueueState", "SqliteQueueSink"], "._sqlite_queue"),
         **dict.fromkeys(
             [

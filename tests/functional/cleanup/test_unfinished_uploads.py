@@ -13,7 +13,7 @@ from ciflow.cleanup._ledger import LedgerWalk
 from ciflow.cleanup._unfinished import GAVE_UP_EVENT, UPLOADS_SINK
 from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.config import load_settings
-from ciflow.idempotency import MemoryStore
+from ciflow.idempotency import PENDING_JOB, MemoryStore, RecordState, record_sighting
 from ciflow.routing import DeadLetterStore
 from ciflow.signing import Credentials
 
@@ -145,3 +145,76 @@ def test_without_a_dead_letter_store_nothing_is_marked_given_up(runner: CleanupR
     assert record is not None
     assert "given_up" not in record.payload
     assert json.loads(json.dumps(counts))["uploads"][0]["status"] == "failed"  # the summary stays JSON
+
+
+def unanswered(runner: CleanupRunner, name: str, *, attempts: int = 3) -> str:
+    """An upload whose sha256 submit got no answer (``pending``) and that was told it cannot be looked up."""
+    key = upload(runner, name, attempts=attempts)
+    runner.store.record_jobs(key, {"sha256": PENDING_JOB}, now=T0 - HOUR)
+    runner.store.annotate(
+        key,
+        {"last_error": "UnresolvedSubmitError: steps ['sha256']", "correlation_id": f"corr-{name}", "permanent": False},
+        end_lease=True,
+        now=T0 - HOUR,
+    )
+    return key
+
+
+def test_an_unanswered_step_a_callback_sighted_completes_the_upload_instead_of_a_dead_letter(
+    runner: CleanupRunner, dead: DeadLetterStore
+) -> None:
+    key = unanswered(runner, "sighted.bin")
+    record_sighting(
+        runner.store,
+        route="hash",
+        correlation_id="corr-sighted.bin",
+        step="sha256",
+        job_id="f-sha",
+        ttl_seconds=86400,
+        now=T0 - HOUR,
+    )
+    ledger = walk(runner)
+    assert (ledger["resolved_by_callback"], ledger["gave_up"], ledger["failed"]) == (1, 0, 0)
+    record = runner.store.get(key, now=T0)
+    assert record is not None
+    assert record.state is RecordState.COMPLETED
+    assert record.jobs == {"md5": "inline", "sha256": "f-sha"}
+    assert record.payload["resolved_by"] == "callback sightings"
+    assert dead.list() == []
+
+
+def test_an_unanswered_step_nobody_sighted_is_given_up_after_its_attempts_naming_the_step(
+    runner: CleanupRunner, dead: DeadLetterStore
+) -> None:
+    unanswered(runner, "unseen.bin")
+    record_sighting(  # a sighting of another upload's step resolves nothing here
+        runner.store,
+        route="hash",
+        correlation_id="corr-other.bin",
+        step="sha256",
+        job_id="f-sha",
+        ttl_seconds=86400,
+        now=T0 - HOUR,
+    )
+    ledger = walk(runner)
+    assert (ledger["resolved_by_callback"], ledger["gave_up"]) == (0, 1)
+    (letter,) = dead.list()
+    assert "3 attempts" in letter.reason and "UnresolvedSubmitError" in letter.reason
+    assert "sha256" in letter.reason
+
+
+def test_a_step_never_submitted_is_not_completed_by_a_sighting(runner: CleanupRunner) -> None:
+    key = upload(runner, "unsent.bin", error="ServerError: 503", correlation_id="corr-unsent.bin")
+    record_sighting(
+        runner.store,
+        route="hash",
+        correlation_id="corr-unsent.bin",
+        step="sha256",
+        job_id="f-sha",
+        ttl_seconds=86400,
+        now=T0 - HOUR,
+    )
+    ledger = walk(runner)
+    assert (ledger["resolved_by_callback"], ledger["failed"]) == (0, 1)
+    record = runner.store.get(key, now=T0)
+    assert record is not None and record.state is RecordState.IN_PROGRESS

@@ -1,6 +1,7 @@
 """A ledger that never forgets: failed uploads stay in the store with why, retries finish them, and no step is
 submitted twice whatever the store or CI does between the submit and the record."""
 
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -11,7 +12,7 @@ import respx
 from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner, UploadSettings
 from ciflow.handlers._outcome import RetryableInvocationError
-from ciflow.idempotency import IdempotencyRecord, MemoryStore, RecordState
+from ciflow.idempotency import IdempotencyRecord, MemoryStore, RecordState, record_sighting
 from ciflow.idempotency._records import ClaimContendedError
 
 from .test_pipeline import CI, CONTEXT, ENV, event, hash_planner, make_client, submitted
@@ -146,7 +147,47 @@ def test_a_job_id_the_store_could_not_record_is_never_resubmitted(runner, store)
     assert (outcome["status"], outcome["transient"]) == ("failed", False)
     assert "sha256" in outcome["error"]
     record = ledger_record(store)
-    assert record.payload["permanent"] is True
+    # Not permanent: the job's report may still come and say which job it was (the cleanup tries again).
+    assert record.payload["permanent"] is False
+    assert record.payload["last_error"].startswith("UnresolvedSubmitError")
+
+
+@respx.mock
+def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(runner, store) -> None:
+    route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
+    store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
+    handle(runner)
+    store.fail_on = None
+    record = ledger_record(store)
+    record_sighting(
+        store,
+        route=record.payload["route"],
+        correlation_id=record.payload["correlation_id"],
+        step="sha256",
+        job_id="f-sha",
+        ttl_seconds=3600,
+        now=time.time(),
+    )
+    again = handle(runner)
+    assert route.call_count == 2, "the sighted job is not submitted again"
+    assert again["outcomes"][0]["status"] == "submitted"
+    assert again["outcomes"][0]["jobs"] == {"md5": "f-md5", "sha256": "f-sha"}
+    assert ledger_record(store).state is RecordState.COMPLETED
+
+
+@respx.mock
+def test_a_sighting_of_another_step_or_upload_resolves_nothing(runner, store) -> None:
+    route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
+    store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
+    handle(runner)
+    store.fail_on = None
+    record = ledger_record(store)
+    sighting: dict[str, Any] = {"route": record.payload["route"], "ttl_seconds": 3600, "now": time.time()}
+    record_sighting(store, correlation_id=record.payload["correlation_id"], step="md5", job_id="x", **sighting)
+    record_sighting(store, correlation_id="another-upload", step="sha256", job_id="y", **sighting)
+    again = handle(runner)
+    assert route.call_count == 2
+    assert again["outcomes"][0]["error"].startswith("UnresolvedSubmitError")
 
 
 @respx.mock

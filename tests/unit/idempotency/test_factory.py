@@ -59,7 +59,19 @@ def test_the_package_exports_resolve():
     for name in idempotency.__all__:
         assert getattr(idempotency, name) is not None
     assert sorted(dir(idempotency)) == sorted(
-        {"STORE_KINDS", "CosMarkerStore", "MemoryStore", "RedisStore", "SqliteStore", "create_store", "marker_name"}
+        {
+            "STORE_KINDS",
+            "CosMarkerStore",
+            "MemoryStore",
+            "RedisStore",
+            "SqliteStore",
+            "create_store",
+            "marker_name",
+            "SIGHTING_PREFIX",
+            "record_sighting",
+            "sighted_job",
+            "sighting_key",
+        }
     )
 
 
