@@ -173,3 +173,77 @@ def test_put_object_acl(client):
     assert "q-url-param-list=acl&" in route.calls.last.request.headers["authorization"]
     with pytest.raises(ValueError, match="ACL"):
         ops.put_object_acl("k", "public-read-write")
+
+
+@respx.mock
+def test_a_header_differing_only_in_case_is_sent_once_with_the_callers_value(client):
+    # Issue 13: put_object's own Content-Type and the caller's content-type used to go out as two header
+    # lines and be signed comma-joined ("application/octet-stream, text/plain").
+    route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
+    client.send(
+        ops.put_object(
+            "a.txt",
+            b"x",
+            metadata={"Owner": "m"},
+            headers={"content-type": "text/plain", "X-COS-META-OWNER": "h", "CONTENT-md5": "bogus=="},
+        )
+    )
+    sent = route.calls.last.request
+    assert [v for k, v in sent.headers.raw if k.lower() == b"content-type"] == [b"text/plain"]
+    assert [v for k, v in sent.headers.raw if k.lower() == b"x-cos-meta-owner"] == [b"h"]
+    assert [v for k, v in sent.headers.raw if k.lower() == b"content-md5"] == [b"bogus=="]
+    assert "content-md5;content-type;host;x-cos-meta-owner;x-cos-security-token&" in sent.headers["authorization"]
+
+
+@respx.mock
+def test_a_callers_host_header_replaces_the_endpoints_and_is_signed(client):
+    route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
+    client.send(ops.put_object("a.txt", b"x", headers={"host": "other-1250000000.cos.ap-guangzhou.myqcloud.com"}))
+    sent = route.calls.last.request
+    assert [v for k, v in sent.headers.raw if k.lower() == b"host"] == [
+        b"other-1250000000.cos.ap-guangzhou.myqcloud.com"
+    ]
+    assert ";host;" in sent.headers["authorization"]
+
+
+@respx.mock
+def test_header_values_are_trimmed_before_sending_and_signing(client):
+    route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
+    client.send(ops.put_object("a.txt", b"x", content_type=" text/plain\t", metadata={"note": "  two words  "}))
+    sent = route.calls.last.request
+    assert sent.headers["content-type"] == "text/plain"
+    assert sent.headers["x-cos-meta-note"] == "two words"
+
+
+@pytest.mark.parametrize("value", ["a\r\nx-cos-acl: public-read", "a\nb", "a\rb", "a\x00b"])
+def test_header_values_with_line_breaks_or_nul_are_refused_before_sending(client, value):
+    with pytest.raises(ValueError, match="header"):
+        client.send(ops.put_object("a.txt", b"x", metadata={"note": value}))
+
+
+@respx.mock
+def test_non_ascii_header_values_go_out_as_utf8_and_are_signed_as_the_sdk_signs_them(client):
+    route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
+    client.send(ops.put_object("a.txt", b"x", metadata={"title": "视频 é"}))
+    sent = route.calls.last.request
+    assert [v for k, v in sent.headers.raw if k == b"x-cos-meta-title"] == ["视频 é".encode()]
+
+
+@pytest.mark.parametrize(("key", "path"), [("/a", "/a"), ("//a", "//a"), ("/dir/x y", "/dir/x y"), ("a", "/a")])
+@respx.mock
+def test_one_leading_slash_of_a_key_is_dropped_as_the_sdk_does(client, key, path):
+    route = respx.get(url__startswith=COS).mock(return_value=httpx.Response(200))
+    client.send(ops.get_object(key))
+    assert route.calls.last.request.url.path == path
+
+
+def test_a_key_that_is_only_a_slash_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        ops.get_object("/")
+
+
+@respx.mock
+def test_copy_source_drops_one_leading_slash_too(client):
+    route = respx.put(f"{COS}/dst").mock(return_value=httpx.Response(200, content=b"<CopyObjectResult/>"))
+    client.send(ops.copy_object("dst", source_bucket="s-1250000000", source_region="ap-guangzhou", source_key="/a b"))
+    assert route.calls.last.request.headers["x-cos-copy-source"] == "s-1250000000.cos.ap-guangzhou.myqcloud.com/a%20b"

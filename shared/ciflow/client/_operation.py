@@ -1,8 +1,30 @@
-"""Operations are data: what to send and how to read the answer. Building the httpx.Request is pure."""
+"""Operations are data: what to send and how to read the answer. Building the httpx.Request is pure.
+
+What goes on the wire, decided once here for every operation (the official SDK, cos-python-sdk-v5, is the
+reference; ``tests/functional/wire`` compares the two request by request):
+
+* **One header per name.** Names are compared case-insensitively and the last value given wins, so a
+  caller's ``content-type`` replaces an operation's own ``Content-Type`` (the SDK merges the same way,
+  through requests' case-insensitive headers). Two lines with one name would be signed comma-joined and
+  parsed by the server in an order nobody chose.
+* **A caller's ``Host`` wins too**, and is signed: it names the virtual host (bucket) the request is for,
+  while the connection still goes to the endpoint's URL. This is what the SDK does in its default
+  configuration (a ``Host`` in its headers is sent and signed); only there is no second, conflicting one.
+* **Header values are trimmed** of leading and trailing spaces and tabs before they are signed and sent.
+  HTTP defines a field value without that whitespace (RFC 9110 5.5), so the trimmed value is the one the
+  server reads and checks the signature against. The SDK differs: it refuses leading whitespace
+  (requests' ``InvalidHeader``) and sends and signs trailing whitespace as is, which a server that trims
+  cannot verify. Values containing CR, LF or NUL are refused with ``ValueError`` before anything is sent.
+* **Values are UTF-8 on the wire**, like the SDK's (``format_values``), so non-ASCII metadata works; the
+  signature covers the percent-encoded UTF-8 bytes, as the SDK's does.
+* **Object keys**: see ``ciflow.operations`` (one leading ``/`` is dropped, as the SDK does); every other
+  character, ``.``/``..`` segments included, survives to the server (``encode_key_path``).
+"""
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
@@ -13,7 +35,15 @@ import httpx
 from ..signing import SERVICE_EXTENSION
 from ._endpoint import Endpoint, Service
 
-__all__ = ["Operation", "RetryMode", "build_request", "encode_key_path", "encode_query", "header_items"]
+__all__ = [
+    "Operation",
+    "RetryMode",
+    "build_request",
+    "encode_key_path",
+    "encode_query",
+    "header_items",
+    "unique_headers",
+]
 
 T = TypeVar("T")
 
@@ -74,19 +104,38 @@ def build_request(operation: Operation[T], endpoint: Endpoint) -> httpx.Request:
     url = base + encode_key_path(operation.path)
     if operation.params:
         url = f"{url}?{encode_query(operation.params)}"
-    headers: dict[str, str] = {"Host": host}
-    headers.update(operation.headers)
-    if operation.body is not None and "Content-Type" not in headers and "content-type" not in headers:
-        headers["Content-Type"] = "application/xml"
+    headers = _merge((("Host", host),), operation.headers)
+    if operation.body is not None and "content-type" not in headers:
+        headers["content-type"] = ("Content-Type", "application/xml")
     return httpx.Request(
         operation.method,
         _parsed_url(url),
-        headers=headers,
+        headers=[(name.encode("ascii"), value.encode()) for name, value in headers.values()],
         content=operation.body,
         extensions={SERVICE_EXTENSION: operation.service},
     )
 
 
+_OWS = " \t"
+_FORBIDDEN_IN_VALUES = re.compile(r"[\r\n\x00]")
+
+
+def _merge(*groups: Iterable[tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Lower-cased name -> (name as last given, trimmed value); a later value replaces an earlier one."""
+    merged: dict[str, tuple[str, str]] = {}
+    for group in groups:
+        for name, value in group:
+            if _FORBIDDEN_IN_VALUES.search(value):
+                raise ValueError(f"header {name!r}: a value must not contain CR, LF or NUL: {value!r}")
+            merged[name.lower()] = (name, value.strip(_OWS))
+    return merged
+
+
+def unique_headers(*groups: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """One header per name (case-insensitive), the last value given winning, values trimmed."""
+    return tuple(_merge(*groups).values())
+
+
 def header_items(headers: Mapping[str, str | None]) -> tuple[tuple[str, str], ...]:
-    """Drop unset headers; keep the rest in order."""
-    return tuple((k, v) for k, v in headers.items() if v is not None)
+    """Drop unset headers; one per name (case-insensitive, the last one wins), in order of first mention."""
+    return unique_headers((k, v) for k, v in headers.items() if v is not None)

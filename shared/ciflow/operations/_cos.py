@@ -1,4 +1,12 @@
-"""COS object operations the handlers need: head, get, put, copy, delete, multi-delete, list, ACL."""
+"""COS object operations the handlers need: head, get, put, copy, delete, multi-delete, list, ACL.
+
+An object key is the path after the bucket's ``/``. Like the official SDK (``cos_comm.format_path``,
+``CosConfig.uri``), one leading ``/`` of a key is dropped: ``"/a"`` and ``"a"`` name the same object, and so do
+the SDK and ciflow given the same string (``"//a"`` names the object ``/a`` in both). A copy source key is
+treated the same way. A key that is empty, or only ``/``, is refused: it would address the bucket itself.
+Unlike the SDK, ``.`` and ``..`` segments are sent encoded and reach the server as part of the key (the SDK's
+URL library resolves a trailing one away: its ``put_object(Key="a/..")`` becomes ``PUT /``).
+"""
 
 from __future__ import annotations
 
@@ -41,10 +49,16 @@ __all__ = [
 MAX_DELETE_KEYS = 1000
 
 
+def _object_key(key: str) -> str:
+    """The key as COS stores it: one leading ``/`` dropped, as the SDK does; empty keys refused."""
+    stored = key[1:] if key.startswith("/") else key
+    if not stored:
+        raise ValueError(f"an object key must not be empty (got {key!r})")
+    return stored
+
+
 def _key_path(key: str) -> str:
-    if not key:
-        raise ValueError("an object key must not be empty")
-    return "/" + key
+    return "/" + _object_key(key)
 
 
 def _nothing(_: httpx.Response) -> None:
@@ -145,7 +159,7 @@ def copy_object(
     acl: str | None = None,
 ) -> Operation[CopyObjectResult]:
     """``PUT /<key>`` with ``x-cos-copy-source``; ``replace_metadata`` switches the directive to ``Replaced``."""
-    source = f"{source_bucket}.cos.{source_region}.myqcloud.com/{quote(source_key, safe='/-_.~')}"
+    source = f"{source_bucket}.cos.{source_region}.myqcloud.com/{quote(_object_key(source_key), safe='/-_.~')}"
     headers: dict[str, str | None] = {
         "x-cos-copy-source": source,
         "x-cos-metadata-directive": "Replaced" if replace_metadata is not None else "Copy",

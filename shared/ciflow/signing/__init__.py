@@ -3,6 +3,7 @@
 from ._cos import (
     SERVICE_EXTENSION,
     CosAuth,
+    check_cos_authorization,
     cos_authorization,
     cos_key_time,
     sign_request,
@@ -18,6 +19,7 @@ __all__ = [
     "CosAuth",
     "Credentials",
     "CredentialsProvider",
+    "check_cos_authorization",
     "cos_authorization",
     "cos_key_time",
     "environment_credentials",

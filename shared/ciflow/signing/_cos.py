@@ -1,4 +1,5 @@
-"""The COS/CI request signature (q-sign-algorithm=sha1): a pure function and the httpx.Auth that applies it."""
+"""The COS/CI request signature (q-sign-algorithm=sha1): a pure function, the httpx.Auth that applies it, and
+the server's check of a received request (``check_cos_authorization``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ._credentials import Credentials, CredentialsProvider, static_credentials
 __all__ = [
     "SERVICE_EXTENSION",
     "CosAuth",
+    "check_cos_authorization",
     "cos_authorization",
     "cos_key_time",
     "sign_request",
@@ -106,6 +108,65 @@ def cos_authorization(
         f"q-sign-algorithm=sha1&q-ak={credentials.secret_id}&q-sign-time={key_time}&q-key-time={key_time}"
         f"&q-header-list={header_list}&q-url-param-list={param_list}&q-signature={signature}"
     )
+
+
+def check_cos_authorization(
+    credentials: Credentials,
+    authorization: str,
+    method: str,
+    path: str,
+    params: Iterable[tuple[str, str]],
+    headers: Iterable[tuple[str, str]],
+    *,
+    now: float | None = None,
+) -> str | None:
+    """Why ``authorization`` does not verify for a received request, or ``None`` when it does.
+
+    The server's side of ``cos_authorization``: ``path`` is the decoded request path, ``params`` the decoded
+    query pairs and ``headers`` every header field as received (values are compared trimmed, as HTTP parses
+    them). Every header and parameter the signature lists must have been received exactly once; with ``now``,
+    the key time must also cover it.
+    """
+    fields = dict(part.split("=", 1) for part in authorization.split("&") if "=" in part)
+    missing = {"q-sign-algorithm", "q-ak", "q-key-time", "q-header-list", "q-url-param-list", "q-signature"}
+    missing -= fields.keys()
+    if missing:
+        return f"missing {', '.join(sorted(missing))}"
+    if fields["q-sign-algorithm"] != "sha1":
+        return f"unsupported q-sign-algorithm {fields['q-sign-algorithm']!r}"
+    if fields["q-ak"] != credentials.secret_id:
+        return f"q-ak {fields['q-ak']!r} is not the credentials' SecretId"
+    key_time = fields["q-key-time"]
+    start, _, end = key_time.partition(";")
+    if not (start.isdigit() and end.isdigit()):
+        return f"malformed q-key-time {key_time!r}"
+    if now is not None and not int(start) <= now <= int(end):
+        return f"q-key-time {key_time} does not cover {int(now)}"
+
+    def pick(kind: str, listed: str, received: Iterable[tuple[str, str]]) -> list[tuple[str, str]] | str:
+        by_name: dict[str, list[tuple[str, str]]] = {}
+        for name, value in received:
+            by_name.setdefault(_quote(name).lower(), []).append((name, value))
+        chosen = []
+        for name in filter(None, listed.split(";")):
+            found = by_name.get(name, [])
+            if len(found) != 1:
+                return f"signed {kind} {name!r} received {len(found)} times"
+            chosen.append(found[0])
+        return chosen
+
+    signed_header_pairs = pick("header", fields["q-header-list"], ((k, v.strip(" \t")) for k, v in headers))
+    if isinstance(signed_header_pairs, str):
+        return signed_header_pairs
+    signed_param_pairs = pick("parameter", fields["q-url-param-list"], params)
+    if isinstance(signed_param_pairs, str):
+        return signed_param_pairs
+    expected = cos_authorization(credentials, method, path, signed_param_pairs, signed_header_pairs, key_time)
+    expected_fields = dict(part.split("=", 1) for part in expected.split("&"))
+    for name in ("q-header-list", "q-url-param-list", "q-signature"):
+        if not hmac.compare_digest(expected_fields[name], fields[name]):
+            return f"{name} does not match (expected {expected_fields[name]!r}, got {fields[name]!r})"
+    return None
 
 
 def token_header_for(request: httpx.Request) -> str:
