@@ -30,7 +30,7 @@ from ._report import ReportData, RoutedMessage, UploadRow, write_report
 from ._samples import Sample, generate_samples
 from ._scf_dead_letters import ScfDeadLetterQueue
 from ._shims import Invocation, LocalFunctions, TimerShim
-from .emulator import DEFAULT_CREDENTIALS, Emulator, Faults
+from .emulator import DEFAULT_CREDENTIALS, DEFAULT_QUEUE_IDS, Emulator, Faults
 
 __all__ = [
     "BUCKET",
@@ -93,6 +93,8 @@ FUNCTION_ENV: dict[str, dict[str, str]] = {
     "transcode": {"CIFLOW_TRANSCODE_PRESETS": "mp4-240p,mp3"},
     "hash": {"CIFLOW_HASH_ALGORITHMS": "MD5,SHA256"},
     "moderate": {"CIFLOW_MODERATE_SNAPSHOT_COUNT": "2"},
+    # Documents go to a named queue, so a submit whose answer is lost can be looked up (listings need one).
+    "previews": {"CIFLOW_PREVIEWS_DOC_QUEUE_ID": DEFAULT_QUEUE_IDS["doc"]},
     # The demo fires the timer itself once every job has ended, so any finished job is due for reconcile.
     # It also re-invokes an upload whose steps are missing on every tick, not only every 5 minutes.
     "cleanup": {"CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0", "CIFLOW_CLEANUP_INVOKE_EVERY_S": "0"},

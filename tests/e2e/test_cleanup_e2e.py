@@ -24,7 +24,7 @@ from ciflow.concerns.transcode import TranscodeSettings
 from ciflow.concerns.transcode import plan as transcode_plan
 from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner
-from ciflow.idempotency import MemoryStore
+from ciflow.idempotency import SIGHTING_PREFIX, MemoryStore
 from ciflow.results import JobResult
 from ciflow.routing import CosDeadLetterStore, DeadLetterStore, DeliveryError
 from ciflow_local._events import cos_event
@@ -283,7 +283,8 @@ def test_expire_drops_only_records_past_their_ttl_and_passes_at_most_every_inter
 ) -> None:
     upload_and_wait(world, emulator, 3)
     work = [r for r in world.store.records() if not r.key.startswith("cleanup:")]
-    assert len(work) == 6  # three upload records and three routed-result records
+    assert len(work) == 9  # three upload records, three routed-result records, three job sightings
+    assert sum(r.key.startswith(SIGHTING_PREFIX) for r in work) == 3
     cleanup = world.cleanup(CIFLOW_CLEANUP_EXPIRE_EVERY_S="3600")
     first = cleanup.run(["expire"], Deadline.after(60))["expire"]
     assert (first["purged"], first["complete"]) == (0, True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,9 @@ from ciflow.errors import AmbiguousSubmitError
 from ciflow.handlers import UploadRunner
 from ciflow.handlers._outcome import RetryableInvocationError
 from ciflow.idempotency import MemoryStore, RecordState
+from ciflow.idempotency._records import ClaimContendedError
 from ciflow.models.callbacks import TaskFinish
 from ciflow.results import normalise
-from ciflow.idempotency._records import ClaimContendedError
 from ciflow.routing import DeadLetterStore, decode_user_data
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
@@ -302,3 +303,54 @@ def test_an_upload_left_unresolved_completes_once_its_job_report_is_routed(
         assert dead.list() == []
     assert [routed.job_id for routed in sink.delivered].count(job_id) == 1
     assert jobs_per_step(emulator, ("file_jobs",), record.payload["key"]) == dict.fromkeys(steps, 1)
+
+
+def test_a_document_job_whose_answer_was_lost_is_found_by_input_and_output_not_billed_twice(
+    emulator: Emulator, client: CiClient
+) -> None:
+    key = f"uploads/docs/report-{next(_runs)}.pdf"
+    store, timing_out = CrashingStore(), TimingOutClient(client)
+    now = [time.time()]  # the listing is read from the claim's time on: the emulator's clock is the real one
+    # A document listing needs its queue: the job must name one (CI's default queue cannot be listed).
+    settings = load_settings(PreviewsSettings, {**env(), "CIFLOW_PREVIEWS_DOC_QUEUE_ID": emulator.ci.doc_queue_id})
+    runner = UploadRunner("previews", settings, previews_plan, client=timing_out, store=store, clock=lambda: now[0])  # type: ignore[arg-type]
+    client.send(ops.put_object(key, b"%PDF-1.4 not much of a document"))
+    timing_out.lose_answer_of = 1
+    first = deliver(runner, key, "e1")
+    assert first["outcomes"][0]["transient"] is True
+    (pending,) = upload_record(store).jobs.values()
+    assert pending == "pending"
+    timing_out.lose_answer_of = None
+    now[0] += AFTER_THE_LEASE
+    again = deliver(runner, key, "e1")
+    assert again["submitted"] == 1, again
+    details, _ = emulator.engine.list("doc_jobs", {"size": "100"}, bucket=BUCKET)
+    jobs = [detail["JobId"] for detail in details if detail["Input"]["Object"] == key]
+    assert len(jobs) == 1, "looked up, not submitted again"
+    assert list(upload_record(store).jobs.values()) == jobs
+    assert upload_record(store).state is RecordState.COMPLETED
+
+
+def test_a_document_job_on_cis_default_queue_whose_answer_was_lost_is_left_unresolved_not_billed_twice(
+    emulator: Emulator, client: CiClient
+) -> None:
+    key = f"uploads/docs/report-{next(_runs)}.pdf"
+    store, timing_out = CrashingStore(), TimingOutClient(client)
+    now = [time.time()]
+    runner = UploadRunner(
+        "previews",
+        load_settings(PreviewsSettings, env()),
+        previews_plan,
+        client=timing_out,
+        store=store,  # type: ignore[arg-type]
+        clock=lambda: now[0],
+    )
+    client.send(ops.put_object(key, b"%PDF-1.4 not much of a document"))
+    timing_out.lose_answer_of = 1
+    deliver(runner, key, "e1")
+    timing_out.lose_answer_of = None
+    now[0] += AFTER_THE_LEASE
+    again = deliver(runner, key, "e1")
+    assert again["outcomes"][0]["error"].startswith("UnresolvedSubmitError"), again
+    details, _ = emulator.engine.list("doc_jobs", {"size": "100"}, bucket=BUCKET)
+    assert len([detail for detail in details if detail["Input"]["Object"] == key]) == 1

@@ -192,6 +192,7 @@ class UploadRunner(Generic[S]):
             claim.record.jobs,
             route=self.route,
             correlation_id=correlation_id,
+            claimed_at=claim.record.created_at,
             taken_over=claim.record.created_at < claim_time,
             deadline=deadline,
             clock=self.clock,

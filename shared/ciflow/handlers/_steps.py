@@ -16,7 +16,7 @@ from ..errors import (
 from ..events import ObjectRef
 from ..idempotency import PENDING_JOB, IdempotencyStore, has_job, sighted_job
 from ._plan import PlannedJob
-from ._resolve import LOOKUP_FAMILIES, find_submitted_job, inline_result, job_ids_of
+from ._resolve import can_look_up, find_submitted_job, inline_result, job_ids_of
 
 __all__ = [
     "INLINE",
@@ -64,10 +64,10 @@ def job_family(operation: Operation[Any]) -> str | None:
     return "moderation" if operation.path.endswith("/auditing") else "other"
 
 
-def created_nothing(exc: CiflowError, family: str) -> bool:
-    """True when the failed submit surely created no job. A 5xx answer counts for families that cannot be
-    looked up (CI answered, with a failure); families that can be are looked up before a resubmit instead."""
-    return isinstance(exc, _NOTHING_CREATED) or (isinstance(exc, ServerError) and family not in LOOKUP_FAMILIES)
+def created_nothing(exc: CiflowError, job: PlannedJob) -> bool:
+    """True when the failed submit surely created no job. A 5xx answer counts for jobs that cannot be looked
+    up (CI answered, with a failure); jobs that can be are looked up before a resubmit instead."""
+    return isinstance(exc, _NOTHING_CREATED) or (isinstance(exc, ServerError) and not can_look_up(job))
 
 
 class StepRun:
@@ -84,12 +84,13 @@ class StepRun:
         *,
         route: str,
         correlation_id: str,
+        claimed_at: float,
         taken_over: bool,
         deadline: Deadline,
         clock: Callable[[], float],
     ) -> None:
         self.client, self.store, self.key, self.ref = client, store, key, ref
-        self.route, self.correlation_id = route, correlation_id
+        self.route, self.correlation_id, self.claimed_at = route, correlation_id, claimed_at
         self.jobs = dict(jobs)
         self.results: dict[str, Any] = {}
         self.unresolved: list[str] = []
@@ -127,14 +128,15 @@ class StepRun:
         if has_job(value):
             return
         family = job_family(job.operation)
-        if family is not None and (value == PENDING or (self.taken_over and family in LOOKUP_FAMILIES)):
+        listed = can_look_up(job)
+        if family is not None and (value == PENDING or (self.taken_over and listed)):
             found = self._sighted(job.step) if value == PENDING else None
-            if not found and family in LOOKUP_FAMILIES:
-                found = find_submitted_job(self.client, self.ref, job, self.deadline)
+            if not found and listed:
+                found = find_submitted_job(self.client, self.ref, job, self.deadline, since=self.claimed_at)
             if found:
                 self._save(job.step, found)
                 return
-            if family not in LOOKUP_FAMILIES:
+            if not listed:
                 self.unresolved.append(job.step)
                 return
         if family is not None:
@@ -142,7 +144,7 @@ class StepRun:
         try:
             result = self.client.send(job.operation, deadline=self.deadline)
         except CiflowError as exc:
-            if family is not None and created_nothing(exc, family):
+            if family is not None and created_nothing(exc, job):
                 self._save(job.step, NOT_SUBMITTED)
             raise
         ids = job_ids_of(result)
