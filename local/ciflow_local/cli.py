@@ -10,6 +10,7 @@ from typing import Any
 
 from ciflow.events import ObjectRef
 
+from ._cos_cli import add_cos_parser, run_cos
 from ._envfile import EnvFileError, merged_environment
 from ._events import CALLBACK_KINDS, apigw_callback_event, callback_user_data, cos_event, timer_event
 from ._invoke import InvokeRefusedError, check_time_budget, emulator_environment, invoke, local_defaults
@@ -204,6 +205,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_callback_parser(kinds)
     _add_invoke_parser(commands)
     add_queue_parser(commands)
+    add_cos_parser(commands)
     add_deploy_parsers(commands)
     add_doctor_parser(commands)
     add_drill_parser(commands)
@@ -228,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "doctor": run_doctor_command,
         "drill": run_drill_command,
         "queue": run_queue,
+        "cos": run_cos,
         "demo": _demo,
         "emulator": _emulator,
         "generate-event": _print_event,

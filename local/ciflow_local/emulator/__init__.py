@@ -2,7 +2,10 @@
 
 ``Emulator(data_dir).start()`` serves the COS object API and CI's job APIs (signature-checked, as in the
 cloud) on ``Emulator.url``; jobs run in the background and report to their CallBack URL; every object
-created through the API is announced to the ``on_upload`` hooks (the upload-event shim hangs there).
+created through the API is announced to the ``on_upload`` hooks (the upload-event shim hangs there). The COS API
+(``_cos``) routes by sub-resource and answers what it does not implement with ``501 NotImplemented``; it serves
+objects (conditional requests, ACLs, append, SSE headers — bytes stay unencrypted), multipart upload, versioning,
+and hands bucket configuration to ``_bucket_config``.
 
 Faults (``Faults``), drawn from one seeded RNG so a run can be repeated:
 
@@ -26,15 +29,20 @@ with ``CallBackType=TDMQ`` put their callback body in the queue (or topic) their
 The request faults do not apply to it.
 
 CI's account (``_account``, ``_manage``; ``Emulator.ci``): by default every bucket is bound to CI with media,
-file, document and picture processing active, and one queue per family exists (``Emulator.ci.media_queue_id``,
-``file_queue_id``, ``doc_queue_id``, ``pic_queue_id``: ids from the CI docs' samples). ``CiSetup(bound=False)``
+file, document, picture, speech-recognition (``asr``) and AI-recognition (``ai``) processing active, and one queue
+per family exists (``Emulator.ci.media_queue_id``, ``file_queue_id``, ``doc_queue_id``, ``pic_queue_id``: ids from
+the CI docs' samples). ``CiSetup(bound=False)``
 or ``CiSetup(inactive=frozenset({"media"}))`` starts otherwise; jobs then fail with CI's documented
 ``MediaBucketUnBinded`` (HTTP 400), as do the queue listings. The management APIs answer as documented: the pic
 host's ``GET /`` (``<CIStatus>``), ``PUT /`` and ``PUT /?unbind``; ``GET /mediabucket``, ``/file_bucket``,
-``/docbucket``, ``/picbucket`` (also on the bucket-less ``ci.<region>`` host); ``POST /mediabucket``,
-``/file_bucket``, ``/picbucket`` and ``DELETE /mediabucket``; ``GET /queue``, ``/file_queue``, ``/docqueue``,
-``/picqueue`` (unknown ids in ``NonExistPIDs``). ``CiSetup(strict_queues=True)`` refuses jobs naming a queue the
-account lacks (``QueueNotFound``). This state lives in memory: a restart starts from the ``CiSetup`` again.
+``/docbucket``, ``/picbucket``, ``/asrbucket``, ``/ai_bucket`` (also on the bucket-less ``ci.<region>`` host);
+``POST`` and ``DELETE`` of them (activate, deactivate); ``GET /queue``, ``/file_queue``, ``/docqueue``,
+``/picqueue``, ``/asrqueue``, ``/ai_queue`` (unknown ids in ``NonExistPIDs``) and ``PUT /<queue API>/<QueueId>``;
+``GET``/``PUT /playKey``. ``CiSetup(strict_queues=True)`` refuses jobs naming a queue the
+account lacks (``QueueNotFound``). This state lives in memory: a restart starts from the ``CiSetup`` again, as do
+the templates and workflows (``_templates``, ``_workflows``, served by ``_ci_admin``). The COS host's synchronous
+``?ci-process=videoinfo``, ``snapshot``, ``pm3u8`` and ``zippreview`` are served by ``_ci_process`` (real ffmpeg
+output); ``doc-preview`` and ``qrcode-generate`` are refused with ``501``.
 
 SCF API 3.0 (``_scf``): ``GetLayerVersion`` and ``Invoke`` on its own port, ``Emulator.api_url`` (send ``Host:
 scf.tencentcloudapi.com``), TC3-checked, over ``Emulator.scf`` (``emulator.scf.publish_layer("ciflow-core")``
@@ -50,11 +58,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Any
+from urllib.parse import unquote
 
 from ciflow.logging import get_logger
 
 from ._account import DEFAULT_QUEUE_IDS, SERVICES, UNBOUND_CODE, CiAccount, CiSetup, Queue
-from ._app import DEFAULT_CREDENTIALS, EmulatorApp, ServiceApi, Target, error_response
+from ._app import DEFAULT_CREDENTIALS, CosFront, EmulatorApp, ServiceApi, Target, error_response
+from ._bucket_config import SUBRESOURCES as BUCKET_CONFIG_SUBRESOURCES
+from ._bucket_config import BucketConfigApi
 from ._callbacks import CallbackSender
 from ._ci import CiApi, gated_sync_process
 from ._cmq import CmqApi, CmqMessage, CmqQueues
@@ -65,6 +76,7 @@ from ._prefix_faults import PrefixFaultInjector
 from ._scf import SCF_HOST, SCF_VERSION, InvokeHook, LayerVersion, ScfApi, ScfInvocation, ScfLayers
 from ._serve import add_ci_setup_options, ci_setup_from_args, serve
 from ._server import BackgroundServer
+from ._service import Buckets
 from ._storage import ObjectStore, StoredObject
 
 __all__ = [
@@ -75,6 +87,8 @@ __all__ = [
     "SERVICES",
     "UNBOUND_CODE",
     "BackgroundServer",
+    "Buckets",
+    "CosFront",
     "CiAccount",
     "CiSetup",
     "CmqApi",
@@ -114,7 +128,7 @@ class Upload:
     size: int
     etag: str  # quoted, as COS sends it
     content_type: str
-    event_name: str  # cos:ObjectCreated:Put or cos:ObjectCreated:Copy
+    event_name: str  # cos:ObjectCreated:Put, :Copy, :CompleteMultipartUpload or :Append
 
 
 @dataclass(frozen=True)
@@ -192,10 +206,12 @@ class FaultInjector:
         host = headers.get("host", "")
         service = "ci" if ".ci." in host or ".pic." in host or host.startswith("ci.") else "cos"
         target = Target(service, "", "", "", {}, f"fault-{time.time_ns():x}")
+        resource = host.split(":", 1)[0] + unquote(scope.get("raw_path", b"/").decode("latin-1").split("?", 1)[0])
+        message = "Please reduce your request rate (injected)"
         if fault == "error":
-            response = error_response(503, "ServiceUnavailable", "Please reduce your request rate (injected)", target)
+            response = error_response(503, "ServiceUnavailable", message, target, resource)
         else:
-            response = error_response(429, "SlowDown", "Please reduce your request rate (injected)", target)
+            response = error_response(429, "SlowDown", message, target, resource)
         await response(scope, receive, send)
 
 
@@ -217,6 +233,7 @@ class Emulator:
     workers: int = 2
     on_upload: list[Callable[[Upload], None]] = field(default_factory=list)
     ci_setup: CiSetup = field(default_factory=CiSetup)
+    strict_buckets: bool = False  # COS calls on a bucket never created answer 404 NoSuchBucket (_service)
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
@@ -237,14 +254,28 @@ class Emulator:
         self.ci = CiAccount(self.ci_setup)
         self.scf = ScfLayers()
         sync_process = gated_sync_process(self.ci, self.engine.sync_process)
-        cos = CosApi(self.store, on_put=self._announce, ci_process=sync_process)
+        self.bucket_config = BucketConfigApi(self.data_dir)  # bucket_config.sqlite3: CORS, lifecycle, ACL …
+        cos = CosApi(
+            self.store,
+            on_put=self._announce,
+            ci_process=sync_process,
+            bucket_config=self.bucket_config,
+            bucket_config_names=BUCKET_CONFIG_SUBRESOURCES,
+        )
         ci = CiApi(self.store, self.engine, self.ci)
         services: dict[str, ServiceApi] = {"cos": cos, "ci": ci, "pic": PicHostApi(self.ci)}
-        self.app: Any = EmulatorApp(services)
+        self.buckets = Buckets(
+            self.store,
+            strict=self.strict_buckets,
+            default_region=self.region,
+            tagged=self.bucket_config.tagged_buckets,
+            on_forget=self.bucket_config.forget_bucket,
+        )
+        self.app: Any = EmulatorApp(services, buckets=self.buckets, preflight=self.bucket_config.preflight)
         self.faults_app = FaultInjector(self.app, self.faults, self._rng) if self.faults.on_requests else None
         self.prefix_faults_app = self._prefix_faults(self.faults_app or self.app)
         served = self.prefix_faults_app or self.faults_app or self.app
-        self._server = BackgroundServer(served, host=self.host, port=self.port)
+        self._server = BackgroundServer(CosFront(served), host=self.host, port=self.port)
         self._cmq_server = BackgroundServer(CmqApi(self.cmq), host=self.host)
         self._scf_server = BackgroundServer(ScfApi(self.scf), host=self.host)
         self._started = False
@@ -303,6 +334,11 @@ class Emulator:
             except Exception:
                 _log.exception("on_upload hook failed", key=stored.key)
 
+    def apply_lifecycle(self, now: float | None = None) -> dict[str, list[str]]:
+        """Expire what the buckets' lifecycle rules say is due at ``now`` (default: the clock): COS does this in
+        the background; here it runs on demand. Returns the deleted keys by bucket."""
+        return self.bucket_config.apply_all_lifecycles(self.store, time.time() if now is None else now)
+
     def start(self) -> str:
         """Serve on the port (the job workers run from construction on)."""
         self._server.start()
@@ -324,6 +360,8 @@ class Emulator:
             self._closed = True
             self.engine.close()
             self.callbacks.close()
+            self.buckets.close()
+            self.bucket_config.close()
             self.store.close()
             self.cmq.close()
 

@@ -11,6 +11,7 @@ __all__ = [
     "SERVICES",
     "QUEUE_CATEGORIES",
     "DEFAULT_QUEUE_IDS",
+    "DEFAULT_NOTIFY",
     "UNBOUND_CODE",
     "CiSetup",
     "Queue",
@@ -18,18 +19,30 @@ __all__ = [
 ]
 
 #: Services a bucket activates one by one: media processing, file processing, document processing (file
-#: preview) and asynchronous picture processing. Content moderation needs only the bucket's CI binding.
-SERVICES = ("media", "file", "doc", "pic")
+#: preview), asynchronous picture processing, speech recognition (``asr``) and AI content recognition (``ai``).
+#: Content moderation needs only the bucket's CI binding.
+SERVICES = ("media", "file", "doc", "pic", "asr", "ai")
 #: ``Category`` of each family's queues, as the queue APIs report it (``FileProcessing`` is a guess: the
-#: value is cut off in every copy of the file-queue doc).
-QUEUE_CATEGORIES = {"media": "Transcoding", "file": "FileProcessing", "doc": "DocProcessing", "pic": "PicProcessing"}
+#: value is cut off in every copy of the file-queue doc; the speech-recognition queue doc shows none).
+QUEUE_CATEGORIES: dict[str, str | None] = {
+    "media": "Transcoding",
+    "file": "FileProcessing",
+    "doc": "DocProcessing",
+    "pic": "PicProcessing",
+    "asr": None,
+    "ai": "AIProcess",
+}
 #: The queue each service creates when it is activated; ids taken from the CI docs' own samples.
 DEFAULT_QUEUE_IDS = {
     "media": "p4a17eeea29334bf499b7e20e2fbfd99d",
     "file": "p2911917386e148639319e13c285cc774",
     "doc": "p2505d57bdf4c4329804b58a6a5fb1572",
     "pic": "p8366c460c67b4c65a9bf81b41eaa3c4b",
+    "asr": "p8eb46b8cc1a94bc09512d16c5c4f4d3a",
+    "ai": "p23f69f4779e64b18aa61e70d5416c071",
 }
+#: A queue's ``NotifyConfig`` until it is updated (notifications off).
+DEFAULT_NOTIFY = {"Url": "", "Event": "", "Type": "", "State": "Off"}
 #: The documented error (1111, "The bucket is not bound") CI answers for a bucket whose service is not
 #: activated. The CI docs list it for media processing only; no other service documents its own.
 UNBOUND_CODE = "MediaBucketUnBinded"
@@ -55,16 +68,19 @@ class CiSetup:
 
 @dataclass(frozen=True)
 class Queue:
-    """One queue of a service family (``media``, ``file``, ``doc`` or ``pic``)."""
+    """One queue of a service family (``media``, ``file``, ``doc``, ``pic``, ``asr`` or ``ai``)."""
 
     queue_id: str
     family: str
     name: str
     state: str = "Active"
     created: float = field(default_factory=time.time)
+    updated: float | None = None
+    #: ``NotifyConfig`` as last set through the update API (``Url``, ``Event``, ``Type``, ``State``, …).
+    notify: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_NOTIFY))
 
     @property
-    def category(self) -> str:
+    def category(self) -> str | None:
         return QUEUE_CATEGORIES[self.family]
 
 
@@ -74,6 +90,7 @@ class _Bucket:
     inactive: set[str]
     region: str | None = None
     created: float = field(default_factory=time.time)
+    play_keys: tuple[str, str] | None = None
 
 
 class CiAccount:
@@ -121,6 +138,24 @@ class CiAccount:
         with self._lock:
             self._queues[queue_id] = replace(self._queues[queue_id], state=state)
 
+    def update_queue(
+        self, queue_id: str, *, name: str | None = None, state: str | None = None, notify: dict[str, str] | None = None
+    ) -> Queue:
+        """The update-queue API: a new name, state and/or ``NotifyConfig``; ``KeyError`` for an unknown queue."""
+        if state is not None and state not in ("Active", "Paused"):
+            raise ValueError("a queue is Active or Paused")
+        with self._lock:
+            queue = self._queues[queue_id]
+            changed = replace(
+                queue,
+                name=name or queue.name,
+                state=state or queue.state,
+                notify={**queue.notify, **notify} if notify is not None else queue.notify,
+                updated=time.time(),
+            )
+            self._queues[queue_id] = changed
+            return changed
+
     def remove_queue(self, queue_id: str) -> None:
         with self._lock:
             self._queues.pop(queue_id, None)
@@ -165,6 +200,21 @@ class CiAccount:
                 state.bound = True
             else:
                 state.inactive.add(service)
+
+    def play_keys(self, bucket: str) -> tuple[str, str]:
+        """The bucket's HLS (master, backup) play keys: random until set with ``set_play_keys``."""
+        with self._lock:
+            state = self._bucket(bucket)
+            if state.play_keys is None:
+                state.play_keys = (secrets.token_hex(16), secrets.token_hex(16))
+            return state.play_keys
+
+    def set_play_keys(self, bucket: str, master: str | None, backup: str | None) -> tuple[str, str]:
+        current = self.play_keys(bucket)
+        with self._lock:
+            state = self._bucket(bucket)
+            state.play_keys = (master or current[0], backup or current[1])
+            return state.play_keys
 
     def is_bound(self, bucket: str) -> bool:
         with self._lock:

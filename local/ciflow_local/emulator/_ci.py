@@ -1,4 +1,9 @@
-"""The CI host's job and moderation APIs: bodies read with the request models, answered with the response models."""
+"""The CI host's job and moderation APIs: bodies read with the request models, answered with the response models.
+
+Served on ``<bucket>.ci.<region>.myqcloud.com``; the account listings (``/mediabucket`` …) also on the bucket-less
+``ci.<region>.myqcloud.com``. Management (``_manage``) and template/workflow (``_ci_admin``) paths are routed
+to their own modules; ``PUT /jobs/<JobId>?cancel`` cancels a job still ``Submitted``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ciflow.codec import CiModel, decode_tree, element_to_tree, local_name, parse_xml, to_xml
+from ciflow.codec import CiModel, decode_tree, element_to_tree, local_name, parse_xml, to_xml, tree_to_xml
 from ciflow.errors import CiflowError
 from ciflow.models.documents import DocJobsResponse
 from ciflow.models.files import FileJobsResponse
@@ -18,10 +23,13 @@ from ciflow.models.pictures import PicJobsResponse
 
 from ._account import UNBOUND_CODE, CiAccount
 from ._app import Target, error_response
+from ._ci_admin import ADMIN_PATHS, AdminApi
+from ._ci_process import SERVICE_OF
 from ._cos import CiProcess
 from ._jobs import FAMILY_TAGS, JobEngine, JobError
 from ._manage import MANAGEMENT_PATHS, ManagementApi
 from ._storage import ObjectStore
+from ._templates import TemplateError
 from ._workers import MODERATION_REQUESTS, REQUEST_MODELS, wire_tree
 
 __all__ = ["CiApi", "MAX_BODY_BYTES", "gated_sync_process"]
@@ -33,6 +41,13 @@ _RESPONSES: dict[str, type[CiModel]] = {
     "file_jobs": FileJobsResponse,
     "doc_jobs": DocJobsResponse,
     "pic_jobs": PicJobsResponse,
+}
+#: CI APIs the emulator knows of but cannot honestly answer: 501 with the reason.
+_NOT_IMPLEMENTED = {
+    "asr_jobs": "speech recognition needs an ASR engine, which this emulator does not have",
+    "virus": "virus detection needs an antivirus engine, which this emulator does not have",
+    "webpage": "web page moderation needs to fetch pages from the internet, which this emulator does not do",
+    "inventorytriggerjob": "batch (inventory-triggered) jobs are not implemented by this emulator",
 }
 #: Families whose requests may leave ``Tag`` out (it has one value).
 _DEFAULT_TAGS = {"doc_jobs": "DocProcess", "pic_jobs": "PicProcess"}
@@ -48,6 +63,10 @@ class _RefusedError(Exception):
 
 def _xml(model: CiModel) -> Response:
     return Response(to_xml(model, "Response"), media_type="application/xml")
+
+
+def _xml_tree(tree: dict[str, Any]) -> Response:
+    return Response(tree_to_xml("Response", tree), media_type="application/xml")
 
 
 async def _request_tree(request: Request) -> dict[str, Any]:
@@ -84,6 +103,9 @@ class CiApi:
         self.engine = engine
         self.account = account or CiAccount()
         self.management = ManagementApi(self.account)
+        self.admin = AdminApi(store, engine)
+        #: Requests of ``POST /report/badcase``, in arrival order (with ``Bucket``).
+        self.badcases: list[dict[str, Any]] = []
 
     async def handle(self, request: Request, target: Target) -> Response:
         try:
@@ -96,11 +118,13 @@ class CiApi:
     async def _route(self, request: Request, target: Target) -> Response:
         parts = target.key.strip("/").split("/") if target.key.strip("/") else []
         method = request.method
-        if len(parts) == 1 and parts[0] in MANAGEMENT_PATHS:
-            return await self.management.handle(request, target, parts[0])
+        if len(parts) in (1, 2) and parts[0] in MANAGEMENT_PATHS:
+            return await self.management.handle(request, target, parts)
         if not target.bucket:
             raise _RefusedError(400, "InvalidHost", "job APIs are served on <bucket>.ci.<region>.myqcloud.com")
         self.account.note(target.bucket, target.region)
+        if len(parts) in (1, 2) and parts[0] in ADMIN_PATHS:
+            return await self.admin.handle(request, target, parts)
         if len(parts) in (1, 2) and parts[0] in FAMILY_TAGS:
             return await self._jobs(request, target, parts[0], parts[1] if len(parts) == 2 else None)
         if len(parts) in (2, 3) and parts[1] == "auditing" and parts[0] in {kind.value for kind in ModerationKind}:
@@ -109,6 +133,12 @@ class CiApi:
                 return await self._moderate(request, target, kind)
             if method == "GET" and len(parts) == 3:
                 return await self._query_moderation(target, kind, parts[2])
+        if method == "POST" and len(parts) == 3 and parts[:2] == ["video", "cancel_auditing"]:
+            return await self._cancel_moderation(target, parts[2])
+        if method == "POST" and parts == ["report", "badcase"]:
+            return await self._report_badcase(request, target)
+        if parts and parts[0] in _NOT_IMPLEMENTED:
+            raise _RefusedError(501, "NotImplemented", _NOT_IMPLEMENTED[parts[0]])
         raise _RefusedError(
             404 if method in ("GET", "HEAD") else 405, "ResourceNotFound", f"no API at {method} /{target.key}"
         )
@@ -137,7 +167,11 @@ class CiApi:
             raise _RefusedError(
                 400, "InvalidArgument", f"Tag {tag or '(missing)'} is not served by /{family} ({served})"
             )
-        canonical = _validated(REQUEST_MODELS[tag], {**tree, "Tag": tag})
+        try:
+            tree = self.admin.with_template(target.bucket, tag, {**tree, "Tag": tag})
+        except TemplateError as refused:
+            raise _RefusedError(refused.status, refused.code, refused.message) from None
+        canonical = _validated(REQUEST_MODELS[tag], tree)
         self._admit(target, _service_of(family, tag), canonical.get("QueueId"))
         details = await run_in_threadpool(
             lambda: self.engine.submit(family, canonical, bucket=target.bucket, region=target.region)
@@ -171,6 +205,31 @@ class CiApi:
         )
         return _xml(_moderation_response(kind, details, target.request_id))
 
+    async def _cancel_moderation(self, target: Target, job_id: str) -> Response:
+        """``POST /video/cancel_auditing/<JobId>``: stops a video moderation job not yet started; a job already
+        finished is answered as it stands (nothing left to stop)."""
+        details, _missing = await run_in_threadpool(self.engine.describe, "video", [job_id], bucket=target.bucket)
+        if not details:
+            raise _RefusedError(404, "ResourceNotFound", f"video moderation job {job_id} does not exist")
+        if details[0].get("State") == "Submitted":
+            await run_in_threadpool(self.engine.cancel, job_id)
+            details, _missing = await run_in_threadpool(self.engine.describe, "video", [job_id], bucket=target.bucket)
+        return _xml(_moderation_response(ModerationKind.VIDEO, details, target.request_id))
+
+    async def _report_badcase(self, request: Request, target: Target) -> Response:
+        """``POST /report/badcase``: a moderation verdict reported as wrong, kept in ``badcases`` (nothing else
+        changes: the emulator's verdicts come from its rules)."""
+        tree = await _request_tree(request)
+        if str(tree.get("ContentType", "")) not in ("1", "2", "3", "4"):
+            raise _RefusedError(400, "InvalidArgument", "ContentType must be 1, 2, 3 or 4")
+        for name in ("Label", "SuggestedLabel"):
+            if not isinstance(tree.get(name), str) or not tree[name]:
+                raise _RefusedError(400, "InvalidArgument", f"{name} is required")
+        if not (tree.get("Text") or tree.get("Url")):
+            raise _RefusedError(400, "InvalidArgument", "give Text or Url")
+        self.badcases.append({"Bucket": target.bucket, **tree})
+        return _xml_tree({"RequestId": target.request_id})
+
     async def _query_moderation(self, target: Target, kind: ModerationKind, job_id: str) -> Response:
         details, _missing = await run_in_threadpool(self.engine.describe, kind.value, [job_id], bucket=target.bucket)
         if not details:
@@ -182,7 +241,8 @@ def gated_sync_process(account: CiAccount, process: CiProcess) -> CiProcess:
     """The COS host's ``?ci-process=`` handler, refused like a job when the bucket or its service is not active."""
 
     async def gated(request: Request, target: Target) -> Response:
-        service = "file" if target.params.get("ci-process") == "filehash" else None
+        operation = target.params.get("ci-process", "")
+        service = "file" if operation == "filehash" else SERVICE_OF.get(operation)
         refusal = account.refusal(target.bucket, service)
         if refusal is not None:
             return error_response(400, UNBOUND_CODE, refusal, target, "/" + target.key)

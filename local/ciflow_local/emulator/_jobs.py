@@ -29,6 +29,7 @@ from ciflow.models.media import MEDIA_TAGS
 from ciflow.models.moderation import ImageRecognitionResult, ModerationKind
 
 from ._app import Target, error_response
+from ._ci_process import CI_PROCESSES, sync_ci_process
 from ._storage import ObjectStore
 from ._workers import (
     MODERATION_REQUESTS,
@@ -493,8 +494,11 @@ class JobEngine:
     # ----------------------------------------------------------------------------------------------
 
     async def sync_process(self, request: Request, target: Target) -> Response:
-        """``GET /<key>?ci-process=filehash`` and ``?ci-process=sensitive-content-recognition`` (COS host)."""
+        """``GET /<key>?ci-process=filehash``, ``?ci-process=sensitive-content-recognition`` and the media/file
+        operations of ``_ci_process`` (``videoinfo``, ``snapshot``, ``pm3u8``, ``zippreview``, …) on the COS host."""
         process = target.params.get("ci-process", "")
+        if process in CI_PROCESSES:
+            return await run_in_threadpool(sync_ci_process, self.store, target, request.url.scheme)
         if process == "filehash":
             return await run_in_threadpool(self._sync_hash, target)
         if process == "sensitive-content-recognition":

@@ -16,7 +16,18 @@ class BackgroundServer:
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port or self._free_port(host)
-        config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", lifespan="off", access_log=False)
+        # An app that writes its own Date and Server headers (the emulator's COS front) gets none from uvicorn.
+        uvicorn_headers = not getattr(app, "sends_date_and_server", False)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=self.port,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            server_header=uvicorn_headers,
+            date_header=uvicorn_headers,
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="ciflow-emulator", daemon=True)
 

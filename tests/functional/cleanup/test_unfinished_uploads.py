@@ -199,7 +199,8 @@ def test_an_unanswered_step_nobody_sighted_is_given_up_after_its_attempts_naming
     ledger = walk(runner)
     assert (ledger["resolved_by_callback"], ledger["gave_up"]) == (0, 1)
     (letter,) = dead.list()
-    assert "3 attempts" in letter.reason and "UnresolvedSubmitError" in letter.reason
+    assert "3 attempts" in letter.reason
+    assert "UnresolvedSubmitError" in letter.reason
     assert "sha256" in letter.reason
 
 
@@ -217,4 +218,5 @@ def test_a_step_never_submitted_is_not_completed_by_a_sighting(runner: CleanupRu
     ledger = walk(runner)
     assert (ledger["resolved_by_callback"], ledger["failed"]) == (0, 1)
     record = runner.store.get(key, now=T0)
-    assert record is not None and record.state is RecordState.IN_PROGRESS
+    assert record is not None
+    assert record.state is RecordState.IN_PROGRESS

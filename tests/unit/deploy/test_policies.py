@@ -105,11 +105,11 @@ def test_names_read_from_the_source_are_the_names_the_builders_give():
 # -- what each function can call ----------------------------------------------------------------------------
 
 EXPECTED = {
-    "moderate": MARKERS | {"ListMediaJobs", "ListPicJobs", "ModerateImageObject"} | SUBMIT_MODERATION,
-    "transcode": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitMediaJob"},
-    "hash": MARKERS | {"ListMediaJobs", "ListPicJobs", "FileHash", "SubmitFileJob"},
-    "unzip": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitFileJob"},
-    "previews": MARKERS | {"ListMediaJobs", "ListPicJobs", "SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
+    "moderate": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "ModerateImageObject"} | SUBMIT_MODERATION,
+    "transcode": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitMediaJob"},
+    "hash": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "FileHash", "SubmitFileJob"},
+    "unzip": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitFileJob"},
+    "previews": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
     "callback": ROUTING,
     "cleanup": ROUTING | QUERY_MODERATION | {"CancelJob"},
 }
@@ -286,7 +286,7 @@ def _fake_package(tmp_path):
 
             def preview(request):
                 from ciflow import operations as ops  # lazy, like the concerns' model imports
-                return ops.submit_doc_job(request), ops.list_doc_jobs, delete_objects
+                return ops.submit_doc_job(request), ops.cancel_job, delete_objects
         """,
         "_other.py": "from ciflow import operations as ops\nunused = ops.put_object_acl\n",
         "_typing_only.py": "from ciflow import operations as ops\nHint = ops.copy_object\n",
@@ -304,7 +304,7 @@ def test_a_new_call_in_a_reached_module_is_reported(tmp_path):
     assert ("fakeflow._docs", "SubmitDocJob") in reach.sites
     assert {module for module, _ in reach.sites if module.startswith("fakeflow")} == {"fakeflow._docs"}
     gaps = coverage_gaps("hash", policy("hash"), reach=reach)
-    assert any(gap.startswith("missing ci:DescribeDocProcessJobs on") for gap in gaps)  # job-scoped: no prefix
+    assert any(gap.startswith("missing ci:CancelMediaJob on") for gap in gaps)  # job-scoped: no prefix
     assert any(gap.startswith("SubmitDocJob in fakeflow._docs: no prefix known") for gap in gaps)
     assert any(gap.startswith("DeleteObjects in fakeflow._docs: no prefix known") for gap in gaps)
     assert coverage_gaps("hash", policy("hash")) == []

@@ -51,7 +51,7 @@ def test_the_cos_sample_carries_the_upload_event() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, why",
+    ("text", "why"),
     [
         ("not json", "message"),
         ("[]", "message"),

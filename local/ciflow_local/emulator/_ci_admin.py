@@ -1,0 +1,191 @@
+"""The CI host's template and workflow APIs over ``TemplateStore`` and ``WorkflowStore``.
+
+``POST /template``, ``PUT``/``DELETE /template/<TemplateId>``, ``GET /template``; ``POST /workflow``,
+``PUT /workflow/<WorkflowId>`` (a new ``<MediaWorkflow>``, or ``?active`` / ``?paused``), ``GET /workflow``,
+``DELETE /workflow/<WorkflowId>``; ``POST /triggerworkflow?workflowId=&object=``; ``GET /workflowexecution``
+and ``GET /workflowexecution/<RunId>``. Answers are ``<Response>`` documents shaped like the CI docs' samples.
+
+Jobs naming a stored template (``Operation.TemplateId``) run with its parameters where the engine reads them:
+``Transcode`` (the template joins the engine's transcode template table), ``Snapshot`` and ``Animation`` (its
+parameters become the job's inline ``Snapshot``/``Animation`` unless the job gives its own). A stored template of
+another ``Tag`` is refused (``InvalidArgument``); other tags keep the engine's own handling of ``TemplateId``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ciflow.codec import decode_tree, element_to_tree, local_name, parse_xml, tree_to_xml
+from ciflow.errors import CiflowError
+from ciflow.models.media import Transcode
+
+from ._app import Target, error_response
+from ._jobs import FAMILY_TAGS, JobEngine, JobError
+from ._storage import ObjectStore
+from ._templates import TEMPLATE_CONTAINERS as TEMPLATE_ELEMENTS
+from ._templates import TemplateError, TemplateStore
+from ._workers import REQUEST_MODELS, TRANSCODE_TEMPLATES, ci_time, wire_tree
+from ._workflows import WorkflowStore, unsupported_task
+
+__all__ = ["ADMIN_PATHS", "AdminApi"]
+
+#: Workflow node types run as jobs (media jobs of ``/jobs``).
+_RUNNABLE_NODES = FAMILY_TAGS["jobs"] - FAMILY_TAGS["file_jobs"]
+#: Job tags whose stored templates the engine can use, and where (None: the transcode template table).
+_TEMPLATE_USE = {"Transcode": None, "Snapshot": "Snapshot", "Animation": "Animation"}
+
+ADMIN_PATHS = frozenset({"template", "workflow", "triggerworkflow", "workflowexecution"})
+_MAX_BODY = 1024 * 1024
+
+
+def _xml(tree: dict[str, Any]) -> Response:
+    return Response(tree_to_xml("Response", tree), media_type="application/xml")
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if len(body) > _MAX_BODY:
+        raise TemplateError(400, "InvalidArgument", f"request body over {_MAX_BODY} bytes")
+    try:
+        element = parse_xml(body, max_bytes=_MAX_BODY)
+    except CiflowError as exc:
+        raise TemplateError(400, "InvalidArgument", f"unreadable XML body: {exc}") from None
+    tree = element_to_tree(element)
+    if local_name(element.tag) != "Request" or not isinstance(tree, dict):
+        raise TemplateError(400, "InvalidArgument", "the body must be a <Request> document")
+    return tree
+
+
+class AdminApi:
+    """Templates and workflows of every bucket (in memory: a restart forgets them)."""
+
+    def __init__(self, store: ObjectStore, engine: JobEngine | None = None) -> None:
+        self.store = store
+        self.engine = engine
+        self.templates = TemplateStore()
+        self.workflows = WorkflowStore(self._job_state if engine is not None else None)
+
+    def _job_state(self, job_id: str) -> tuple[str, str, str, str, str] | None:
+        record = self.engine.get(job_id) if self.engine is not None else None
+        if record is None:
+            return None
+        started = ci_time(record.started) if record.started else "-"
+        ended = ci_time(record.ended) if record.ended else "-"
+        code = record.code or ("Success" if record.state == "Success" else "")
+        return record.state, code, record.message or "", started, ended
+
+    def _run_node(self, target: Target, name: str, node: dict[str, Any], key: str, run_id: str) -> dict[str, Any]:
+        """Submit a workflow node's job on ``key`` (see ``_workflows``); the task that reports it."""
+        now = time.time()
+        node_type, operation = node.get("Type"), node.get("Operation")
+        if self.engine is None or node_type not in _RUNNABLE_NODES or not isinstance(operation, dict):
+            return unsupported_task(name, node, now)
+        output = operation.get("Output")
+        if isinstance(output, dict) and isinstance(output.get("Object"), str):
+            operation = {**operation, "Output": {**output, "Object": output["Object"].replace("${RunId}", run_id)}}
+        job: dict[str, Any] = {"Tag": node_type, "Input": {"Object": key}, "Operation": operation}
+        try:
+            job = self.with_template(target.bucket, str(node_type), job)
+            canonical = wire_tree(decode_tree(REQUEST_MODELS[str(node_type)], job))
+            detail = self.engine.submit("jobs", canonical, bucket=target.bucket, region=target.region)[0]
+        except TemplateError as refused:
+            return unsupported_task(name, node, now, refused.message, refused.code)
+        except (CiflowError, JobError) as exc:
+            return unsupported_task(name, node, now, str(exc), "InvalidArgument")
+        task = unsupported_task(name, node, now)
+        return {**task, "JobId": detail["JobId"], "State": "Submitted", "Code": "", "Message": ""}
+
+    def with_template(self, bucket: str, tag: str, job: dict[str, Any]) -> dict[str, Any]:
+        """The job request with its stored template applied (see the module docstring); ``TemplateError`` for a
+        template of another tag."""
+        operation = job.get("Operation")
+        template_id = operation.get("TemplateId") if isinstance(operation, dict) else None
+        if not isinstance(operation, dict) or not isinstance(template_id, str):
+            return job
+        template = self.templates.get(bucket, template_id)
+        if template is None:
+            return job
+        if template["Tag"] != tag:
+            raise TemplateError(400, "InvalidArgument", f"template {template_id} is a {template['Tag']} template")
+        if tag not in _TEMPLATE_USE:
+            return job
+        params = template[TEMPLATE_ELEMENTS[tag]]
+        element = _TEMPLATE_USE[tag]
+        if element is None:
+            try:
+                TRANSCODE_TEMPLATES[template_id] = (str(template["Name"]), decode_tree(Transcode, params))
+            except CiflowError as exc:
+                raise TemplateError(400, "InvalidArgument", f"template {template_id}: {exc}") from None
+            return job
+        if element in operation:
+            return job
+        return {**job, "Operation": {**operation, element: params}}
+
+    async def handle(self, request: Request, target: Target, parts: list[str]) -> Response:
+        try:
+            return await self._route(request, target, parts)
+        except TemplateError as refused:
+            return error_response(refused.status, refused.code, refused.message, target, "/" + "/".join(parts))
+
+    async def _route(self, request: Request, target: Target, parts: list[str]) -> Response:
+        method, api, item = request.method, parts[0], parts[1] if len(parts) == 2 else None
+        bucket, rid = target.bucket, target.request_id
+        if api == "template":
+            if method == "POST" and item is None:
+                return _xml({"RequestId": rid, "Template": self.templates.create(bucket, await _body(request))})
+            if method == "PUT" and item:
+                updated = self.templates.update(bucket, item, await _body(request))
+                return _xml({"RequestId": rid, "Template": updated})
+            if method == "DELETE" and item:
+                self.templates.delete(bucket, item)
+                return _xml({"RequestId": rid, "TemplateId": item})
+            if method == "GET" and item is None:
+                return _xml(self.templates.describe(bucket, target.params, rid))
+        elif api == "workflow":
+            return await self._workflow(request, target, item)
+        elif api == "triggerworkflow" and method == "POST" and item is None:
+            return self._trigger(target)
+        elif api == "workflowexecution" and method == "GET":
+            if item:
+                return _xml({"RequestId": rid, "WorkflowExecution": self.workflows.execution(bucket, item)})
+            listed, token = self.workflows.executions(bucket, target.params)
+            return _xml({"RequestId": rid, "WorkflowExecutionList": listed, "NextToken": token})
+        raise TemplateError(405, "MethodNotAllowed", f"{method} is not supported on /{'/'.join(parts)}")
+
+    async def _workflow(self, request: Request, target: Target, item: str | None) -> Response:
+        method, bucket, rid = request.method, target.bucket, target.request_id
+        if method == "POST" and item is None:
+            return _xml({"RequestId": rid, "MediaWorkflow": self.workflows.create(bucket, await _body(request))})
+        if method == "PUT" and item:
+            states = [state for flag, state in (("active", "Active"), ("paused", "Paused")) if flag in target.params]
+            if len(states) > 1:
+                raise TemplateError(400, "InvalidArgument", "give ?active or ?paused, not both")
+            if states:
+                return _xml({"RequestId": rid, "MediaWorkflow": self.workflows.set_state(bucket, item, states[0])})
+            return _xml({"RequestId": rid, "MediaWorkflow": self.workflows.update(bucket, item, await _body(request))})
+        if method == "DELETE" and item:
+            self.workflows.delete(bucket, item)
+            return _xml({"RequestId": rid, "WorkflowId": item})
+        if method == "GET" and item is None:
+            return _xml(self.workflows.describe(bucket, target.params, rid))
+        raise TemplateError(405, "MethodNotAllowed", f"{method} is not supported on /workflow")
+
+    def _trigger(self, target: Target) -> Response:
+        params = target.params
+        workflow_id, key = params.get("workflowId", ""), params.get("object", "")
+        if not workflow_id or not key:
+            raise TemplateError(400, "InvalidArgument", "workflowId and object are required")
+        if self.store.head(target.bucket, key) is None:
+            raise TemplateError(404, "NoSuchKey", f"object {key} does not exist")
+        run_id = self.workflows.trigger(
+            target.bucket,
+            workflow_id,
+            key,
+            params.get("name", ""),
+            lambda name, node, obj, run: self._run_node(target, name, node, obj, run),
+        )
+        return _xml({"RequestId": target.request_id, "InstanceId": run_id})
