@@ -3,7 +3,7 @@
 import time
 
 from ciflow.callback import CallbackRunner
-from ciflow.idempotency import MemoryStore, sighted_job, sighting_key
+from ciflow.idempotency import MemoryStore, RecordState, sighted_job, sighting_key
 
 from .test_callback import CONTEXT, MemoryDeadLetters, api_event, runner, task_finish_xml, user_data
 
@@ -33,12 +33,16 @@ def test_a_verified_report_is_sighted_in_the_ledger_store_not_the_dedupe_store()
     assert len(handler.sinks["queue"].delivered) == 1
 
 
-def test_the_first_job_sighted_for_a_step_stays() -> None:
+def test_a_sighting_is_a_completed_record_holding_no_lease_and_a_later_one_replaces_it() -> None:
     ledger = MemoryStore()
     handler = with_ledger(ledger)
     handler.handle(api_event(task_finish_xml("j1")), CONTEXT)
+    record = ledger.get(sighting_key("transcode", "c0ffee", "mp4"))
+    assert record is not None
+    assert (record.state, record.lease_until) == (RecordState.COMPLETED, None)  # nothing anyone waits out
+    assert "concern" not in record.payload  # the ledger walk passes it by
     handler.handle(api_event(task_finish_xml("j2")), CONTEXT)
-    assert sighted(ledger) == "j1"
+    assert sighted(ledger) == "j2"  # any job of the step resolves it
     assert sighted(ledger, step="mp3") is None
 
 
@@ -50,7 +54,7 @@ def test_unverified_user_data_sights_nothing() -> None:
 
 
 class FailingLedger(MemoryStore):
-    def claim(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def complete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise OSError("ledger down")
 
 
