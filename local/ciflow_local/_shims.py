@@ -3,38 +3,34 @@ CI's callbacks to the callback function as SCF's integrated event; every functio
 emulator, each loaded with its own environment as SCF would configure it from serverless.yml.
 """
 
-import base64
-import contextlib
 import functools
-import os
 import threading
 import time
-import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from typing import Any, TextIO
 
-import structlog
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from ciflow.config import CoreSettings, close_shared_clients, load_settings, shared_client
-from ciflow.logging import configure_logging
-
 from ._events import cos_event, timer_event
-from ._invoke import load_handler_module, scf_context
+from ._gateway_shim import ApiGatewayShim, api_gateway_event, integrated_response
+from ._hosting import (
+    CALLBACK_FUNCTION,
+    CLEANUP_FUNCTION,
+    FunctionHost,
+    Invocation,
+    local_environment,
+    patched_environ,
+)
 from ._scf_dead_letters import ScfDeadLetterQueue
 from .deploy import FUNCTIONS, CosTrigger
-from .emulator import DEFAULT_CREDENTIALS, BackgroundServer, ScfLayers, Upload
+from .emulator import ScfLayers, Upload
 
 __all__ = [
+    "CALLBACK_FUNCTION",
+    "CLEANUP_FUNCTION",
     "Trigger",
     "TRIGGERS",
     "Invocation",
@@ -42,11 +38,13 @@ __all__ = [
     "UploadEventShim",
     "ApiGatewayShim",
     "LocalFunctions",
+    "TimerShim",
+    "Upload",
+    "api_gateway_event",
+    "integrated_response",
     "local_environment",
     "patched_environ",
 ]
-
-Handler = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True)
@@ -67,141 +65,6 @@ TRIGGERS: tuple[Trigger, ...] = tuple(
     for spec in FUNCTIONS
     if isinstance(spec.trigger, CosTrigger)
 )  # the deployment's own rules (deploy/_manifest.py), so local runs trigger as SCF does
-#: The function behind API Gateway (serverless.yml: the apigw trigger at /callback).
-CALLBACK_FUNCTION = "callback"
-#: The function behind the timer trigger (serverless.yml: the cleanup timer).
-CLEANUP_FUNCTION = "cleanup"
-
-
-@dataclass
-class Invocation:
-    """One call of a function by a shim, and how it ended (``result`` or ``error``)."""
-
-    function: str
-    key: str
-    attempt: int
-    started: float
-    finished: float | None = None
-    result: Any = None
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.finished is not None and self.error is None
-
-
-@contextlib.contextmanager
-def patched_environ(values: Mapping[str, str], *, isolate: str | None = None) -> Iterator[None]:
-    """Set ``values`` in ``os.environ`` for the block, then restore what was there; with ``isolate``, other
-    variables starting with it are unset meanwhile (so the caller's own ``CIFLOW_*`` cannot leak in)."""
-    stray = [name for name in os.environ if isolate and name.startswith(isolate) and name not in values]
-    saved = {name: os.environ.get(name) for name in [*values, *stray]}
-    for name in stray:
-        del os.environ[name]
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def local_environment(
-    *,
-    emulator_url: str,
-    data_dir: Path,
-    bucket: str,
-    region: str,
-    callback_url: str,
-    callback_token: str,
-    user_data_secret: str,
-) -> dict[str, str]:
-    """What every local function shares: the emulator as endpoint, its credentials, local stores and callback."""
-    return {
-        "CIFLOW_REGION": region,
-        "CIFLOW_BUCKET": bucket,
-        "CIFLOW_ENDPOINT": emulator_url,
-        "CIFLOW_SCHEME": "http",
-        "TENCENTCLOUD_SECRETID": DEFAULT_CREDENTIALS.secret_id,
-        "TENCENTCLOUD_SECRETKEY": DEFAULT_CREDENTIALS.secret_key,
-        "CIFLOW_USERDATA_SECRET": user_data_secret,
-        "CIFLOW_CALLBACK_URL": callback_url,
-        "CIFLOW_CALLBACK_TOKEN": callback_token,
-        # One store for every function, as in the cloud (one COS marker prefix): the cleanup function walks
-        # the upload handlers' ledger and shares the callback function's dedupe records.
-        "CIFLOW_IDEMPOTENCY_STORE": "sqlite",
-        "CIFLOW_SQLITE_PATH": str(data_dir / "idempotency.sqlite3"),
-        "CIFLOW_QUEUE_PATH": str(data_dir / "queue.sqlite3"),
-        "CIFLOW_DEAD_LETTER_STORE": "sqlite",
-        "CIFLOW_DEAD_LETTER_PATH": str(data_dir / "dead-letters.sqlite3"),
-        "CIFLOW_RETRY_ATTEMPTS": "4",
-        "PYDANTIC_DISABLE_PLUGINS": "__all__",
-    }
-
-
-class FunctionHost:
-    """Loads ``functions/<name>/index.py`` the way SCF does, each with its own environment, and calls it.
-
-    Settings are read at import, so each module is imported with its environment in ``os.environ`` (restored
-    afterwards). Role credentials are read per request, so ``runtime_env`` stays set while the host is open.
-    Each function is one warm instance: its invocations run one at a time, as in one SCF instance.
-    """
-
-    def __init__(
-        self,
-        functions_dir: Path,
-        environments: Mapping[str, Mapping[str, str]],
-        *,
-        runtime_env: Mapping[str, str],
-        log_stream: TextIO | None = None,
-        timeout_seconds: float = 60.0,
-    ) -> None:
-        self.functions_dir = functions_dir
-        self.environments = {name: dict(env) for name, env in environments.items()}
-        self.runtime_env = dict(runtime_env)
-        self.log_stream = log_stream
-        self.timeout_seconds = timeout_seconds
-        self._handlers: dict[str, Handler] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._runtime: contextlib.ExitStack | None = None
-
-    def open(self) -> None:
-        self._runtime = contextlib.ExitStack()
-        # Each function configures logging (process-wide) at import: put the caller's configuration back at close.
-        saved = structlog.get_config()
-        self._runtime.callback(lambda: structlog.configure(**saved))
-        # A session token of the caller's own would be sent along and refused: the local role has none.
-        self._runtime.enter_context(patched_environ(self.runtime_env, isolate="TENCENTCLOUD_SESSIONTOKEN"))
-        for name, env in self.environments.items():
-            with patched_environ(env, isolate="CIFLOW_"):
-                module = load_handler_module(name, self.functions_dir)
-            self._handlers[name] = module.main_handler
-            self._locks[name] = threading.Lock()
-            # Create the function's pooled client now, in one thread: lru_cache does not lock, so two functions
-            # cold-starting at once could each build one, and the one the cache forgets would never be closed.
-            shared_client(load_settings(CoreSettings, env))
-        if self.log_stream is not None:  # each function configured logging for stdout at import
-            configure_logging(service="ciflow-local", stream=self.log_stream)
-
-    def close(self) -> None:
-        """Close the pooled clients the functions opened (SCF would freeze them; we are done with them)."""
-        # Closed clients must never be handed out again (a later emulator may reuse this port).
-        close_shared_clients()
-        if self._runtime is not None:
-            self._runtime.close()
-            self._runtime = None
-
-    def call(self, name: str, event: Any) -> Any:
-        """Invoke one function with an SCF context; raises what the handler raises."""
-        with self._locks[name]:
-            return self._handlers[name](event, scf_context(name, timeout_seconds=self.timeout_seconds))
-
-    @property
-    def functions(self) -> list[str]:
-        return list(self._handlers)
 
 
 class UploadEventShim:
@@ -343,118 +206,6 @@ class TimerShim:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join()
-
-
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
-
-
-def _is_text(content_type: str, body: bytes) -> bool:
-    kind = content_type.split(";", 1)[0].strip().lower()
-    textual = kind.startswith(_TEXT_TYPES) or kind.endswith(("+xml", "+json")) or not kind
-    if not textual:
-        return False
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def api_gateway_event(
-    method: str,
-    path: str,
-    headers: Mapping[str, str],
-    query: Mapping[str, list[str]],
-    body: bytes,
-    *,
-    source_ip: str = "127.0.0.1",
-    stage: str = "release",
-) -> dict[str, Any]:
-    """SCF's integrated API Gateway event for one HTTP request (body base64 when it is not text)."""
-    text = _is_text(headers.get("content-type", ""), body)
-    flat_query = {name: values[-1] if len(values) == 1 else values for name, values in query.items()}
-    return {
-        "requestContext": {
-            "serviceId": "service-ciflowlocal",
-            "path": path,
-            "httpMethod": method,
-            "requestId": str(uuid.uuid4()),
-            "identity": {"secretId": ""},
-            "sourceIp": source_ip,
-            "stage": stage,
-        },
-        "headers": {name.lower(): value for name, value in headers.items()},
-        "body": body.decode("utf-8") if text else base64.b64encode(body).decode("ascii"),
-        "isBase64Encoded": not text,
-        "pathParameters": {},
-        "queryStringParameters": flat_query,
-        "headerParameters": {},
-        "stageVariables": {"stage": stage},
-        "path": path,
-        "queryString": flat_query,
-        "httpMethod": method,
-    }
-
-
-def integrated_response(answer: Any) -> Response:
-    """The HTTP response API Gateway makes of a function's integrated answer (502 for anything else)."""
-    if not isinstance(answer, Mapping) or not isinstance(answer.get("statusCode"), int):
-        return Response('{"message":"invalid integrated response"}', 502, media_type="application/json")
-    body = answer.get("body") or ""
-    raw = base64.b64decode(body) if answer.get("isBase64Encoded") else str(body).encode("utf-8")
-    headers = {str(k): str(v) for k, v in (answer.get("headers") or {}).items()}
-    return Response(raw, status_code=answer["statusCode"], headers=headers)
-
-
-class ApiGatewayShim:
-    """API Gateway in front of the callback function: ``POST <url>/callback`` -> SCF event -> integrated response."""
-
-    def __init__(self, host: FunctionHost, function: str = CALLBACK_FUNCTION, *, path: str = "/callback") -> None:
-        self.host = host
-        self.function = function
-        self.path = path
-        self.invocations: list[Invocation] = []
-        self._lock = threading.Lock()
-        app = Starlette(routes=[Route(path, self._handle, methods=["GET", "POST", "PUT", "DELETE"])])
-        self._server = BackgroundServer(app)
-
-    @property
-    def url(self) -> str:
-        """Where CI is told to POST: the callback URL without its token."""
-        return self._server.url + self.path
-
-    def start(self) -> str:
-        self._server.start()
-        return self.url
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    async def _handle(self, request: Request) -> Response:
-        body = await request.body()
-        query: dict[str, list[str]] = {}
-        for name, value in request.query_params.multi_items():
-            query.setdefault(name, []).append(value)
-        event = api_gateway_event(
-            request.method,
-            self.path,
-            dict(request.headers),
-            query,
-            body,
-            source_ip=request.client.host if request.client else "127.0.0.1",
-        )
-        record = Invocation(self.function, "", 1, time.time())
-        with self._lock:
-            self.invocations.append(record)
-        try:
-            answer = await run_in_threadpool(self.host.call, self.function, event)
-        except Exception as exc:  # API Gateway answers 502 when the function errors
-            record.error = f"{type(exc).__name__}: {exc}"
-            record.finished = time.time()
-            traceback.print_exc(file=self.host.log_stream)
-            return Response('{"message":"function error"}', 502, media_type="application/json")
-        record.result, record.finished = answer, time.time()
-        return integrated_response(answer)
 
 
 @dataclass
