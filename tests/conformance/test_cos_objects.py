@@ -245,14 +245,27 @@ def test_put_object_if_none_match(sdk: Any, key: str) -> None:
     assert read(sdk, key) == b"first"
 
 
-def test_object_tagging_is_refused_cleanly(sdk: Any, key: str) -> None:
-    """Not supported: the SDK gets COS's 501 NotImplemented, and the object is untouched."""
-    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"untagged")
+def test_object_tagging(sdk: Any, key: str) -> None:
+    """Tags by body and by ``x-cos-tagging`` on the write; read back in order; deleted; COS's limits refused."""
+    tagging = {"TagSet": {"Tag": [{"Key": "team", "Value": "media"}, {"Key": "tier", "Value": "hot cold"}]}}
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"tagged")
+    sdk.put_object_tagging(Bucket=BUCKET, Key=key, Tagging=tagging)
+    assert sdk.get_object_tagging(Bucket=BUCKET, Key=key) == tagging
+    sdk.delete_object_tagging(Bucket=BUCKET, Key=key)
+    assert not (sdk.get_object_tagging(Bucket=BUCKET, Key=key).get("TagSet") or {}).get("Tag")
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"tagged", Tagging="k1=v1&k2=v%202")
+    assert sdk.get_object_tagging(Bucket=BUCKET, Key=key)["TagSet"]["Tag"] == [
+        {"Key": "k1", "Value": "v1"},
+        {"Key": "k2", "Value": "v 2"},
+    ]
+    too_many = {"TagSet": {"Tag": [{"Key": f"k{n}", "Value": "v"} for n in range(11)]}}
     with pytest.raises(CosServiceError) as refused:
-        sdk.put_object_tagging(Bucket=BUCKET, Key=key, Tagging={"TagSet": {"Tag": [{"Key": "k", "Value": "v"}]}})
-    assert refused.value.get_status_code() == 501
-    assert refused.value.get_error_code() == "NotImplemented"
-    assert read(sdk, key) == b"untagged"
+        sdk.put_object_tagging(Bucket=BUCKET, Key=key, Tagging=too_many)
+    assert (refused.value.get_status_code(), refused.value.get_error_code()) == (400, "InvalidTag")
+    with pytest.raises(CosServiceError) as missing:
+        sdk.get_object_tagging(Bucket=BUCKET, Key=f"{key}.absent")
+    assert missing.value.get_error_code() == "NoSuchKey"
+    assert read(sdk, key) == b"tagged"
 
 
 def test_versioning(sdk: Any) -> None:

@@ -49,6 +49,7 @@ from ._cos_routes import BUCKET_CONFIG_SUBRESOURCES, BUCKET_ROUTES, OBJECT_ROUTE
 from ._cos_versions import VersioningCalls
 from ._multipart import MultipartApi
 from ._object_acl import ObjectAcl, header_grants
+from ._object_tagging import ObjectTagging, header_tags
 from ._sse import check_sse_read, sse_headers, sse_of_request
 from ._storage import ObjectStore, StoredObject
 from ._versions import Archived
@@ -99,6 +100,7 @@ class CosApi:
         self.bucket_config_names = frozenset(bucket_config_names)
         self.multipart = MultipartApi(store, self._notification)
         self.acl = ObjectAcl(store)
+        self.tagging = ObjectTagging(store)
         self.bucket_calls = BucketCalls(store, self.multipart)
         self.versioning = VersioningCalls(store)
 
@@ -148,6 +150,9 @@ class CosApi:
             "delete": self._delete,
             "get_acl": self.acl.get,
             "put_acl": self.acl.put,
+            "get_tagging": self.tagging.get,
+            "put_tagging": self.tagging.put,
+            "delete_tagging": self.tagging.delete,
             "append": self._append,
             "initiate": self.multipart.initiate,
             "upload_part": self.multipart.upload_part,
@@ -196,6 +201,7 @@ class CosApi:
         check_size(request)
         expected = content_md5(request)
         acl, grants, sse = request_acl(request), header_grants(request), sse_of_request(request)
+        tags = header_tags(request)
         metadata, kept = written_headers(request)
         reason = self._no_overwrite(request)
         if reason and self.store.head(target.bucket, target.key) is not None:
@@ -212,7 +218,7 @@ class CosApi:
             headers=kept,
             acl=acl,
             forbid_overwrite=reason is not None,
-            extra={**sse, **({"grants": grants} if grants else {})},
+            extra={**sse, **({"grants": grants} if grants else {}), **({"tags": tags} if tags else {})},
         )
         if stored is None:
             raise self._refuse_overwrite(reason)

@@ -41,6 +41,7 @@ from ._cos_common import (
     xml,
 )
 from ._multipart_store import Part, PendingUpload, UploadStore
+from ._object_tagging import header_tags
 from ._sse import check_sse_read, sse_headers, sse_of_request
 from ._storage import ObjectStore, StoredObject
 
@@ -90,7 +91,7 @@ class MultipartApi:
             metadata=metadata,
             headers=kept,
             acl=request_acl(request),
-            extra=sse_of_request(request),
+            extra={**sse_of_request(request), **({"tags": tags} if (tags := header_tags(request)) else {})},
         )
         tree = {"Bucket": target.bucket, "Key": target.key, "UploadId": upload.upload_id}
         return xml(tree, "InitiateMultipartUploadResult", sse_headers(upload.extra))

@@ -271,6 +271,24 @@ class ObjectStore:
             )
         return True
 
+    def update_extra(self, bucket: str, key: str, changes: dict[str, Any]) -> bool:
+        """Merge ``changes`` into the object's ``extra`` (a ``None`` value removes that entry); ``False`` when the
+        object is absent."""
+        with self._lock:
+            row = self._db.execute("SELECT extra FROM objects WHERE bucket = ? AND key = ?", (bucket, key)).fetchone()
+            if row is None:
+                return False
+            extra = json.loads(str(row[0]))
+            for name, value in changes.items():
+                if value is None:
+                    extra.pop(name, None)
+                else:
+                    extra[name] = value
+            self._db.execute(
+                "UPDATE objects SET extra = ? WHERE bucket = ? AND key = ?", (json.dumps(extra), bucket, key)
+            )
+        return True
+
     def append(self, bucket: str, key: str, source: Path, position: int, **options: Any) -> StoredObject | int:
         """Append ``source`` to the appendable object ``key`` when it is ``position`` bytes long (a missing key
         is created from position 0 with ``options``); else the object's current length, or ``-1`` when the
