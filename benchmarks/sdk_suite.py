@@ -10,7 +10,8 @@ installed in this venv. Only configuration is adapted; the test code runs unmodi
 - environment variables the suite reads: ``COS_SECRET_ID``/``COS_SECRET_KEY`` (the emulator's
   ``DEFAULT_CREDENTIALS``), ``COS_REGION=ap-guangzhou``, ``COS_APPID=1250000000``, ``TRAVIS_FLAG=true`` (its
   small-file mode), ``TEST_CI=true`` (``--no-test-ci`` for false), ``USE_CREDENTIAL_INST=false``,
-  ``ERR_HOST=127.0.0.1:9`` (the upstream failure mock server does not exist here: nothing listens there) and
+  ``ERR_HOST=127.0.0.1:9`` and ``ErrRegion``/``ErrBucket``/``ErrAppid`` (the upstream failure mock server
+  and its bucket do not exist here: nothing listens on that port), and
   the ``COS_VECTORS_*`` variables (``COS_VECTORS_USE_IP=false``);
 - a ``conftest.py`` written next to ``ut/`` that (1) resolves every ``*.myqcloud.com``, ``*.tencentcos.cn``,
   ``*.coslake.com`` and ``*.tencentcloudapi.com`` host to the emulator's port, the way an ``/etc/hosts`` entry
@@ -128,6 +129,7 @@ CLOUD_ONLY = {
     "cos_vectors_client": "COS vectors (vectors.<region>.coslake.com)",
     "cos_vectors_bucket_name": "COS vectors (vectors.<region>.coslake.com)",
     "FAILURE_MOCK_SERVER": "the upstream failure mock server (ERR_HOST)",
+    "do_retry_test": "the upstream failure mock server (ERR_HOST)",
     "ci_bucket_name": "objects pre-seeded in the upstream CI bucket",
     "mi_bucket_name": "objects pre-seeded in the upstream MetaInsight bucket",
     "test_worm_bucket": "an upstream WORM (object lock) bucket",
@@ -161,6 +163,9 @@ def suite_environment(port: int, test_ci: bool) -> dict[str, str]:
             "COS_APPID": APPID,
             "TRAVIS_FLAG": "true",
             "ERR_HOST": "127.0.0.1:9",
+            "ErrRegion": REGION,  # the retry tests' mock bucket (upstream only)
+            "ErrBucket": "err-retry",
+            "ErrAppid": APPID,
             "TEST_CI": "true" if test_ci else "false",
             "USE_CREDENTIAL_INST": "false",
             "COS_VECTORS_BUCKET": f"vectors-{APPID}",
@@ -286,6 +291,27 @@ def compare(report: dict[str, Any], earlier: dict[str, Any], path: Path) -> dict
     return {"path": str(path), "fixed": fixed, "broken": broken}
 
 
+#: Failures that only say the upstream object or file is missing.
+_MISSING = re.compile(r"NoSuchKey|does not exist|FileNotFoundError")
+#: What a test needs from upstream's buckets (objects), as opposed to services only the cloud has.
+_SEEDED = {CLOUD_ONLY["ci_bucket_name"], CLOUD_ONLY["mi_bucket_name"]}
+
+
+def by_nature(result: dict[str, str]) -> bool:
+    """A failure the emulator cannot avoid: the test uses a cloud-only service, or it failed only because an
+    object pre-seeded upstream (or a local file upstream's CI provides) is missing."""
+    needs = {need for need in result["cloud_only"].split(", ") if need}
+    if needs - _SEEDED - {"a local file upstream's CI provides"}:
+        return True
+    return bool(needs) and bool(_MISSING.search(result["cause"]))
+
+
+def _tag(result: dict[str, str]) -> str:
+    if not result["cloud_only"]:
+        return ""
+    return f"  [{'cloud' if by_nature(result) else 'uses'}: {result['cloud_only']}]"
+
+
 def render(report: dict[str, Any]) -> str:
     counts = report["counts"]
     lines = [
@@ -297,14 +323,15 @@ def render(report: dict[str, Any]) -> str:
     ]
     lines += [f"  {count:4d}  {text}" for text, count in report["causes"]]
     failing = [r for r in report["results"] if r["outcome"] in ("failed", "error")]
-    cloud = [r for r in failing if r["cloud_only"]]
+    cloud = [r for r in failing if by_nature(r)]
     by_need = Counter(r["cloud_only"] for r in cloud)
     lines += ["", f"failing tests that need the real cloud by nature: {len(cloud)} of {len(failing)}"]
     lines += [f"  {count:4d}  {need}" for need, count in by_need.most_common()]
-    lines += ["", "failing tests (test: cause):"]
     lines += [
-        f"  {r['test']}: {r['cause']}" + (f"  [cloud: {r['cloud_only']}]" if r["cloud_only"] else "") for r in failing
+        "",
+        "failing tests (test: cause; [cloud: …] by nature, [uses: …] uses upstream data but failed otherwise):",
     ]
+    lines += [f"  {r['test']}: {r['cause']}{_tag(r)}" for r in failing]
     if report.get("compared"):
         lines += ["", f"against {report['compared']['path']}:"]
         lines += [f"  now passing ({len(report['compared']['fixed'])}): {', '.join(report['compared']['fixed'])}"]

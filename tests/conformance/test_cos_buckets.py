@@ -197,3 +197,17 @@ def test_bucket_location_is_refused_cleanly(sdk: Any, bucket: str) -> None:
         sdk.get_bucket_location(Bucket=bucket)
     assert refused.value.get_status_code() == 501
     assert refused.value.get_error_code() == "NotImplemented"
+
+
+def test_list_buckets_filters(sdk: Any) -> None:
+    tagged, plain = "conformance-tagged-1250000000", "conformance-plain-1250000000"
+    sdk.create_bucket(Bucket=tagged)
+    sdk.create_bucket(Bucket=plain)
+    sdk.put_bucket_tagging(Bucket=tagged, Tagging={"TagSet": {"Tag": [{"Key": "team", "Value": "video"}]}})
+    listed = sdk.list_buckets(TagKey="team", TagValue="video")
+    buckets = listed["Buckets"]["Bucket"]
+    assert [item["Name"] for item in (buckets if isinstance(buckets, list) else [buckets])] == [tagged]
+    elsewhere = sdk.list_buckets(Region="ap-beijing")
+    assert not (elsewhere.get("Buckets") or {}).get("Bucket")
+    here = sdk.list_buckets(Region=REGION)["Buckets"]["Bucket"]
+    assert {tagged, plain} <= {item["Name"] for item in (here if isinstance(here, list) else [here])}
