@@ -44,6 +44,12 @@ the templates and workflows (``_templates``, ``_workflows``, served by ``_ci_adm
 ``?ci-process=videoinfo``, ``snapshot``, ``pm3u8`` and ``zippreview`` are served by ``_ci_process`` (real ffmpeg
 output); ``doc-preview`` and ``qrcode-generate`` are refused with ``501``.
 
+Jobs: ``_jobs.JobEngine`` keeps them in SQLite (``_job_table``; records and families in ``_records``) and runs the
+workers of the ``workers`` package (one module per job family; ``workers.registry`` maps tags to them). The engine
+answers in plain data (``_answers``: job details, ``Answer``/``Refusal`` for the synchronous ci-processes); the
+HTTP modules (``_ci``, ``_cos`` through ``_app.answer_response``) make the responses. Finished jobs go to a
+``CallbackSenderType`` (``_callbacks.CallbackSender`` by default), which reads records and never the engine.
+
 SCF API 3.0 (``_scf``): ``GetLayerVersion`` and ``Invoke`` on its own port, ``Emulator.api_url`` (send ``Host:
 scf.tencentcloudapi.com``), TC3-checked, over ``Emulator.scf`` (``emulator.scf.publish_layer("ciflow-core")``
 returns the new version; ``emulator.scf.on_invoke("ciflow-hash", hook)`` makes ``Invoke`` call ``hook(event)``,

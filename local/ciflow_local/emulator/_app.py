@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from starlette.applications import Starlette
@@ -32,16 +32,17 @@ from starlette.routing import Route
 from ciflow.logging import get_logger
 from ciflow.signing import Credentials, cos_authorization
 
-if TYPE_CHECKING:
-    from ._service import Buckets
+from ._answers import CiAnswer, Refusal
 
 __all__ = [
     "DEFAULT_CREDENTIALS",
     "AUTH_PARAMS",
+    "BucketService",
     "CosFront",
     "EmulatorApp",
     "ServiceApi",
     "Target",
+    "answer_response",
     "canonical_header_name",
     "error_response",
 ]
@@ -95,6 +96,18 @@ class ServiceApi(Protocol):
     async def handle(self, request: Request, target: Target) -> Response: ...
 
 
+class BucketService(Protocol):
+    """GetService and the bucket-level calls, answered before the services (``_service.Buckets``)."""
+
+    def refusal(self, request: Request, target: Target) -> Response | None: ...
+
+    def handles(self, request: Request, target: Target) -> bool: ...
+
+    async def handle(self, request: Request, target: Target, secret_id: str) -> Response: ...
+
+    def written(self, bucket: str, region: str) -> None: ...
+
+
 def error_response(
     status: int, code: str, message: str, target: Target | None, resource: str | None = None
 ) -> Response:
@@ -114,6 +127,17 @@ def error_response(
     service = {"pic": "ci"}.get(target.service, target.service) if target else "cos"
     headers = {f"x-{service}-request-id": request_id, f"x-{service}-trace-id": trace_id}
     return Response(body, status_code=status, media_type="application/xml", headers=headers)
+
+
+def answer_response(answer: Response | CiAnswer, target: Target) -> Response:
+    """The response of a plain-data answer (``_answers``): its body, or the ``<Error>`` of a ``Refusal``
+    (``resource`` defaulting to the target's); a ready response passes through."""
+    if isinstance(answer, Response):
+        return answer
+    if isinstance(answer, Refusal):
+        return error_response(answer.status, answer.code, answer.message, target, answer.resource)
+    headers = dict(answer.headers)
+    return Response(answer.body, status_code=answer.status, media_type=answer.media_type, headers=headers)
 
 
 def _escape(text: str) -> str:
@@ -221,7 +245,7 @@ class EmulatorApp:
         *,
         credentials: Mapping[str, Credentials] | None = None,
         clock_skew_seconds: int = 900,
-        buckets: Buckets | None = None,
+        buckets: BucketService | None = None,
         preflight: Preflight | None = None,
     ) -> None:
         self.services = dict(services)

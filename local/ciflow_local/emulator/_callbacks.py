@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
@@ -14,10 +14,8 @@ from ciflow.codec import to_xml
 from ciflow.models.callbacks import TaskFinish
 from ciflow.models.moderation import CONTENT_VERSION_HEADER, ModerationKind, decode_moderation_callback
 
-from ._workers import SCENES, moderation_target_url, wire_tree
-
-if TYPE_CHECKING:
-    from ._jobs import JobRecord
+from ._records import JobRecord
+from .workers import SCENES, moderation_target_url, wire_tree
 
 __all__ = ["TdmqPublisher", "CallbackMessage", "callback_message", "CallbackSender"]
 

@@ -22,6 +22,7 @@ from ciflow.models.moderation import MODERATION_RESPONSES, ModerationKind
 from ciflow.models.pictures import PicJobsResponse
 
 from ._account import UNBOUND_CODE, CiAccount
+from ._answers import CiAnswer
 from ._app import Target, error_response
 from ._ci_admin import ADMIN_PATHS, AdminApi
 from ._ci_process import SERVICE_OF
@@ -30,7 +31,7 @@ from ._jobs import FAMILY_TAGS, JobEngine, JobError
 from ._manage import MANAGEMENT_PATHS, ManagementApi
 from ._storage import ObjectStore
 from ._templates import TemplateError
-from ._workers import MODERATION_REQUESTS, REQUEST_MODELS, wire_tree
+from .workers import MODERATION_REQUESTS, REQUEST_MODELS, wire_tree
 
 __all__ = ["CiApi", "MAX_BODY_BYTES", "gated_sync_process"]
 
@@ -240,7 +241,7 @@ class CiApi:
 def gated_sync_process(account: CiAccount, process: CiProcess) -> CiProcess:
     """The COS host's ``?ci-process=`` handler, refused like a job when the bucket or its service is not active."""
 
-    async def gated(request: Request, target: Target) -> Response:
+    async def gated(request: Request, target: Target) -> Response | CiAnswer:
         operation = target.params.get("ci-process", "")
         service = "file" if operation == "filehash" else SERVICE_OF.get(operation)
         refusal = account.refusal(target.bucket, service)

@@ -28,8 +28,8 @@ from ._jobs import FAMILY_TAGS, JobEngine, JobError
 from ._storage import ObjectStore
 from ._templates import TEMPLATE_CONTAINERS as TEMPLATE_ELEMENTS
 from ._templates import TemplateError, TemplateStore
-from ._workers import REQUEST_MODELS, TRANSCODE_TEMPLATES, ci_time, wire_tree
 from ._workflows import WorkflowStore, unsupported_task
+from .workers import REQUEST_MODELS, TRANSCODE_TEMPLATES, ci_time, wire_tree
 
 __all__ = ["ADMIN_PATHS", "AdminApi"]
 

@@ -12,6 +12,8 @@
 
 Refused with ``501 NotImplemented``: ``qrcode-generate`` (no QR encoder is installed) and ``doc-preview`` (no
 office renderer; an image standing in for a page would be a lie).
+
+Answers are plain data (``_answers.Answer``, or a ``Refusal`` for CI's errors); the COS host makes the response.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
-
-from starlette.responses import Response
 
 from ciflow.codec import tree_to_xml
 from ciflow.signing import Credentials, cos_authorization, cos_key_time
 
-from . import _media as media
-from ._app import DEFAULT_CREDENTIALS, Target, error_response
+from ._answers import Answer, CiAnswer, Refusal
+from ._app import DEFAULT_CREDENTIALS
 from ._storage import ObjectStore, StoredObject
-from ._workers import media_info, wire_tree
+from .workers import ffmpeg as media
+from .workers import media_info, wire_tree
+
+if TYPE_CHECKING:
+    from ._app import Target
 
 __all__ = ["CI_PROCESSES", "SERVICE_OF", "sync_ci_process"]
 
@@ -65,7 +70,7 @@ class _RefusedError(Exception):
 
 def sync_ci_process(
     store: ObjectStore, target: Target, scheme: str = "http", credentials: Credentials = DEFAULT_CREDENTIALS
-) -> Response:
+) -> CiAnswer:
     """Answer one of ``CI_PROCESSES`` for ``target`` (blocking: run it in a thread)."""
     process = target.params.get("ci-process", "")
     try:
@@ -84,17 +89,17 @@ def sync_ci_process(
             return _zip_preview(stored)
         raise _RefusedError(400, "InvalidArgument", f"ci-process {process!r} is not supported here")
     except _RefusedError as refused:
-        return error_response(refused.status, refused.code, refused.message, target, "/" + target.key)
+        return Refusal(refused.status, refused.code, refused.message, "/" + target.key)
     except media.MediaError as failed:
-        return error_response(400, failed.code, failed.message, target, "/" + target.key)
+        return Refusal(400, failed.code, failed.message, "/" + target.key)
 
 
-def _video_info(stored: StoredObject) -> Response:
+def _video_info(stored: StoredObject) -> Answer:
     if stored.size > _PROBE_LIMIT:
         raise _RefusedError(400, "InvalidArgument", "the object is too large to probe here")
     info = media_info(media.probe(stored.path, timeout=_TIMEOUT), stored.size)
     body = tree_to_xml("Response", {"MediaInfo": wire_tree(info)})
-    return Response(body, media_type="application/xml")
+    return Answer(body, "application/xml")
 
 
 def _number(text: str | None, name: str, *, integer: bool = False) -> float | None:
@@ -109,7 +114,7 @@ def _number(text: str | None, name: str, *, integer: bool = False) -> float | No
     return value
 
 
-def _snapshot(stored: StoredObject, target: Target) -> Response:
+def _snapshot(stored: StoredObject, target: Target) -> Answer:
     params = target.params
     at = _number(params.get("time"), "time")
     if at is None:
@@ -140,10 +145,10 @@ def _snapshot(stored: StoredObject, target: Target) -> Response:
             timeout=_TIMEOUT,
         )
         body = frame.read_bytes()
-    return Response(body, media_type="image/png" if image_format == "png" else "image/jpeg")
+    return Answer(body, "image/png" if image_format == "png" else "image/jpeg")
 
 
-def _pm3u8(stored: StoredObject, target: Target, scheme: str, credentials: Credentials) -> Response:
+def _pm3u8(stored: StoredObject, target: Target, scheme: str, credentials: Credentials) -> Answer:
     expires_text = target.params.get("expires", "")
     if not expires_text.isdigit() or not 3600 <= int(expires_text) <= 43200:
         raise _RefusedError(400, "InvalidArgument", "expires must be a whole number of seconds from 3600 to 43200")
@@ -177,10 +182,10 @@ def _pm3u8(stored: StoredObject, target: Target, scheme: str, credentials: Crede
         else:
             lines.append(line)
     body = ("\n".join(lines) + "\n").encode()
-    return Response(body, media_type="application/x-mpegURL")
+    return Answer(body, "application/x-mpegURL")
 
 
-def _zip_preview(stored: StoredObject) -> Response:
+def _zip_preview(stored: StoredObject) -> Answer:
     try:
         with zipfile.ZipFile(stored.path) as archive:
             entries = [info for info in archive.infolist() if not info.is_dir()]
@@ -199,4 +204,4 @@ def _zip_preview(stored: StoredObject) -> Response:
         "IsTruncated": "true" if len(entries) > _ZIP_ENTRIES else "false",
         "Contents": contents,
     }
-    return Response(tree_to_xml("Response", answer), media_type="application/xml")
+    return Answer(tree_to_xml("Response", answer), "application/xml")

@@ -27,7 +27,8 @@ from ciflow.codec import to_tree, tree_to_xml
 from ciflow.logging import get_logger
 from ciflow.models.cos import CopyObjectResult
 
-from ._app import ServiceApi, Target, error_response
+from ._answers import CiAnswer
+from ._app import ServiceApi, Target, answer_response, error_response
 from ._cos_bucket import BucketCalls
 from ._cos_common import (
     RefusedError,
@@ -58,8 +59,8 @@ __all__ = ["CosApi", "OnPut", "CiProcess"]
 
 #: Told of every object written: the object and its ``cos:ObjectCreated:*`` event name.
 OnPut = Callable[[StoredObject, str], None]
-#: Answers a ``ci-process`` request on the COS host.
-CiProcess = Callable[[Request, Target], Awaitable[Response]]
+#: Answers a ``ci-process`` request on the COS host: a response, or plain data (``JobEngine.sync_process``).
+CiProcess = Callable[[Request, Target], Awaitable[Response | CiAnswer]]
 Handler = Callable[[Request, Target], Awaitable[Response]]
 
 _log = get_logger(__name__)
@@ -172,7 +173,7 @@ class CosApi:
     async def _ci_process(self, request: Request, target: Target) -> Response:
         if self.ci_process is None:
             raise RefusedError(501, "NotImplemented", f"ci-process={target.params['ci-process']} is not served here")
-        return await self.ci_process(request, target)
+        return answer_response(await self.ci_process(request, target), target)
 
     # -- writes ---------------------------------------------------------------------------------------
 

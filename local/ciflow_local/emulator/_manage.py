@@ -26,7 +26,7 @@ from ciflow.errors import CiflowError
 
 from ._account import UNBOUND_CODE, CiAccount, Queue
 from ._app import Target, error_response
-from ._workers import ci_time
+from .workers import ci_time
 
 __all__ = ["ManagementApi", "PicHostApi", "MANAGEMENT_PATHS"]
 

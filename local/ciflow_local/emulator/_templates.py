@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._workers import ci_time
+from .workers import ci_time
 
 __all__ = ["TEMPLATE_CONTAINERS", "TemplateError", "TemplateStore", "page_params"]
 

@@ -26,7 +26,7 @@ from typing import Any
 from ciflow.codec import parse_ci_time
 
 from ._templates import TemplateError, page_params
-from ._workers import ci_time
+from .workers import ci_time
 
 __all__ = ["WorkflowStore", "TaskRunner", "JobLookup", "unsupported_task"]
 

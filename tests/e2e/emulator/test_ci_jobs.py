@@ -80,7 +80,7 @@ from ciflow_local.emulator._ci import CiApi
 from ciflow_local.emulator._cos import CosApi
 from ciflow_local.emulator._jobs import JobEngine
 from ciflow_local.emulator._storage import ObjectStore
-from ciflow_local.emulator._workers import ArchiveLimits, LabelRule, ModerationRules
+from ciflow_local.emulator.workers import ArchiveLimits, LabelRule, ModerationRules
 from tests.e2e.emulator.conftest import BUCKET, REGION, client_for, serving
 
 TIMEOUT = 30.0

@@ -49,8 +49,8 @@ def test_bucket_location_is_not_a_listing(sdk: CosS3Client) -> None:
 @pytest.mark.parametrize(
     ("method", "params"),
     [
-        ("GET", {"tagging": ""}),
-        ("PUT", {"tagging": ""}),
+        ("GET", {"retention": ""}),
+        ("PUT", {"rename": ""}),
         ("POST", {"restore": ""}),
         ("POST", {"select": "", "select-type": "2"}),
         ("GET", {"torrent": ""}),
