@@ -22,6 +22,7 @@ test: $(STAMP) lint typecheck unit
 lint: $(STAMP)
 	$(BIN)/ruff check shared local tests benchmarks functions
 	$(BIN)/ruff format --check shared local tests benchmarks functions
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -35,6 +36,7 @@ drill: $(STAMP)
 	$(BIN)/ciflow drill
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/targets.py
 	$(BIN)/python benchmarks/cold_start.py
 	$(BIN)/python benchmarks/warm_path.py
 	$(BIN)/python benchmarks/handler_fanout.py

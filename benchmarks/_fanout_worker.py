@@ -5,6 +5,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "local"))
@@ -13,7 +14,7 @@ from ciflow_local._events import cos_event  # noqa: E402
 from ciflow_local._invoke import load_handler_module, scf_context  # noqa: E402
 
 
-def event(records: int, tag: str) -> dict:
+def event(records: int, tag: str) -> dict[str, Any]:
     all_records = []
     for index in range(records):
         all_records += cos_event("media-1250000000", f"in/{tag}/clip {index}+视频.bin", size=4096)["Records"]

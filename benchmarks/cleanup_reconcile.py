@@ -48,7 +48,7 @@ def environment(directory: Path) -> dict[str, str]:
     }
 
 
-def upload(client: CiClient, runner: UploadRunner, count: int) -> list[str]:
+def upload(client: CiClient, runner: UploadRunner[HashSettings], count: int) -> list[str]:
     keys = [f"uploads/hash/file-{index:05d}.bin" for index in range(count)]
     records: list[Any] = []
     for key in keys:

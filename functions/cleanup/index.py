@@ -1,6 +1,5 @@
 """SCF entry point of the cleanup function (timer): reconcile, cancel, purge, expire, redrive."""
 
-from ciflow.callback import build_sinks
-from ciflow.cleanup import cleanup_handler
+from ciflow.cleanup import build_sinks, cleanup_handler
 
 main_handler = cleanup_handler(build_sinks)

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from ciflow import operations as ops
 from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.errors import CiflowError
-from ciflow.routing._dead_letter import DeadLetterStore
+from ciflow.routing import DeadLetterStore
 
 from ._demo_checks import find_problems, lost_uploads, summary_lines
 from ._demo_truth import EmulatorJob, attach_jobs, emulator_jobs, escaped_objects, read_outputs

@@ -1,13 +1,18 @@
 """CI calls through the official SDK: synchronous processing on the COS host, jobs and account APIs on CI's."""
 
+import base64
 import hashlib
+import html
 import io
+import json
 import time
 import zipfile
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
+import segno
 from PIL import Image
 from qcloud_cos import CosServiceError
 
@@ -184,13 +189,36 @@ def test_get_pm3u8(sdk: Any) -> None:
     assert "q-signature=" in segment
 
 
-def test_doc_preview_is_refused_cleanly(sdk: Any, samples: dict[str, Any]) -> None:
-    """Not supported (no document renderer): the SDK gets COS's 501 NotImplemented, not a broken answer."""
-    key = put_sample(sdk, samples["document.pdf"])
+def test_doc_preview_renders_pdf_and_text(sdk: Any, samples: dict[str, Any]) -> None:
+    """PDF pages through PDFium and text laid out on A4 pages, really rendered; Office sources are 501."""
+    pdf_key = put_sample(sdk, samples["document.pdf"])
+    page = sdk.ci_doc_preview_process(Bucket=BUCKET, Key=pdf_key, Page=1, DstType="png")
+    headers = {name.lower(): value for name, value in page.items() if name != "Body"}
+    assert headers["content-type"] == "image/png"
+    assert int(headers["x-total-page"]) >= 1
+    image = Image.open(io.BytesIO(page["Body"].get_raw_stream().read()))
+    assert image.format == "PNG"
+    assert image.width > 100
+    text_key = put_sample(sdk, samples["notes.txt"])
+    scaled = sdk.ci_doc_preview_process(Bucket=BUCKET, Key=text_key, Page=1, DstType="jpg", Scale=50)
+    assert Image.open(io.BytesIO(scaled["Body"].get_raw_stream().read())).size == (397, 562)  # A4 at 48 dpi
+    sdk.put_object(Bucket=BUCKET, Key="samples/slides.pptx", Body=b"PK\x03\x04 not rendered here")
     with pytest.raises(CosServiceError) as refused:
-        sdk.ci_doc_preview_process(Bucket=BUCKET, Key=key, Page=1, DstType="png")
-    assert refused.value.get_status_code() == 501
-    assert refused.value.get_error_code() == "NotImplemented"
+        sdk.ci_doc_preview_process(Bucket=BUCKET, Key="samples/slides.pptx", Page=1, DstType="png")
+    assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")
+
+
+def test_doc_preview_html(sdk: Any, samples: dict[str, Any]) -> None:
+    """``dstType=html``: one static HTML page of the text, titled and watermarked as asked."""
+    key = put_sample(sdk, samples["notes.txt"])
+    title = base64.urlsafe_b64encode(b"Notes").decode().rstrip("=")
+    word = base64.urlsafe_b64encode(b"draft").decode().rstrip("=")
+    answer = sdk.ci_doc_preview_html_process(Bucket=BUCKET, Key=key, Copyable="0", HtmlTitle=title, HtmlWaterword=word)
+    page = answer["Body"].get_raw_stream().read().decode()
+    assert "<title>Notes</title>" in page
+    assert html.escape(samples["notes.txt"].read().decode().splitlines()[0]) in page
+    assert "user-select: none" in page
+    assert "draft" in unquote(page)
 
 
 def test_zip_preview(sdk: Any, samples: dict[str, Any]) -> None:
@@ -205,12 +233,101 @@ def test_zip_preview(sdk: Any, samples: dict[str, Any]) -> None:
     assert answer["FileNumber"] == str(len(expected))
 
 
-def test_qrcode_generate_is_refused_cleanly(sdk: Any) -> None:
-    """Not supported (no QR encoder): the SDK gets COS's 501 NotImplemented."""
+def test_qrcode_generate(sdk: Any) -> None:
+    """A real QR code: the image's modules, sampled at their centres, are the QR matrix of the content."""
+    content = "https://example.com/ciflow"
+    answer = sdk.ci_qrcode_generate(Bucket=BUCKET, QrcodeContent=content, Width=290)
+    image = Image.open(io.BytesIO(base64.b64decode(answer["ResultImage"]))).convert("L")
+    assert image.size == (290, 290)
+    expected = [[bool(dark) for dark in row] for row in segno.make_qr(content).matrix_iter(scale=1, border=4)]
+    module = image.width / len(expected)
+    seen = [
+        [image.getpixel((int((x + 0.5) * module), int((y + 0.5) * module))) < 128 for x in range(len(expected))]
+        for y in range(len(expected))
+    ]
+    assert seen == expected
     with pytest.raises(CosServiceError) as refused:
-        sdk.ci_qrcode_generate(Bucket=BUCKET, QrcodeContent="https://example.com/ciflow", Width=200)
-    assert refused.value.get_status_code() == 501
-    assert refused.value.get_error_code() == "NotImplemented"
+        sdk.ci_qrcode_generate(Bucket=BUCKET, QrcodeContent=content, Width=200, Mode=1)
+    assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")
+
+
+def test_qrcode_recognition_is_refused_cleanly(sdk: Any, samples: dict[str, Any]) -> None:
+    """Not supported (no well-kept pure-Python QR decoder): COS's 501 NotImplemented, not a made-up answer."""
+    key = put_sample(sdk, samples["photo.png"])
+    with pytest.raises(CosServiceError) as refused:
+        sdk.ci_get_object_qrcode(Bucket=BUCKET, Key=key, Cover=0)
+    assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")
+
+
+def test_image_styles(sdk: Any, samples: dict[str, Any]) -> None:
+    """Styles kept on the pic host, listed, applied by a ``style/<name>`` rule, deleted."""
+    sdk.ci_put_image_style(
+        Bucket=BUCKET, Request={"StyleName": "half-width", "StyleBody": "imageMogr2/thumbnail/!50px"}
+    )
+    _, listed = sdk.ci_get_image_style(Bucket=BUCKET, Request={"StyleName": "half-width"})
+    assert listed["StyleRule"] == {"StyleName": "half-width", "StyleBody": "imageMogr2/thumbnail/!50px"}
+    key = put_sample(sdk, samples["photo.png"])
+    with Image.open(samples["photo.png"].path) as source:
+        width, height = source.size
+    ops = json.dumps({"rules": [{"fileid": "/styled/half.png", "rule": "style/half-width"}]})
+    _, result = sdk.ci_image_process(Bucket=BUCKET, Key=key, PicOperations=ops)
+    assert (result["ProcessResults"]["Object"]["Width"], result["ProcessResults"]["Object"]["Height"]) == (
+        str(round(width / 2)),
+        str(height),
+    )
+    sdk.ci_delete_image_style(Bucket=BUCKET, Request={"StyleName": "half-width"})
+    _, listed = sdk.ci_get_image_style(Bucket=BUCKET, Request={"StyleName": "half-width"})
+    assert not listed.get("StyleRule")
+
+
+def test_image_process_on_cloud(sdk: Any, samples: dict[str, Any]) -> None:
+    """``POST ?image_process``: the processed image written where the rule says, ``UploadResult`` as documented."""
+    key = put_sample(sdk, samples["photo.png"])
+    ops = json.dumps(
+        {"is_pic_info": 1, "rules": [{"fileid": "thumb.jpg", "rule": "imageMogr2/thumbnail/64x/format/jpg"}]}
+    )
+    _, result = sdk.ci_image_process(Bucket=BUCKET, Key=key, PicOperations=ops)
+    original, made = result["OriginalInfo"], result["ProcessResults"]["Object"]
+    with Image.open(samples["photo.png"].path) as source:
+        assert (original["ImageInfo"]["Width"], original["ImageInfo"]["Height"]) == tuple(map(str, source.size))
+    assert original["ImageInfo"]["Format"] == "PNG"
+    assert made["Key"] == "samples/thumb.jpg"
+    stored = sdk.get_object(Bucket=BUCKET, Key="samples/thumb.jpg")
+    image = Image.open(io.BytesIO(stored["Body"].get_raw_stream().read()))
+    assert (image.format, image.width, str(image.height)) == ("JPEG", 64, made["Height"])
+    assert stored["ETag"] == made["ETag"]
+
+
+def test_image_process_on_upload(sdk: Any, samples: dict[str, Any]) -> None:
+    """``PUT`` with ``Pic-Operations``: the upload is stored as sent and the result written beside it."""
+    ops = json.dumps(
+        {"is_pic_info": 0, "rules": [{"fileid": "small.webp", "rule": "imageMogr2/thumbnail/32x32!/format/webp"}]}
+    )
+    data = samples["photo.png"].read()
+    headers, result = sdk.ci_put_object(Bucket=BUCKET, Body=data, Key="uploads/photo.png", PicOperations=ops)
+    assert headers["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+    assert "ImageInfo" not in result["OriginalInfo"]
+    assert result["ProcessResults"]["Object"]["Format"] == "webp"
+    small = sdk.get_object(Bucket=BUCKET, Key="uploads/small.webp")["Body"].get_raw_stream().read()
+    assert Image.open(io.BytesIO(small)).size == (32, 32)
+
+
+def test_image_info_and_processing_on_download(sdk: Any, samples: dict[str, Any], tmp_path: Any) -> None:
+    """``?imageInfo`` read by Pillow; ``?imageMogr2/…`` processed on download; unknown operations are 501."""
+    key = put_sample(sdk, samples["photo.png"])
+    data = samples["photo.png"].read()
+    _, raw = sdk.ci_get_image_info(Bucket=BUCKET, Key=key)
+    info = json.loads(raw)
+    with Image.open(samples["photo.png"].path) as source:
+        assert (info["width"], info["height"]) == tuple(map(str, source.size))
+    assert (info["format"], info["size"], info["md5"]) == ("png", str(len(data)), hashlib.md5(data).hexdigest())
+    target = tmp_path / "rotated.png"
+    sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(target), Rule="imageMogr2/rotate/90")
+    with Image.open(samples["photo.png"].path) as source, Image.open(target) as rotated:
+        assert rotated.size == (source.height, source.width)
+    with pytest.raises(CosServiceError) as refused:
+        sdk.ci_get_object(Bucket=BUCKET, Key=key, DestImagePath=str(target), Rule="imageMogr2/blur/8x5")
+    assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")
 
 
 def test_ci_bucket_and_queue_listings(sdk: Any, emulator: Emulator) -> None:
@@ -369,3 +486,33 @@ def test_file_uncompress_job(sdk: Any, samples: dict[str, Any]) -> None:
     listed = sdk.list_objects(Bucket=BUCKET, Prefix="unzipped/")["Contents"]
     listed = listed if isinstance(listed, list) else [listed]
     assert sorted(item["Key"] for item in listed) == [f"unzipped/bundle/{member}" for member in members]
+
+
+def test_inventory_trigger_jobs(sdk: Any, key: str) -> None:
+    prefix = key.rsplit("/", 1)[0] + "/batch/"
+    contents = {f"{prefix}{n}.txt": f"batch {n}".encode() for n in range(2)}
+    for name, data in contents.items():
+        sdk.put_object(Bucket=BUCKET, Key=name, Body=data)
+    body = {
+        "Name": "conformance-batch",
+        "Type": "Job",
+        "Input": {"Prefix": prefix},
+        "Operation": {"Tag": "FileHashCode", "JobParam": {"FileHashCodeConfig": {"Type": "MD5"}}},
+    }
+    created = sdk.ci_create_inventory_trigger_jobs(Bucket=BUCKET, JobBody=body, ContentType="application/xml")
+    job_id = created["JobsDetail"][0]["JobId"]
+    assert created["JobsDetail"][0]["Name"] == "conformance-batch"
+    detail = wait(lambda: sdk.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID=job_id)["JobsDetail"][0])
+    assert (detail["State"], detail["Type"], detail["Input"]["Prefix"]) == ("Success", "Job", prefix)
+    for name, data in contents.items():
+        listed = sdk.ci_list_media_jobs(Bucket=BUCKET, Tag="FileHashCode", QueueId="", Size=100)["JobsDetail"]
+        jobs = [job for job in (listed if isinstance(listed, list) else [listed]) if job["Input"]["Object"] == name]
+        assert jobs[0]["Operation"]["FileHashCodeResult"]["MD5"] == hashlib.md5(data).hexdigest()
+    listed_batches = sdk.ci_list_inventory_trigger_jobs(Bucket=BUCKET, Type="Job", JobId=job_id)["JobsDetail"]
+    assert [batch["JobId"] for batch in listed_batches] == [job_id]
+    cancelled = sdk.ci_delete_inventory_trigger_jobs(Bucket=BUCKET, JobId=job_id)  # ended: left as it is
+    assert cancelled.status_code == 200
+    assert sdk.ci_get_inventory_trigger_jobs(Bucket=BUCKET, JobID=job_id)["JobsDetail"][0]["State"] == "Success"
+    with pytest.raises(CosServiceError) as missing:
+        sdk.ci_delete_inventory_trigger_jobs(Bucket=BUCKET, JobId="b" + "0" * 32)
+    assert missing.value.get_error_code() == "ResourceNotFound"

@@ -191,12 +191,9 @@ def test_bucket_object_lock(sdk: Any) -> None:
     assert sdk.get_bucket_object_lock(Bucket=name)["ObjectLockEnabled"] == "Enabled"
 
 
-def test_bucket_location_is_refused_cleanly(sdk: Any, bucket: str) -> None:
-    """Not supported (``HEAD`` answers the region in ``x-cos-bucket-region``): COS's 501 NotImplemented."""
-    with pytest.raises(CosServiceError) as refused:
-        sdk.get_bucket_location(Bucket=bucket)
-    assert refused.value.get_status_code() == 501
-    assert refused.value.get_error_code() == "NotImplemented"
+def test_bucket_location(sdk: Any, bucket: str) -> None:
+    """``GET /?location``: the region the bucket's host names."""
+    assert sdk.get_bucket_location(Bucket=bucket) == {"LocationConstraint": "ap-guangzhou"}
 
 
 def test_list_buckets_filters(sdk: Any) -> None:

@@ -296,3 +296,47 @@ def read_version(sdk: Any, bucket: str, version_id: str) -> bytes:
     got = sdk.get_object(Bucket=bucket, Key="doc.txt", VersionId=version_id)
     body: bytes = got["Body"].get_raw_stream().read()
     return body
+
+
+def test_symlink(sdk: Any, key: str) -> None:
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"linked")
+    made = sdk.put_symlink(Bucket=BUCKET, SymlinkName=f"{key}.lnk", SymlinkTarget=key)
+    assert made["x-cos-request-id"]
+    assert sdk.get_symlink(Bucket=BUCKET, SymlinkName=f"{key}.lnk")["x-cos-symlink-target"] == key
+    assert read(sdk, f"{key}.lnk") == b"linked"
+    with pytest.raises(CosServiceError) as missing:
+        sdk.get_symlink(Bucket=BUCKET, SymlinkName=f"{key}.none")
+    assert missing.value.get_error_code() == "NoSuchKey"
+
+
+def test_restore_object(sdk: Any, key: str) -> None:
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"cold", StorageClass="ARCHIVE")
+    with pytest.raises(CosServiceError) as frozen:
+        read(sdk, key)
+    assert (frozen.value.get_status_code(), frozen.value.get_error_code()) == (403, "InvalidObjectState")
+    assert (
+        sdk.restore_object(Bucket=BUCKET, Key=key, RestoreRequest={"Days": 1, "CASJobParameters": {"Tier": "Bulk"}})
+        is None
+    )
+    assert sdk.head_object(Bucket=BUCKET, Key=key)["x-cos-restore"].startswith('ongoing-request="false", expiry-date=')
+    assert read(sdk, key) == b"cold"
+    sdk.put_object(Bucket=BUCKET, Key=f"{key}.std", Body=b"warm")
+    with pytest.raises(CosServiceError) as standard:
+        sdk.restore_object(Bucket=BUCKET, Key=f"{key}.std", RestoreRequest={"Days": 1})
+    assert standard.value.get_error_code() == "InvalidObjectState"
+
+
+def test_select_object_content(sdk: Any, key: str) -> None:
+    sdk.put_object(Bucket=BUCKET, Key=key, Body=b"id,score\n1,7\n2,12\n3,30\n")
+    answer = sdk.select_object_content(
+        Bucket=BUCKET,
+        Key=key,
+        Expression="SELECT id FROM COSObject WHERE CAST(score AS INT) > 10",
+        ExpressionType="SQL",
+        InputSerialization={"CompressionType": "NONE", "CSV": {"FileHeaderInfo": "USE"}},
+        OutputSerialization={"JSON": {"RecordDelimiter": "\n"}},
+    )
+    events = list(answer["Payload"])
+    assert events[0] == {"Records": {"Payload": b'{"id":"2"}\n{"id":"3"}\n'}}
+    assert events[-2]["Stats"]["Details"]["BytesReturned"] == "22"
+    assert events[-1] == {"End": {}}

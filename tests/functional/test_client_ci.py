@@ -225,3 +225,49 @@ def test_moderation_submit_query_and_sync_image(client):
     recognised = client.send(ops.moderate_image_object("img/a.jpg", biz_type="b1"))
     assert image.calls.last.request.url.params["ci-process"] == "sensitive-content-recognition"
     assert recognised.verdict.result == moderation.Verdict.REVIEW
+
+
+def test_job_families_are_one_table_of_paths_and_lazily_named_response_models():
+    assert {name: family.path for name, family in ops.JOB_FAMILIES.items()} == {
+        "media": "/jobs",
+        "file": "/file_jobs",
+        "doc": "/doc_jobs",
+        "pic": "/pic_jobs",
+    }
+    assert ops.MEDIA_JOBS.response_model is media.MediaJobsResponse
+    assert ops.FILE_JOBS.response_model is files.FileJobsResponse
+    assert ops.PIC_JOBS.response_model is pictures.PicJobsResponse
+    query = JobsQuery(tag="DocProcess", queue_id="q")
+    built = [
+        ops.submit_media_job(transcode_request()),
+        ops.describe_media_jobs("a", "b"),
+        ops.list_media_jobs(JobsQuery(tag="Transcode")),
+        ops.describe_file_jobs("f"),
+        ops.describe_doc_jobs("d"),
+        ops.list_doc_jobs(query),
+        ops.describe_pic_jobs("p"),
+        ops.list_pic_jobs(query),
+    ]
+    assert [(op.name, op.method, op.path) for op in built] == [
+        ("SubmitMediaJob", "POST", "/jobs"),
+        ("DescribeMediaJobs", "GET", "/jobs/a,b"),
+        ("ListMediaJobs", "GET", "/jobs"),
+        ("DescribeFileJobs", "GET", "/file_jobs/f"),
+        ("DescribeDocJobs", "GET", "/doc_jobs/d"),
+        ("ListDocJobs", "GET", "/doc_jobs"),
+        ("DescribePicJobs", "GET", "/pic_jobs/p"),
+        ("ListPicJobs", "GET", "/pic_jobs"),
+    ]
+
+
+def test_importing_the_operations_loads_no_job_model_family():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ciflow.operations;"
+        "loaded = [m for m in ('media', 'files', 'documents', 'pictures', 'moderation', '_common')"
+        " if f'ciflow.models.{m}' in sys.modules];"
+        "assert not loaded, loaded"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own interpreter and code

@@ -247,3 +247,16 @@ def test_copy_source_drops_one_leading_slash_too(client):
     route = respx.put(f"{COS}/dst").mock(return_value=httpx.Response(200, content=b"<CopyObjectResult/>"))
     client.send(ops.copy_object("dst", source_bucket="s-1250000000", source_region="ap-guangzhou", source_key="/a b"))
     assert route.calls.last.request.headers["x-cos-copy-source"] == "s-1250000000.cos.ap-guangzhou.myqcloud.com/a%20b"
+
+
+@respx.mock
+def test_cookies_are_still_kept_when_an_answer_sets_one(client):
+    # The client skips httpx's cookie handling for answers without Set-Cookie (all of COS's); one that sets a
+    # cookie is still handled as httpx would, so the skip changes nothing.
+    assert type(client._http.cookies).__name__ == "_Cookies"
+    respx.head(f"{COS}/plain").mock(return_value=httpx.Response(200))
+    respx.head(f"{COS}/sets").mock(return_value=httpx.Response(200, headers={"Set-Cookie": "session=s1; Path=/"}))
+    client.send(ops.head_object("plain"))
+    assert dict(client._http.cookies) == {}
+    client.send(ops.head_object("sets"))
+    assert dict(client._http.cookies) == {"session": "s1"}

@@ -41,8 +41,11 @@ host's ``GET /`` (``<CIStatus>``), ``PUT /`` and ``PUT /?unbind``; ``GET /mediab
 ``GET``/``PUT /playKey``. ``CiSetup(strict_queues=True)`` refuses jobs naming a queue the
 account lacks (``QueueNotFound``). This state lives in memory: a restart starts from the ``CiSetup`` again, as do
 the templates and workflows (``_templates``, ``_workflows``, served by ``_ci_admin``). The COS host's synchronous
-``?ci-process=videoinfo``, ``snapshot``, ``pm3u8`` and ``zippreview`` are served by ``_ci_process`` (real ffmpeg
-output); ``doc-preview`` and ``qrcode-generate`` are refused with ``501``.
+``?ci-process=videoinfo``, ``snapshot``, ``pm3u8``, ``zippreview``, ``qrcode-generate`` and ``doc-preview`` are
+served by ``_ci_process`` (real ffmpeg, segno, PDFium and Pillow output; Office sources and ``QRcode`` recognition
+are refused with ``501``). Image processing on the COS host (``GET ?imageMogr2/…``, ``?imageInfo``, ``POST
+?image_process`` and ``PUT`` with ``Pic-Operations``) is ``_image_process`` (Pillow); the pic host's image styles
+(``?style``) are ``_image_styles``.
 
 Jobs: ``_jobs.JobEngine`` keeps them in SQLite (``_job_table``; records and families in ``_records``) and runs the
 workers of the ``workers`` package (one module per job family; ``workers.registry`` maps tags to them). The engine
@@ -76,6 +79,8 @@ from ._callbacks import CallbackSender
 from ._ci import CiApi, gated_sync_process
 from ._cmq import CmqApi, CmqMessage, CmqQueues
 from ._cos import CosApi
+from ._image_process import ImageAwareCos
+from ._image_styles import ImageStyles, StyledPicHost
 from ._jobs import CallbackSenderType, JobEngine, JobRecord
 from ._manage import PicHostApi
 from ._prefix_faults import PrefixFaultInjector
@@ -269,7 +274,10 @@ class Emulator:
             bucket_config_names=BUCKET_CONFIG_SUBRESOURCES,
         )
         ci = CiApi(self.store, self.engine, self.ci)
-        services: dict[str, ServiceApi] = {"cos": cos, "ci": ci, "pic": PicHostApi(self.ci)}
+        self.image_styles = ImageStyles()  # the pic host's ?style, applied by Pic-Operations (_image_process)
+        images = ImageAwareCos(cos, self.store, self.image_styles, self.ci)  # imageMogr2, imageInfo, image_process
+        pic = StyledPicHost(PicHostApi(self.ci), self.image_styles, self.ci)
+        services: dict[str, ServiceApi] = {"cos": images, "ci": ci, "pic": pic}
         self.buckets = Buckets(
             self.store,
             strict=self.strict_buckets,

@@ -2,7 +2,8 @@
 
 Served on ``<bucket>.ci.<region>.myqcloud.com``; the account listings (``/mediabucket`` …) also on the bucket-less
 ``ci.<region>.myqcloud.com``. Management (``_manage``) and template/workflow (``_ci_admin``) paths are routed
-to their own modules; ``PUT /jobs/<JobId>?cancel`` cancels a job still ``Submitted``.
+to their own modules, as are batch jobs (``/inventorytriggerjob``, ``_batch_jobs``); ``PUT /jobs/<JobId>?cancel``
+cancels a job still ``Submitted``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ciflow.models.pictures import PicJobsResponse
 from ._account import UNBOUND_CODE, CiAccount
 from ._answers import CiAnswer
 from ._app import Target, error_response
+from ._batch_jobs import BATCH_PATH, BatchJobApi
 from ._ci_admin import ADMIN_PATHS, AdminApi
 from ._ci_process import SERVICE_OF
 from ._cos import CiProcess
@@ -48,7 +50,6 @@ _NOT_IMPLEMENTED = {
     "asr_jobs": "speech recognition needs an ASR engine, which this emulator does not have",
     "virus": "virus detection needs an antivirus engine, which this emulator does not have",
     "webpage": "web page moderation needs to fetch pages from the internet, which this emulator does not do",
-    "inventorytriggerjob": "batch (inventory-triggered) jobs are not implemented by this emulator",
 }
 #: Families whose requests may leave ``Tag`` out (it has one value).
 _DEFAULT_TAGS = {"doc_jobs": "DocProcess", "pic_jobs": "PicProcess"}
@@ -105,6 +106,7 @@ class CiApi:
         self.account = account or CiAccount()
         self.management = ManagementApi(self.account)
         self.admin = AdminApi(store, engine)
+        self.batch = BatchJobApi(store, engine, self.account, self.admin)
         #: Requests of ``POST /report/badcase``, in arrival order (with ``Bucket``).
         self.badcases: list[dict[str, Any]] = []
 
@@ -124,6 +126,8 @@ class CiApi:
         if not target.bucket:
             raise _RefusedError(400, "InvalidHost", "job APIs are served on <bucket>.ci.<region>.myqcloud.com")
         self.account.note(target.bucket, target.region)
+        if len(parts) in (1, 2) and parts[0] == BATCH_PATH:
+            return await self.batch.handle(request, target, parts)
         if len(parts) in (1, 2) and parts[0] in ADMIN_PATHS:
             return await self.admin.handle(request, target, parts)
         if len(parts) in (1, 2) and parts[0] in FAMILY_TAGS:

@@ -10,14 +10,21 @@
 - ``zippreview``: a ZIP's entries (``FileNumber``, ``IsTruncated``, ``Contents`` with ``Key``, ``LastModified``,
   ``UncompressedSize``; at most 1000 listed), as the official Go SDK reads the answer.
 
-Refused with ``501 NotImplemented``: ``qrcode-generate`` (no QR encoder is installed) and ``doc-preview`` (no
-office renderer; an image standing in for a page would be a lie).
+- ``qrcode-generate`` (on the bucket, no key): a real QR code (``segno``) for ``qrcode-content``, ``width`` pixels
+  square, as ``<Response><ResultImage>`` (Base64 PNG); ``mode=1`` (a barcode) is ``501 NotImplemented``;
+- ``doc-preview``: a PDF's or a text's page, the document as PDF or text, or an HTML page of it (``_doc_preview``);
+  Office sources are ``501 NotImplemented`` (no office renderer).
+
+Refused with ``501 NotImplemented``: ``QRcode`` (recognising QR codes in an image needs a decoder; no well-kept
+pure-Python one exists, and a fake answer would be a lie).
 
 Answers are plain data (``_answers.Answer``, or a ``Refusal`` for CI's errors); the COS host makes the response.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import posixpath
 import re
 import tempfile
@@ -32,6 +39,7 @@ from ciflow.signing import Credentials, cos_authorization, cos_key_time
 
 from ._answers import Answer, CiAnswer, Refusal
 from ._app import DEFAULT_CREDENTIALS
+from ._doc_preview import doc_preview
 from ._storage import ObjectStore, StoredObject
 from .workers import ffmpeg as media
 from .workers import media_info, wire_tree
@@ -49,12 +57,15 @@ SERVICE_OF = {
     "zippreview": "file",
     "doc-preview": "doc",
     "qrcode-generate": "pic",
+    "QRcode": "pic",
 }
 CI_PROCESSES = frozenset(SERVICE_OF)
 _REFUSED = {
-    "qrcode-generate": "qrcode-generate needs a QR code encoder, which this emulator does not have",
-    "doc-preview": "doc-preview needs an office document renderer, which this emulator does not have",
+    "QRcode": "recognising QR codes needs a QR code decoder, which this emulator does not have",
 }
+#: qrcode-generate's ``width`` bounds, in pixels.
+QR_WIDTH = (1, 4096)
+_QR_CONTENT_LIMIT = 4096
 _PROBE_LIMIT = 4 * 1024 * 1024 * 1024
 _PLAYLIST_LIMIT = 4 * 1024 * 1024
 _ZIP_ENTRIES = 1000
@@ -76,6 +87,8 @@ def sync_ci_process(
     try:
         if process in _REFUSED:
             raise _RefusedError(501, "NotImplemented", _REFUSED[process])
+        if process == "qrcode-generate":
+            return _qrcode_generate(target)
         stored = store.head(target.bucket, target.key) if target.key else None
         if stored is None:
             raise _RefusedError(404, "NoSuchKey", "The specified key does not exist.")
@@ -87,6 +100,8 @@ def sync_ci_process(
             return _pm3u8(stored, target, scheme, credentials)
         if process == "zippreview":
             return _zip_preview(stored)
+        if process == "doc-preview":
+            return doc_preview(stored, target.params)
         raise _RefusedError(400, "InvalidArgument", f"ci-process {process!r} is not supported here")
     except _RefusedError as refused:
         return Refusal(refused.status, refused.code, refused.message, "/" + target.key)
@@ -205,3 +220,37 @@ def _zip_preview(stored: StoredObject) -> Answer:
         "Contents": contents,
     }
     return Answer(tree_to_xml("Response", answer), "application/xml")
+
+
+def _qrcode_generate(target: Target) -> Answer:
+    import segno  # type: ignore[import-untyped,unused-ignore]
+    from PIL import Image
+
+    params = target.params
+    if params.get("mode", "0") not in ("0", ""):
+        if params.get("mode") == "1":
+            raise _RefusedError(501, "NotImplemented", "barcodes (mode=1) need a barcode encoder this emulator lacks")
+        raise _RefusedError(400, "InvalidArgument", "mode must be 0 (QR code) or 1 (barcode)")
+    content = params.get("qrcode-content", "")
+    if not content:
+        raise _RefusedError(400, "InvalidArgument", "qrcode-content is required")
+    if len(content.encode()) > _QR_CONTENT_LIMIT:
+        raise _RefusedError(400, "InvalidArgument", f"qrcode-content is over {_QR_CONTENT_LIMIT} bytes")
+    width_text = params.get("width", "")
+    if not width_text.isdigit() or not QR_WIDTH[0] <= int(width_text) <= QR_WIDTH[1]:
+        raise _RefusedError(400, "InvalidArgument", f"width must be a whole number from {QR_WIDTH[0]} to {QR_WIDTH[1]}")
+    width = int(width_text)
+    try:
+        code = segno.make_qr(content)
+    except segno.DataOverflowError:
+        raise _RefusedError(400, "InvalidArgument", "qrcode-content does not fit in a QR code") from None
+    rows = [bytes(0 if dark else 255 for dark in row) for row in code.matrix_iter(scale=1, border=4)]
+    modules = Image.frombytes("L", (len(rows[0]), len(rows)), b"".join(rows))
+    scale = max(1, -(-width // modules.width))  # whole modules first, then the exact width
+    image = modules.resize((modules.width * scale, modules.height * scale), Image.Resampling.NEAREST)
+    if image.width != width:
+        image = image.resize((width, width), Image.Resampling.NEAREST)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    body = tree_to_xml("Response", {"ResultImage": base64.b64encode(out.getvalue()).decode()})
+    return Answer(body, "application/xml")

@@ -1,7 +1,10 @@
 """The COS object API on an ObjectStore: put (``If-None-Match: *``, ``x-cos-forbid-overwrite``), copy, get and
 head (ranges, conditional headers), delete, object ACLs (``_object_acl``), append, multipart upload
-(``_multipart``), SSE headers (``_sse``: stored and echoed, bytes kept in the clear); on the bucket: list v1,
-multi-delete, list multipart uploads (``_cos_bucket``), and configuration sub-resources by delegation.
+(``_multipart``), SSE headers (``_sse``: stored and echoed, bytes kept in the clear), symlinks (``_symlink``),
+archive storage classes and ``?restore`` (``_restore``), ``?select`` over CSV/JSON as an event stream (``_select``),
+``x-cos-hash-crc64ecma`` on reads (``_crc64``); on the bucket: list v1, multi-delete, list multipart uploads,
+``?location`` (``_cos_bucket``), and configuration sub-resources by delegation. ``restore_delay``: seconds a restore
+takes (0: done at once).
 
 Requests are routed by sub-resource through the tables of ``_cos_routes``: anything else is ``501
 NotImplemented``. Bucket configuration sub-resources (``BUCKET_CONFIG_SUBRESOURCES``: CORS, lifecycle, ACL …) go
@@ -42,17 +45,22 @@ from ._cos_common import (
     object_headers,
     receive,
     request_acl,
+    small_body,
     source_object,
     version_header,
     written_headers,
 )
 from ._cos_routes import BUCKET_CONFIG_SUBRESOURCES, BUCKET_ROUTES, OBJECT_ROUTES, route_name
 from ._cos_versions import VersioningCalls
+from ._crc64 import object_crc64
 from ._multipart import MultipartApi
 from ._object_acl import ObjectAcl, header_grants
 from ._object_tagging import ObjectTagging, header_tags
+from ._restore import ObjectRestore, check_readable, restore_header
+from ._select import MAX_SELECT_BYTES, parse_request, run_select
 from ._sse import check_sse_read, sse_headers, sse_of_request
 from ._storage import ObjectStore, StoredObject
+from ._symlink import ObjectSymlink, symlink_target
 from ._versions import Archived
 
 __all__ = ["CosApi", "OnPut", "CiProcess"]
@@ -93,6 +101,7 @@ class CosApi:
         ci_process: CiProcess | None = None,
         bucket_config: ServiceApi | None = None,
         bucket_config_names: Collection[str] = BUCKET_CONFIG_SUBRESOURCES,
+        restore_delay: float = 0.0,
     ) -> None:
         self.store = store
         self.on_put = on_put
@@ -102,6 +111,8 @@ class CosApi:
         self.multipart = MultipartApi(store, self._notification)
         self.acl = ObjectAcl(store)
         self.tagging = ObjectTagging(store)
+        self.symlink = ObjectSymlink(store)
+        self.restore = ObjectRestore(store, delay=restore_delay)
         self.bucket_calls = BucketCalls(store, self.multipart)
         self.versioning = VersioningCalls(store)
 
@@ -136,6 +147,7 @@ class CosApi:
             on_bucket: dict[str, Handler] = {
                 "list": calls.list,
                 "head_bucket": calls.head_bucket,
+                "get_location": calls.get_location,
                 "delete_many": calls.delete_many,
                 "list_uploads": calls.list_uploads,
                 "get_versioning": self.versioning.get_versioning,
@@ -154,6 +166,10 @@ class CosApi:
             "get_tagging": self.tagging.get,
             "put_tagging": self.tagging.put,
             "delete_tagging": self.tagging.delete,
+            "put_symlink": self.symlink.put,
+            "get_symlink": self.symlink.get,
+            "restore": self.restore.restore,
+            "select": self._select,
             "append": self._append,
             "initiate": self.multipart.initiate,
             "upload_part": self.multipart.upload_part,
@@ -242,6 +258,7 @@ class CosApi:
         acl, sse, reason = request_acl(request), sse_of_request(request), self._no_overwrite(request)
         source = source_object(self.store, source_bucket, source_key, source_version)
         check_sse_read(request, source.extra, "x-cos-copy-source-")
+        check_readable(source)
         temp = self.store.temp_path()
         try:
             await run_in_threadpool(shutil.copyfile, source.path, temp)
@@ -331,14 +348,39 @@ class CosApi:
         except Exception:
             _log.exception("on_put failed", bucket=stored.bucket, key=stored.key, event_name=event)
 
+    async def _select(self, request: Request, target: Target) -> Response:
+        """``POST ?select&select-type=2`` (``_select``): the request is checked whole before the object is read."""
+        if target.params.get("select-type") != "2":
+            raise RefusedError(400, "InvalidArgument", "select-type must be 2")
+        query = parse_request(await small_body(request))
+        stored, handle = self._open(target)
+        with handle:
+            check_sse_read(request, stored.extra)
+            check_readable(stored)
+            if stored.size > MAX_SELECT_BYTES:
+                raise RefusedError(
+                    400, "InvalidArgument", f"the emulator selects over at most {MAX_SELECT_BYTES} bytes"
+                )
+            data = await run_in_threadpool(handle.read)
+        return StreamingResponse(run_select(query, data), status_code=200, media_type="application/octet-stream")
+
     # -- reads ----------------------------------------------------------------------------------------
 
     async def _get(self, request: Request, target: Target) -> Response:
         """``GET`` streams the object (or one range of it); ``HEAD`` sends the same headers without a body."""
         stored, handle = self._open(target)
+        link = symlink_target(stored)
+        if link is not None:  # served from its target, as it is now
+            handle.close()
+            stored, handle = self._open(target, link)
         try:
+            crc = await run_in_threadpool(object_crc64, self.store, stored)
             check_sse_read(request, stored.extra)
-            headers = {**object_headers(stored), **sse_headers(stored.extra)}
+            if request.method != "HEAD":
+                check_readable(stored)
+            headers = {**object_headers(stored), **sse_headers(stored.extra), **restore_header(stored)}
+            if crc is not None:
+                headers["x-cos-hash-crc64ecma"] = crc
             if stored.extra.get("appendable"):
                 headers["x-cos-object-type"] = "appendable"
             if not_modified(request, stored):
@@ -363,19 +405,21 @@ class CosApi:
         headers["content-length"] = str(length)
         return StreamingResponse(chunks(handle, first, length), status_code=status, headers=headers)
 
-    def _open(self, target: Target) -> tuple[StoredObject, BinaryIO]:
-        """The object's metadata and an open handle on the same version (a concurrent PUT replaces the file)."""
-        if "versionId" in target.params:
+    def _open(self, target: Target, key: str | None = None) -> tuple[StoredObject, BinaryIO]:
+        """The object's metadata and an open handle on the same version (a concurrent PUT replaces the file);
+        ``key``: another key of the bucket, current version (a symlink's target)."""
+        if "versionId" in target.params and key is None:
             return self._open_version(target, target.params["versionId"])
+        key = target.key if key is None else key
         for _ in range(3):
-            stored = self.store.head(target.bucket, target.key)
+            stored = self.store.head(target.bucket, key)
             if stored is None:
                 break
             try:
                 handle = open(stored.path, "rb")  # noqa: SIM115 - closed by chunks once streamed
             except FileNotFoundError:
                 continue
-            current = self.store.head(target.bucket, target.key)
+            current = self.store.head(target.bucket, key)
             if current is not None and current.etag == stored.etag and current.last_modified == stored.last_modified:
                 return stored, handle
             handle.close()

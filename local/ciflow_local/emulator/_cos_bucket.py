@@ -1,6 +1,6 @@
 """Bucket-level COS calls on an ObjectStore: list objects (v1), multi-delete (version-aware: ``VersionId``
-removes that version, a versioned bucket gets delete markers), multipart upload listing, and ``PUT``/``HEAD`` of
-a bucket (every bucket exists as soon as it is addressed)."""
+removes that version, a versioned bucket gets delete markers), multipart upload listing, the bucket's region (``GET
+/?location``) and ``PUT``/``HEAD`` of a bucket (every bucket exists as soon as it is addressed)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,11 @@ class BucketCalls:
 
     async def head_bucket(self, request: Request, target: Target) -> Response:
         return Response(status_code=200, headers={"x-cos-bucket-region": target.region})
+
+    async def get_location(self, request: Request, target: Target) -> Response:
+        """``GET /?location``: the bucket's region (the one its host names), as ``<LocationConstraint>``."""
+        body = f'<?xml version="1.0" encoding="UTF-8"?><LocationConstraint>{target.region}</LocationConstraint>'
+        return Response(body, media_type="application/xml")
 
     async def list_uploads(self, request: Request, target: Target) -> Response:
         return await self.multipart.list_uploads(request, target)

@@ -81,7 +81,7 @@ BUCKET_CONFIG_SUBRESOURCES = frozenset(
     }
 )
 #: The handlers that honour ``versionId``; with any other it is refused (501) rather than ignored.
-VERSION_AWARE = frozenset({"get", "delete"})
+VERSION_AWARE = frozenset({"get", "delete", "get_symlink"})
 
 #: ``(method, sub-resource or "")`` -> handler name, on an object (``/<key>``).
 OBJECT_ROUTES: Mapping[tuple[str, str], str] = {
@@ -94,6 +94,10 @@ OBJECT_ROUTES: Mapping[tuple[str, str], str] = {
     ("GET", "tagging"): "get_tagging",
     ("PUT", "tagging"): "put_tagging",
     ("DELETE", "tagging"): "delete_tagging",
+    ("PUT", "symlink"): "put_symlink",
+    ("GET", "symlink"): "get_symlink",
+    ("POST", "restore"): "restore",
+    ("POST", "select"): "select",
     ("POST", "append"): "append",
     ("POST", "uploads"): "initiate",
     ("PUT", "uploadId"): "upload_part",
@@ -107,6 +111,7 @@ BUCKET_ROUTES: Mapping[tuple[str, str], str] = {
     ("GET", ""): "list",
     ("HEAD", ""): "head_bucket",
     ("PUT", ""): "head_bucket",
+    ("GET", "location"): "get_location",
     ("POST", "delete"): "delete_many",
     ("GET", "uploads"): "list_uploads",
     ("GET", "versioning"): "get_versioning",

@@ -4,7 +4,9 @@ Keys may hold any character (unicode, spaces, ``+``, ``%``, ``?``, ``#``, ``..``
 hash of (bucket, key) and the key itself lives in the metadata table. ``extra`` holds what only some objects
 carry (``grants``: the ACL's explicit grants; ``sse``/``sse_c_key_md5``: the encryption a write asked for — the
 emulator stores bytes in the clear; ``appendable``: written by append; ``version_id``: on a bucket whose
-versioning was ever configured). Non-current versions and delete markers live beside, in ``_versions``.
+versioning was ever configured; ``symlink_target``: a symlink's target key; ``restore``: an archived object's
+restore times; ``crc64``: its CRC64 once computed, with the ETag and write time it belongs to).
+Non-current versions and delete markers live beside, in ``_versions``.
 """
 
 import hashlib

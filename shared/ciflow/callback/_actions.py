@@ -1,6 +1,8 @@
-"""What a blocking moderation verdict does to the object: quarantine it (copy + delete) or make it private."""
+"""What a blocking moderation verdict does to the object: quarantine it (copy + delete) or make it private.
 
-from .. import operations as ops
+The COS operations load only when an action is taken, so a callback that acts on nothing never imports them.
+"""
+
 from ..client import CiClient, Deadline
 from ..results import JobResult
 from ._rules import verdict_name
@@ -21,6 +23,8 @@ def apply_moderation_action(
         return None
     if result.input.bucket not in (None, settings.bucket):
         return f"not acted on: {result.input.bucket} is not this function's bucket"
+    from .. import operations as ops  # only a blocked object needs the COS operations
+
     key = result.input.key
     if settings.block_action == "private":
         client.send(ops.put_object_acl(key, "private"), deadline=deadline)

@@ -13,14 +13,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from .. import operations as ops
 from ..client import CiClient, Deadline
-from ..config import shared_client
+from ..config import entry_point, shared_client
 from ..errors import CiflowError, DecodeError, NotFoundError, XmlError
 from ..events import ApiRequest, BodyTooLargeError, EventError, InvocationContext, api_response, parse_api_request
-from ..handlers import store_for
-from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyStore, record_sighting
+from ..idempotency.settings import store_for
 from ..logging import correlation, get_logger
 from ..models.callbacks import Callback, TaskFinish, TooManyEntriesError, parse_callback
 from ..results import JobResult, normalise
@@ -63,12 +61,18 @@ class _ForgedError(Exception):
     """Strict mode: CI does not know a job the callback claims."""
 
 
-_DESCRIBE: Mapping[str, Callable[[str], Any]] = {
-    "media": ops.describe_media_jobs,
-    "file": ops.describe_file_jobs,
-    "document": ops.describe_doc_jobs,
-    "picture": ops.describe_pic_jobs,
-}
+def _describe(kind: str) -> Callable[[str], Any] | None:
+    """Strict mode's lookup of a job of this kind; the operations load only then (the default path never
+    builds a CI request)."""
+    from .. import operations as ops
+
+    describe: dict[str, Callable[[str], Any]] = {
+        "media": ops.describe_media_jobs,
+        "file": ops.describe_file_jobs,
+        "document": ops.describe_doc_jobs,
+        "picture": ops.describe_pic_jobs,
+    }
+    return describe.get(kind)
 
 
 class CallbackRunner:
@@ -109,7 +113,7 @@ class CallbackRunner:
 
     def _confirmed(self, result: JobResult, deadline: Deadline) -> JobResult:
         """Strict mode: the job as CI describes it, keeping only what CI says."""
-        describe = _DESCRIBE.get(result.kind)
+        describe = _describe(result.kind)
         if describe is None or not result.job_id:
             raise _ForgedError(f"a {result.kind} report cannot be confirmed with CI")
         answer = self.client.send(describe(result.job_id), deadline=deadline)

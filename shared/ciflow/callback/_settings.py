@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..handlers import IdempotencySettings
+from ..idempotency.settings import IdempotencySettings
 
 __all__ = ["CallbackSettings", "SinkSpec", "RouteRule"]
 

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 from ..api3 import ScfInvoker
 from ..callback import CallbackRunner, DeadLetters, StoreUnavailableError, store_failures
 from ..client import CiClient, Deadline
-from ..config import shared_client
+from ..config import entry_point, shared_client
 from ..errors import CiflowError
 from ..events import EventError, InvocationContext, parse_timer_event
-from ..handlers import store_for
-from ..handlers._entry import entry_point
 from ..idempotency import IdempotencyStore
+from ..idempotency.settings import store_for
 from ..logging import get_logger
 from ..routing import DeadLetterQueue, Sink
 from ._checkpoints import Checkpoints

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 from ._deadline import Deadline
 from ._endpoint import Endpoint, Service
-from ._operation import Operation, RetryMode, build_request, encode_key_path, encode_query
+from ._operation import Operation, RetryMode, build_request, encode_key_path, encode_query, header_items
 
 if TYPE_CHECKING:
     from ._clients import DEFAULT_LIMITS, DEFAULT_TIMEOUT, AsyncCiClient, CiClient
-    from ._exchange import RetryPolicy, read_response
+    from ._exchange import RetryPolicy, StopAtDeadline, attempt_timeout, read_response
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -28,9 +28,12 @@ __all__ = [
     "RetryMode",
     "RetryPolicy",
     "Service",
+    "StopAtDeadline",
+    "attempt_timeout",
     "build_request",
     "encode_key_path",
     "encode_query",
+    "header_items",
     "read_response",
 ]
 
@@ -42,6 +45,8 @@ __getattr__, __dir__ = lazy_exports(
         "AsyncCiClient": "._clients",
         "CiClient": "._clients",
         "RetryPolicy": "._exchange",
+        "StopAtDeadline": "._exchange",
+        "attempt_timeout": "._exchange",
         "read_response": "._exchange",
     },
 )

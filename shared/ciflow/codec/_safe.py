@@ -15,6 +15,8 @@ DEFAULT_MAX_XML_BYTES = 8 * 1024 * 1024
 # An XML declaration naming an encoding other than UTF-8/ASCII could hide markup from a byte scan.
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _BYTE_TRANSPARENT = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+# ``body.lstrip()[:1] == b"<"`` without copying the body: bytes regexes' \s is the ASCII whitespace lstrip() strips.
+_STARTS_WITH_MARKUP = re.compile(rb"\s*<")
 
 
 def _provably_declaration_free(body: bytes) -> bool:
@@ -23,7 +25,7 @@ def _provably_declaration_free(body: bytes) -> bool:
     Such bodies go to the C parser directly; anything else (comments, CDATA, a DOCTYPE, UTF-16, exotic
     encodings) goes through defusedxml, which is the authority on what is safe.
     """
-    if b"<!" in body or body.lstrip()[:1] != b"<":
+    if b"<!" in body or _STARTS_WITH_MARKUP.match(body) is None:
         return False
     declared = _DECLARED_ENCODING.match(body)
     return declared is None or declared.group(1).lower() in _BYTE_TRANSPARENT
@@ -34,7 +36,7 @@ def parse_xml(body: bytes | str, *, max_bytes: int = DEFAULT_MAX_XML_BYTES) -> E
     data = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body  # lone surrogates: refused below
     if len(data) > max_bytes:
         raise XmlTooLargeError(f"XML body of {len(data)} bytes is over the {max_bytes}-byte limit")
-    if not data.strip():
+    if not data or data.isspace():  # as ``not data.strip()``, without copying the body
         raise MalformedXmlError("empty XML body")
     if not _provably_declaration_free(data):
         return _parse_defused(data)

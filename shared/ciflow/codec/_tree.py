@@ -21,19 +21,27 @@ def local_name(tag: str) -> str:
     return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
+_CONTAINERS = (dict, list)
+
+
 def tree_depth_within(tree: Any, max_depth: int = MAX_XML_DEPTH) -> bool:
-    """True when a plain tree (dicts, lists, scalars) nests at most ``max_depth`` levels; walked without
-    recursion, so any depth the JSON decoder let through is measured safely."""
-    stack: list[tuple[Any, int]] = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
-        for child in children:
-            if isinstance(child, (dict, list)):
-                if depth >= max_depth:
-                    return False
-                stack.append((child, depth + 1))
-    return True
+    """True when a plain tree (dicts, lists, scalars) nests at most ``max_depth`` levels; walked level by
+    level without recursion, so any depth the JSON decoder let through is measured safely."""
+    level = [tree]
+    depth = 1
+    while True:
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, dict):
+                below += [child for child in node.values() if isinstance(child, _CONTAINERS)]
+            elif isinstance(node, list):
+                below += [child for child in node if isinstance(child, _CONTAINERS)]
+        if not below:
+            return True
+        if depth >= max_depth:
+            return False
+        depth += 1
+        level = below
 
 
 def element_to_tree(element: Element, *, max_depth: int = MAX_XML_DEPTH) -> Any:
@@ -45,20 +53,34 @@ def element_to_tree(element: Element, *, max_depth: int = MAX_XML_DEPTH) -> Any:
         return element.text or ""
     if max_depth <= 1:
         raise MalformedXmlError(f"XML nested deeper than {MAX_XML_DEPTH} levels")
+    return _branch(element, max_depth)
+
+
+def _branch(element: Element, max_depth: int) -> dict[str, Any]:
+    # The children of an element that has some, at level ``MAX_XML_DEPTH - max_depth + 2``. Runs for every
+    # element of every body: one len() per child, leaves read in place, the repeated-name set only when needed.
     tree: dict[str, Any] = {}
-    repeated: set[str] = set()
+    repeated: set[str] | None = None
     for child in element:
         name = child.tag
         if name[0] == "{":
             name = name.rpartition("}")[2]
-        value = element_to_tree(child, max_depth=max_depth - 1) if len(child) else (child.text or "")
+        if len(child):
+            if max_depth <= 2:
+                raise MalformedXmlError(f"XML nested deeper than {MAX_XML_DEPTH} levels")
+            value: Any = _branch(child, max_depth - 1)
+        else:
+            value = child.text or ""
         if name not in tree:
             tree[name] = value
-        elif name in repeated:
+        elif repeated is not None and name in repeated:
             tree[name].append(value)
         else:
             tree[name] = [tree[name], value]
-            repeated.add(name)
+            if repeated is None:
+                repeated = {name}
+            else:
+                repeated.add(name)
     return tree
 
 

@@ -9,6 +9,7 @@ from .. import operations as ops
 from ..events import ObjectRef
 from ..handlers import Delivery, PlannedJob, UploadSettings
 from ..models.moderation import (
+    MODERATION_SCENES,
     AudioModerationRequest,
     DocumentModerationRequest,
     FreezeConf,
@@ -18,6 +19,7 @@ from ..models.moderation import (
     SnapshotConf,
     TextModerationRequest,
     VideoModerationRequest,
+    moderation_scene,
 )
 from ._common import (
     AUDIO_EXTENSIONS,
@@ -46,16 +48,7 @@ KINDS: dict[str, frozenset[str]] = {
 KindName = Literal["image", "video", "audio", "text", "document"]
 _ALL_KINDS: list[KindName] = ["image", "video", "audio", "text", "document"]
 #: Scene names of ``DetectType`` (CI host spelling) and of the synchronous image API's ``detect-type``.
-SCENES: dict[str, str] = {
-    "porn": "Porn",
-    "terrorism": "Terrorism",
-    "politics": "Politics",
-    "ads": "Ads",
-    "illegal": "Illegal",
-    "abuse": "Abuse",
-    "teenager": "Teenager",
-}
-_SYNC_SCENES = {"Terrorism": "terrorist"}
+SCENES: dict[str, str] = {scene.name.lower(): scene.name for scene in MODERATION_SCENES if scene.requestable}
 #: Images over this size are moderated with ``LargeImageDetect`` (compressed first), as CI requires.
 LARGE_IMAGE_BYTES = 5 * 1024 * 1024
 #: The synchronous image API reads images up to this size.
@@ -160,7 +153,7 @@ def _large(ref: ObjectRef, settings: ModerateSettings) -> bool:
 def _image(ref: ObjectRef, settings: ModerateSettings, delivery: Callable[[str], Delivery]) -> PlannedJob:
     if settings.sync_max_size and ref.size is not None and ref.size <= settings.sync_max_size:
         step = "image-sync"
-        scenes = ",".join(_SYNC_SCENES.get(scene, scene.lower()) for scene in settings.detect_types)
+        scenes = ",".join(scene.detect_type for scene in map(moderation_scene, settings.detect_types) if scene)
         operation = ops.moderate_image_object(
             ref.key,
             biz_type=settings.biz_type,

@@ -13,20 +13,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from ..client import CiClient, Deadline
-from ..config import shared_client
+from ..config import entry_point, shared_client
 from ..errors import AmbiguousSubmitError, CiflowError, ConfigError
 from ..events import EventError, InvocationContext, ObjectRef, parse_cos_event
 from ..idempotency import IdempotencyStore
+from ..idempotency.settings import store_for
 from ..logging import correlation, get_logger
 from ..models import MqConfig
-from ..routing import RouteTag, correlation_id_for, encode_user_data
-from ._entry import entry_point
+from ..userdata import RouteTag, correlation_id_for, encode_user_data
 from ._filters import skip_reason
 from ._outcome import InvocationSummary, RecordOutcome, RetryableInvocationError
 from ._plan import Delivery, PlannedJob, Planner
 from ._settings import UploadSettings
 from ._steps import INLINE, StepRun, has_job, missing_steps
-from ._stores import store_for
 
 __all__ = ["INLINE", "UploadRunner", "upload_facts", "upload_handler"]
 

@@ -7,7 +7,6 @@ from xml.etree.ElementTree import fromstring
 from ..client import CiClient, Deadline, Operation
 from ..events import ObjectRef
 from ..models import JobsQuery
-from ..models.documents import DocJobsQuery
 from ..operations import list_doc_jobs, list_media_jobs, list_pic_jobs
 from ._plan import PlannedJob
 
@@ -59,6 +58,8 @@ def _find_document_job(
     client: CiClient, ref: ObjectRef, job: PlannedJob, since: float, deadline: Deadline
 ) -> str | None:
     """A DocProcess job of this upload's input and output created since ``since``: only when exactly one is."""
+    from ..models.documents import DocJobsQuery  # only document steps need the document models
+
     tag, queue_id, _ = _request_fields(job)
     body = fromstring(job.operation.body or b"<Request/>")  # noqa: S314 - our own request body
     output = body.findtext("Operation/Output/Object")

@@ -5,59 +5,15 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from ..config import CoreSettings
+from ..idempotency.settings import IdempotencySettings
 
-__all__ = ["IdempotencySettings", "UploadSettings"]
+__all__ = ["IdempotencySettings", "UploadSettings"]  # IdempotencySettings: re-exported from ciflow.idempotency.settings
 
 
 def _split(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
-
-
-class IdempotencySettings(CoreSettings):
-    """Where ciflow's own records live: upload claims, callback dedupe, and results waiting to be redelivered."""
-
-    idempotency_store: str = Field(
-        default="cos", pattern="^(cos|sqlite|redis|memory)$", validation_alias="CIFLOW_IDEMPOTENCY_STORE"
-    )
-    idempotency_prefix: str = Field(default="ciflow/idempotency/", validation_alias="CIFLOW_IDEMPOTENCY_PREFIX")
-    # Routed-result records (the callback's dedupe) under their own prefix, so the ledger walk of the upload
-    # records never lists or reads them (COS markers only; other stores keep both, by key, in one place).
-    dedupe_prefix: str = Field(default="ciflow/dedupe/", validation_alias="CIFLOW_DEDUPE_PREFIX")
-    sqlite_path: str = Field(default="/tmp/ciflow-idempotency.sqlite3", validation_alias="CIFLOW_SQLITE_PATH")  # noqa: S108
-    redis_url: str | None = Field(default=None, validation_alias="CIFLOW_REDIS_URL")
-    idempotency_ttl_seconds: int = Field(default=7 * 86400, ge=60, validation_alias="CIFLOW_IDEMPOTENCY_TTL")
-    # Dead letters: objects in the bucket by default (durable, seen by every function and instance); SQLite
-    # only where its file lasts and is shared (local runs, a CFS mount) — SCF's /tmp is neither. Every function
-    # knows where they are, so an upload handler never takes one for an upload.
-    dead_letter_store: Literal["cos", "sqlite"] = Field(default="cos", validation_alias="CIFLOW_DEAD_LETTER_STORE")
-    dead_letter_prefix: str = Field(
-        default="ciflow/dead-letters/", pattern=r"^[^/].*[^/]/$|^[^/]+/$", validation_alias="CIFLOW_DEAD_LETTER_PREFIX"
-    )
-
-    @model_validator(mode="after")
-    def _store_is_reachable(self) -> "IdempotencySettings":
-        if self.idempotency_store == "redis" and not self.redis_url:
-            raise ValueError("CIFLOW_IDEMPOTENCY_STORE=redis needs CIFLOW_REDIS_URL")
-        ledger, dedupe = self.idempotency_prefix, self.dedupe_prefix
-        if self.idempotency_store == "cos" and (ledger.startswith(dedupe) or dedupe.startswith(ledger)):
-            raise ValueError(
-                f"CIFLOW_DEDUPE_PREFIX {dedupe!r} and CIFLOW_IDEMPOTENCY_PREFIX {ledger!r} must not contain each other"
-            )
-        return self
-
-    @property
-    def reserved_prefixes(self) -> dict[str, str]:
-        """Prefixes of the function's bucket that hold ciflow's own records, each with what it holds."""
-        reserved: dict[str, str] = {}
-        if self.idempotency_store == "cos":
-            reserved[self.idempotency_prefix] = "idempotency markers"
-            reserved[self.dedupe_prefix] = "routed-result markers"
-        if self.dead_letter_store == "cos":
-            reserved[self.dead_letter_prefix] = "dead letters"
-        return reserved
 
 
 class UploadSettings(IdempotencySettings):

@@ -1,14 +1,18 @@
 """The job envelope every CI job API shares: request root, input/output, callbacks, job detail, states, listing."""
 
+import inspect
 import json
 import re
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, Literal, TypeVar, Union
+from typing import Annotated, Any, Generic, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+from typing_extensions import TypeVar  # PEP 696 defaults: a bare ``JobDetail`` is ``JobDetail[Any]``
 
 from ..codec import (
     DEFAULT_MAX_XML_BYTES,
@@ -110,14 +114,87 @@ class MqConfig(CiModel):
     mq_mode: str = "Queue"
 
 
-class JobRequest(CiModel):
+class _Specialised(CiModel):
+    """Base of the generic job models: ``JobDetail[Op]`` is made as the plain subclass it describes.
+
+    pydantic's own parametrisation builds the generic model's schema on first use whatever
+    ``defer_build`` says (loading its plugin machinery: ~25 ms of import) and re-creates every inherited
+    field (three times the cost of a subclass). Here ``Model[X]`` is a subclass of the bare model whose
+    type-variable fields are redeclared with ``X`` substituted: deferred like every model, cached (the
+    same class each time), ``isinstance`` of the bare model, named ``Model[X]``. Arguments that hold type
+    variables, and tuples, go to pydantic.
+    """
+
+    def __class_getitem__(cls, typevar_values: Any) -> Any:
+        parameters = cls.__pydantic_generic_metadata__["parameters"]
+        if len(parameters) != 1 or isinstance(typevar_values, tuple) or _holds_typevar(typevar_values):
+            return super().__class_getitem__(typevar_values)
+        key = (id(cls), id(typevar_values))
+        found = _SPECIALISED.get(key)
+        if found is None:
+            # The class and argument are kept with the model, so their ids stay theirs.
+            found = _SPECIALISED[key] = (cls, typevar_values, _specialise(cls, parameters[0], typevar_values))
+        return found[2]
+
+
+#: (id of the generic model, id of the argument) -> (model, argument, specialised model).
+_SPECIALISED: dict[tuple[int, int], tuple[type[BaseModel], Any, type[BaseModel]]] = {}
+
+
+def _holds_typevar(value: Any) -> bool:
+    return isinstance(value, typing.TypeVar) or any(_holds_typevar(arg) for arg in typing.get_args(value))
+
+
+def _type_name(value: Any) -> str:
+    return _union_name(value) or getattr(value, "__name__", None) or repr(value)
+
+
+def _specialise(origin: type[BaseModel], typevar: Any, argument: Any) -> type[BaseModel]:
+    """``origin`` with each field annotated by ``typevar`` redeclared with ``argument`` in its place."""
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for name, annotation, field in _parameter_fields(origin):
+        annotations[name] = argument if annotation is typevar else annotation[argument]
+        if field.default_factory is not None:
+            namespace[name] = Field(default_factory=field.default_factory)
+        elif not field.is_required():
+            namespace[name] = field.default
+    title = f"{origin.__name__}[{_type_name(argument)}]"
+    namespace.update(__module__=origin.__module__, __qualname__=title, __doc__=origin.__doc__)
+    namespace["__annotations__"] = annotations
+    metaclass: Any = type(origin)
+    model: type[BaseModel] = metaclass(title, (origin,), namespace)
+    return model
+
+
+_PARAMETER_FIELDS: dict[type[BaseModel], list[tuple[str, Any, FieldInfo]]] = {}
+
+
+def _parameter_fields(origin: type[BaseModel]) -> list[tuple[str, Any, FieldInfo]]:
+    """(name, annotation, field) of each field a generic model types by its parameter, found once."""
+    found = _PARAMETER_FIELDS.get(origin)
+    if found is None:
+        found = _PARAMETER_FIELDS[origin] = [
+            (name, annotation, origin.__pydantic_fields__[name])
+            for name, annotation in inspect.get_annotations(origin).items()
+            if _holds_typevar(annotation)
+        ]
+    return found
+
+
+#: The ``Input`` of a job request: required (``JobInput``) except for FileCompress (``JobInput | None``).
+InputT = TypeVar("InputT", bound=JobInput | None, default=JobInput, covariant=True)
+
+
+class JobRequest(_Specialised, Generic[InputT]):
     """The ``<Request>`` root shared by ``/jobs``, ``/file_jobs``, ``/doc_jobs`` and ``/pic_jobs``.
 
-    Subclasses pin ``tag`` and type ``operation``.
+    Subclasses pin ``tag`` and type ``operation``. ``Input`` is required; the one job without it
+    (FileCompress) subclasses ``JobRequest[JobInput | None]``, which every ``JobRequest`` is (covariant).
     """
 
     tag: str
-    input: JobInput
+    input: InputT
     operation: CiModel | None = None
     queue_id: str | None = None
     callback_format: CallbackFormat | None = Field(default=None, alias="CallBackFormat")
@@ -135,10 +212,16 @@ class WorkflowRef(CiModel):
     workflow_name: str | None = None
 
 
-class JobDetail(CiModel):
+#: The ``Operation`` model of a job detail; ``Any`` (kept as parsed) when the tag has no typed model.
+OpT = TypeVar("OpT", default=Any)
+
+
+class JobDetail(_Specialised, Generic[OpT]):
     """``JobsDetail`` of any job: submit and describe responses, list items and callbacks.
 
-    Tag-specific subclasses type ``operation``; this class parses any tag with ``operation`` kept raw.
+    ``JobDetail[TranscodeOperation]`` types ``operation`` for one tag (each family names its
+    parametrisations: ``TranscodeJobDetail``…); a bare ``JobDetail`` parses any tag with ``operation``
+    kept raw.
     """
 
     code: str | None = None
@@ -153,7 +236,7 @@ class JobDetail(CiModel):
     end_time: CiTime = None
     queue_id: str | None = None
     input: JobInput | None = None
-    operation: Any = None
+    operation: Optional[OpT] = None  # noqa: UP045 (a typing.Union: subscriptable, unlike "X | None")
     workflow: WorkflowRef | None = None
 
     @property
@@ -166,10 +249,17 @@ class JobDetail(CiModel):
         return self.state == JobState.SUCCESS.value
 
 
-class JobsResponse(CiModel):
-    """``<Response>`` of submit, describe and list calls: the jobs plus paging and missing ids."""
+#: The job detail model of a jobs response: one ``JobDetail[Op]`` or a family's tag-discriminated union.
+DetailT = TypeVar("DetailT", bound=JobDetail, default=JobDetail)
 
-    jobs_detail: ListOf[JobDetail] = Field(default_factory=list)
+
+class JobsResponse(_Specialised, Generic[DetailT]):
+    """``<Response>`` of submit, describe and list calls: the jobs plus paging and missing ids.
+
+    ``JobsResponse[DocJobDetail]`` types the details; a bare ``JobsResponse`` parses any job as ``JobDetail``.
+    """
+
+    jobs_detail: ListOf[DetailT] = Field(default_factory=list)
     next_token: str | None = None
     non_exist_job_ids: ListOf[str] = Field(default_factory=list)
     request_id: str | None = None
@@ -193,15 +283,30 @@ def discriminate_by_tag(known: frozenset[str]) -> Callable[[Any], str]:
     return discriminate
 
 
-def job_detail_union(details: Mapping[str, type[JobDetail]]) -> Any:
+class _UnionName:
+    """Metadata naming a tag union (``MediaJobDetail``) where it would otherwise be spelt out member by member."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _union_name(annotation: Any) -> str | None:
+    return next((m.name for m in getattr(annotation, "__metadata__", ()) if isinstance(m, _UnionName)), None)
+
+
+def job_detail_union(details: Mapping[str, type[JobDetail]], name: str = "JobDetailUnion") -> Any:
     """The discriminated union of ``{tag: detail model}``: each tag parses as its model, any other as ``JobDetail``.
 
-    Use it as a field's type (``ListOf[union]``); for type checkers declare the alias as ``JobDetail``.
+    Use it as a field's type (``ListOf[union]``) or a ``JobsResponse`` parameter; for type checkers declare
+    the alias as ``JobDetail``. ``name`` is how the union shows in a parametrised model's name.
     """
     members = tuple(Annotated[model, Tag(tag)] for tag, model in details.items())
     members += (Annotated[JobDetail, Tag(OTHER_TAG)],)
     # Union over a runtime tuple: "X | Y" cannot spell a union of computed members.
-    return Annotated[Union[members], Discriminator(discriminate_by_tag(frozenset(details)))]  # noqa: UP007
+    discriminator = Discriminator(discriminate_by_tag(frozenset(details)))
+    return Annotated[Union[members], discriminator, _UnionName(name)]  # noqa: UP007
 
 
 # --------------------------------------------------------------------------------------------------

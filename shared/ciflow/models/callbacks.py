@@ -39,7 +39,7 @@ JOB_TAGS = frozenset(JOB_DETAILS)
 if TYPE_CHECKING:
     AnyJobDetail: TypeAlias = JobDetail
 else:
-    AnyJobDetail = job_detail_union(JOB_DETAILS)
+    AnyJobDetail = job_detail_union(JOB_DETAILS, "AnyJobDetail")
 
 
 class TaskFinish(CiModel):
@@ -143,7 +143,8 @@ def parse_callback(
     """
     is_xml = "xml" in content_type.lower() if content_type else None
     tree, body_format = load_callback_body(body, xml=is_xml, max_bytes=max_bytes)
-    if not tree_depth_within(tree, MAX_XML_DEPTH):
+    # XML trees are depth-limited as they are built (``element_to_tree``); JSON is measured here.
+    if body_format == "json" and not tree_depth_within(tree, MAX_XML_DEPTH):
         raise DecodeError(f"callback body nested deeper than {MAX_XML_DEPTH} levels")
     if max_entries is not None and _entry_count(tree) > max_entries:
         raise TooManyEntriesError(_entry_count(tree), max_entries)

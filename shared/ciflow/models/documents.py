@@ -1,5 +1,7 @@
 """Document-preview job models: ``/doc_jobs`` submit, describe and list (Tag ``DocProcess``)."""
 
+from typing import TypeAlias
+
 from pydantic import Field
 
 from ciflow.codec import CiInt, CiModel, ListOf
@@ -82,20 +84,16 @@ class DocJobRequest(JobRequest):
     operation: DocProcessOperation
 
 
-class DocJobDetail(JobDetail):
-    """``JobsDetail`` of a DocProcess job."""
-
-    operation: DocProcessOperation | None = None
+#: ``JobsDetail`` of a DocProcess job.
+DocJobDetail: TypeAlias = JobDetail[DocProcessOperation]
 
 
 #: The typed detail model of the ``/doc_jobs`` tag.
 DOC_DETAILS: dict[str, type[JobDetail]] = {"DocProcess": DocJobDetail}
 
 
-class DocJobsResponse(JobsResponse):
-    """``<Response>`` of ``POST /doc_jobs``, ``GET /doc_jobs/<jobId>`` and ``GET /doc_jobs?…``."""
-
-    jobs_detail: ListOf[DocJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
+#: ``<Response>`` of ``POST /doc_jobs``, ``GET /doc_jobs/<jobId>`` and ``GET /doc_jobs?…``.
+DocJobsResponse: TypeAlias = JobsResponse[DocJobDetail]
 
 
 class DocJobsQuery(JobsQuery):

@@ -80,10 +80,8 @@ class FileHashCodeJobRequest(JobRequest):
     operation: FileHashCodeOperation
 
 
-class FileHashCodeJobDetail(JobDetail):
-    """``JobsDetail`` of a FileHashCode job."""
-
-    operation: FileHashCodeOperation | None = None
+#: ``JobsDetail`` of a FileHashCode job.
+FileHashCodeJobDetail: TypeAlias = JobDetail[FileHashCodeOperation]
 
 
 # --- FileUncompress ------------------------------------------------------------------------------
@@ -151,10 +149,8 @@ class FileUncompressJobRequest(JobRequest):
     operation: FileUncompressOperation
 
 
-class FileUncompressJobDetail(JobDetail):
-    """``JobsDetail`` of a FileUncompress job."""
-
-    operation: FileUncompressOperation | None = None
+#: ``JobsDetail`` of a FileUncompress job.
+FileUncompressJobDetail: TypeAlias = JobDetail[FileUncompressOperation]
 
 
 # --- FileCompress --------------------------------------------------------------------------------
@@ -223,18 +219,19 @@ class FileCompressOperation(CiModel):
     file_compress_result: FileCompressResult | None = None
 
 
-class FileCompressJobRequest(JobRequest):
+_NoInputJobRequest: TypeAlias = JobRequest[JobInput | None]
+
+
+class FileCompressJobRequest(_NoInputJobRequest):
     """``POST /file_jobs`` body packing objects into an archive (≤ 10,000 files, < 50 GB); no ``Input``."""
 
     tag: str = "FileCompress"
-    input: JobInput | None = None  # type: ignore[assignment]  # FileCompress is the one job without Input
+    input: JobInput | None = None  # FileCompress is the one job without Input
     operation: FileCompressOperation
 
 
-class FileCompressJobDetail(JobDetail):
-    """``JobsDetail`` of a FileCompress job."""
-
-    operation: FileCompressOperation | None = None
+#: ``JobsDetail`` of a FileCompress job.
+FileCompressJobDetail: TypeAlias = JobDetail[FileCompressOperation]
 
 
 # --- Envelopes -----------------------------------------------------------------------------------
@@ -252,13 +249,11 @@ FILE_TAGS = frozenset(FILE_DETAILS)
 if TYPE_CHECKING:
     FileJobDetail: TypeAlias = JobDetail
 else:
-    FileJobDetail = job_detail_union(FILE_DETAILS)
+    FileJobDetail = job_detail_union(FILE_DETAILS, "FileJobDetail")
 
 
-class FileJobsResponse(JobsResponse):
-    """``<Response>`` of ``POST /file_jobs`` and ``GET /file_jobs/<jobId>``."""
-
-    jobs_detail: ListOf[FileJobDetail] = Field(default_factory=list)
+#: ``<Response>`` of ``POST /file_jobs`` and ``GET /file_jobs/<jobId>``.
+FileJobsResponse: TypeAlias = JobsResponse[FileJobDetail]
 
 
 # --- Synchronous filehash ------------------------------------------------------------------------

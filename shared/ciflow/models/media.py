@@ -748,47 +748,14 @@ class SuperResolutionJobRequest(JobRequest):
 # --------------------------------------------------------------------------------------------------
 
 
-class TranscodeJobDetail(JobDetail):
-    """``JobsDetail`` of a Transcode (or Ultra-HD) job."""
-
-    operation: TranscodeOperation | None = None
-
-
-class SnapshotJobDetail(JobDetail):
-    """``JobsDetail`` of a Snapshot job."""
-
-    operation: SnapshotOperation | None = None
-
-
-class SmartCoverJobDetail(JobDetail):
-    """``JobsDetail`` of a SmartCover job."""
-
-    operation: SmartCoverOperation | None = None
-
-
-class AnimationJobDetail(JobDetail):
-    """``JobsDetail`` of an Animation job."""
-
-    operation: AnimationOperation | None = None
-
-
-class VideoEnhanceJobDetail(JobDetail):
-    """``JobsDetail`` of a VideoEnhance job."""
-
-    operation: VideoEnhanceOperation | None = None
-
-
-class QualityEstimateJobDetail(JobDetail):
-    """``JobsDetail`` of a QualityEstimate job."""
-
-    operation: QualityEstimateOperation | None = None
-
-
-class SuperResolutionJobDetail(JobDetail):
-    """``JobsDetail`` of a SuperResolution job."""
-
-    operation: SuperResolutionOperation | None = None
-
+#: ``JobsDetail`` of a job of each media tag (Transcode covers Ultra-HD jobs too).
+TranscodeJobDetail: TypeAlias = JobDetail[TranscodeOperation]
+SnapshotJobDetail: TypeAlias = JobDetail[SnapshotOperation]
+SmartCoverJobDetail: TypeAlias = JobDetail[SmartCoverOperation]
+AnimationJobDetail: TypeAlias = JobDetail[AnimationOperation]
+VideoEnhanceJobDetail: TypeAlias = JobDetail[VideoEnhanceOperation]
+QualityEstimateJobDetail: TypeAlias = JobDetail[QualityEstimateOperation]
+SuperResolutionJobDetail: TypeAlias = JobDetail[SuperResolutionOperation]
 
 #: The typed detail model of each media tag; other tags parse as plain ``JobDetail``.
 MEDIA_DETAILS: dict[str, type[JobDetail]] = {
@@ -805,10 +772,8 @@ MEDIA_TAGS = frozenset(MEDIA_DETAILS)
 if TYPE_CHECKING:
     MediaJobDetail: TypeAlias = JobDetail
 else:
-    MediaJobDetail = job_detail_union(MEDIA_DETAILS)
+    MediaJobDetail = job_detail_union(MEDIA_DETAILS, "MediaJobDetail")
 
 
-class MediaJobsResponse(JobsResponse):
-    """``<Response>`` of submit and DescribeMediaJob(s), with tag-typed details (callbacks: ``TaskFinish``)."""
-
-    jobs_detail: ListOf[MediaJobDetail] = Field(default_factory=list)
+#: ``<Response>`` of submit and DescribeMediaJob(s), with tag-typed details (callbacks: ``TaskFinish``).
+MediaJobsResponse: TypeAlias = JobsResponse[MediaJobDetail]

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from enum import Enum, IntEnum
-from typing import Any, ClassVar, TypeAlias
+from typing import Any, ClassVar, NamedTuple, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,10 @@ __all__ = [
     "CONTENT_VERSION_HEADER",
     "TEST_CALLBACK_MESSAGE",
     "EVENT_KINDS",
+    "ModerationScene",
+    "MODERATION_SCENES",
+    "moderation_scene",
+    "default_scenes",
     # request
     "UserInfo",
     "Encryption",
@@ -137,6 +141,77 @@ class Verdict(IntEnum):
     NORMAL = 0
     BLOCK = 1
     REVIEW = 2
+
+
+class ModerationScene(NamedTuple):
+    """One moderation scene (``Porn``, ``Ads``…): how it is named in each place CI and ciflow use it.
+
+    ``name`` is the ``Label``/``DetectType`` spelling and the name in ``ModerationVerdict.hits``;
+    ``field`` the snake_case field of its result (``porn_info``: ``<PornInfo>`` on jobs, frames, segments,
+    pages and document ``Labels``; ``porn_info`` in a Simple callback's ``data``); ``legacy_fields`` older
+    spellings read as the same scene (``TerroristInfo``).
+    """
+
+    name: str
+    field: str
+    #: ``Conf.Freeze`` field of its block threshold (None: CI documents no freeze for it).
+    freeze_field: str | None = None
+    #: Can be asked for in ``Conf.DetectType`` and is reported in Simple callbacks' ``data``.
+    requestable: bool = True
+    #: Media types that report it under the default policy (no ``DetectType``/``BizType`` narrowing);
+    #: text moderation's set is the one seed doc 003 documents (Porn, Ads, Illegal, Abuse).
+    default_for: frozenset[ModerationKind] = frozenset()
+    #: Spelling in the synchronous image API's ``detect-type`` (``terrorist``); default ``name.lower()``.
+    sync_name: str | None = None
+    legacy_fields: tuple[str, ...] = ()
+
+    @property
+    def element(self) -> str:
+        """The XML/JSON element of its result, e.g. ``PornInfo``."""
+        return f"{self.name}Info"
+
+    @property
+    def detect_type(self) -> str:
+        """The synchronous image API's ``detect-type`` spelling, e.g. ``porn``, ``terrorist``."""
+        return self.sync_name or self.name.lower()
+
+
+_MEDIA = frozenset({ModerationKind.IMAGE, ModerationKind.VIDEO, ModerationKind.AUDIO})
+_TEXT = frozenset({ModerationKind.TEXT})
+
+#: Every moderation scene ciflow knows, in the order a verdict reports its hits. The one table: models,
+#: results, the concerns' settings and the local emulator all read scenes from here.
+MODERATION_SCENES: tuple[ModerationScene, ...] = (
+    ModerationScene("Porn", "porn_info", "porn_score", default_for=frozenset(ModerationKind)),
+    ModerationScene(
+        "Terrorism",
+        "terrorism_info",
+        "terrorism_score",
+        default_for=_MEDIA,
+        sync_name="terrorist",
+        legacy_fields=("terrorist_info",),
+    ),
+    ModerationScene("Politics", "politics_info", "politics_score", default_for=_MEDIA),
+    ModerationScene("Ads", "ads_info", "ads_score", default_for=frozenset(ModerationKind)),
+    ModerationScene("Teenager", "teenager_info", "teenager_score", default_for=_MEDIA),
+    ModerationScene("Illegal", "illegal_info", "illegal_score", default_for=_TEXT),
+    ModerationScene("Abuse", "abuse_info", "abuse_score", default_for=_TEXT),
+    # Result-only scenes: reported on detailed results, never asked for nor sent in Simple callbacks.
+    ModerationScene("Value", "value_info", requestable=False),
+    ModerationScene("Spam", "spam_info", requestable=False),
+)
+
+_SCENES_BY_NAME: dict[str, ModerationScene] = {scene.name.lower(): scene for scene in MODERATION_SCENES}
+
+
+def moderation_scene(name: str) -> ModerationScene | None:
+    """The scene of a name, case-insensitively (``porn``, ``Porn``); None for an unknown name."""
+    return _SCENES_BY_NAME.get(name.strip().lower())
+
+
+def default_scenes(kind: ModerationKind) -> tuple[str, ...]:
+    """Names of the scenes a media type reports under the default policy, in verdict order."""
+    return tuple(scene.name for scene in MODERATION_SCENES if kind in scene.default_for)
 
 
 class ModerationVerdict(BaseModel):
@@ -472,18 +547,9 @@ class SceneInfo(CiModel):
         return self.hit_flag in (1, 2)
 
 
-# (scene name, field) in the order hits are reported; TerroristInfo is a legacy alias of TerrorismInfo.
-_SCENE_FIELDS: tuple[tuple[str, str], ...] = (
-    ("Porn", "porn_info"),
-    ("Terrorism", "terrorism_info"),
-    ("Terrorism", "terrorist_info"),
-    ("Politics", "politics_info"),
-    ("Ads", "ads_info"),
-    ("Teenager", "teenager_info"),
-    ("Illegal", "illegal_info"),
-    ("Abuse", "abuse_info"),
-    ("Value", "value_info"),
-    ("Spam", "spam_info"),
+# (scene name, field) in the order hits are reported, legacy fields after their scene's own.
+_SCENE_FIELDS: tuple[tuple[str, str], ...] = tuple(
+    (scene.name, field) for scene in MODERATION_SCENES for field in (scene.field, *scene.legacy_fields)
 )
 
 # One scene's contribution to a verdict: (name, hit flag, score, sub label).

@@ -1,5 +1,7 @@
 """Picture-processing job models: ``/pic_jobs`` submit, describe, list and the ``TaskFinish`` callback."""
 
+from typing import TypeAlias
+
 from pydantic import Field
 
 from ciflow.codec import CiBool, CiInt, CiModel, ListOf
@@ -126,20 +128,16 @@ class PicJobRequest(JobRequest):
     operation: PicOperation
 
 
-class PicJobDetail(JobDetail):
-    """``JobsDetail`` of a PicProcess job (submit, describe, list and callback)."""
-
-    operation: PicOperation | None = None
+#: ``JobsDetail`` of a PicProcess job (submit, describe, list and callback).
+PicJobDetail: TypeAlias = JobDetail[PicOperation]
 
 
 #: The typed detail model of the ``/pic_jobs`` tag.
 PIC_DETAILS: dict[str, type[JobDetail]] = {"PicProcess": PicJobDetail}
 
 
-class PicJobsResponse(JobsResponse):
-    """``<Response>`` of ``POST /pic_jobs``, ``GET /pic_jobs/<jobId>`` and ``GET /pic_jobs?…``."""
-
-    jobs_detail: ListOf[PicJobDetail] = Field(default_factory=list)  # type: ignore[assignment]
+#: ``<Response>`` of ``POST /pic_jobs``, ``GET /pic_jobs/<jobId>`` and ``GET /pic_jobs?…``.
+PicJobsResponse: TypeAlias = JobsResponse[PicJobDetail]
 
 
 class PicJobsQuery(JobsQuery):

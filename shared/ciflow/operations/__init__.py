@@ -1,6 +1,11 @@
 """Every API call the handlers make, as pure functions returning ``Operation`` values for a client to send."""
 
 from ._ci import (
+    DOC_JOBS,
+    FILE_JOBS,
+    JOB_FAMILIES,
+    MEDIA_JOBS,
+    PIC_JOBS,
     cancel_job,
     describe_doc_jobs,
     describe_file_jobs,
@@ -31,7 +36,12 @@ from ._cos import (
 )
 
 __all__ = [
+    "DOC_JOBS",
+    "FILE_JOBS",
+    "JOB_FAMILIES",
     "MAX_DELETE_KEYS",
+    "MEDIA_JOBS",
+    "PIC_JOBS",
     "cancel_job",
     "copy_object",
     "delete_object",

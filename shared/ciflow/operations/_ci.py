@@ -1,13 +1,18 @@
 """CI job operations: submit, describe, list and cancel media, file, document and picture jobs; sync hash.
 
+The four job families share one shape (``POST <path>``, ``GET <path>/<ids>``, ``GET <path>?…``) and
+differ only by path and response model: one table (``JOB_FAMILIES``, a ``JobFamily`` per family); the
+public builders (``submit_media_job``, ``describe_doc_jobs``…) are one typed line over it each.
+
 Model modules are imported when an operation of their family is built, so a handler that only hashes
 never pays for the media models at cold start.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
 
 import httpx
 
@@ -15,7 +20,7 @@ from ..client import Operation
 from ..codec import CiModel, from_xml, to_xml
 
 if TYPE_CHECKING:
-    from ..models._common import JobRequest, JobsQuery
+    from ..models import JobInput, JobRequest, JobsQuery
     from ..models.documents import DocJobsResponse
     from ..models.files import FileHashResponse, FileJobsResponse
     from ..models.media import MediaJobsResponse
@@ -23,6 +28,11 @@ if TYPE_CHECKING:
     from ..models.pictures import PicJobsResponse
 
 __all__ = [
+    "JOB_FAMILIES",
+    "MEDIA_JOBS",
+    "FILE_JOBS",
+    "DOC_JOBS",
+    "PIC_JOBS",
     "submit_media_job",
     "describe_media_jobs",
     "list_media_jobs",
@@ -42,52 +52,146 @@ __all__ = [
 ]
 
 R = TypeVar("R", bound=CiModel)
+R_co = TypeVar("R_co", bound=CiModel, covariant=True)
 
 _HASH_ALGORITHMS = frozenset({"md5", "sha1", "sha256"})
+
+
+def _model(module: str, name: str) -> Any:
+    """A model class of ``ciflow.models.<module>``, imported on first use (keeps this module cheap)."""
+    return getattr(importlib.import_module(f"ciflow.models.{module}"), name)
 
 
 def _reader(model: type[R]) -> Callable[[httpx.Response], R]:
     return lambda response: from_xml(model, response.content, root="Response")
 
 
-def _submit(name: str, path: str, request: CiModel, model: type[R]) -> Operation[R]:
+class _Target(Protocol[R_co]):
+    """Where an operation goes and what it answers: a ``JobFamily``, or a moderation kind's endpoint."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def response_model(self) -> type[R_co]: ...
+
+
+class _Endpoint(NamedTuple):
+    path: str
+    response_model: type[CiModel]
+
+
+def _submit(name: str, target: _Target[R], request: CiModel) -> Operation[R]:
     # A submit is never blindly retried: a second POST after an unseen success is a second, billed job.
-    return Operation(name, "POST", "ci", path, read=_reader(model), body=to_xml(request), retry="submit")
+    model = target.response_model
+    return Operation(name, "POST", "ci", target.path, read=_reader(model), body=to_xml(request), retry="submit")
 
 
-def _describe(name: str, path: str, job_ids: tuple[str, ...], model: type[R]) -> Operation[R]:
+def _describe(name: str, target: _Target[R], job_ids: tuple[str, ...]) -> Operation[R]:
     if not job_ids or any(not job_id or "," in job_id or "/" in job_id for job_id in job_ids):
         raise ValueError(f"{name} needs one or more plain job ids, got {job_ids!r}")
-    return Operation(name, "GET", "ci", f"{path}/{','.join(job_ids)}", read=_reader(model))
+    return Operation(name, "GET", "ci", f"{target.path}/{','.join(job_ids)}", read=_reader(target.response_model))
 
 
-def _listing(name: str, path: str, params: dict[str, str], model: type[R]) -> Operation[R]:
+def _listing(name: str, target: _Target[R], params: dict[str, str]) -> Operation[R]:
     def next_page(page: R) -> Operation[R] | None:
         token: Any = getattr(page, "next_token", None)
-        return _listing(name, path, {**params, "nextToken": token}, model) if token else None
+        return _listing(name, target, {**params, "nextToken": token}) if token else None
 
-    return Operation(name, "GET", "ci", path, read=_reader(model), params=tuple(params.items()), next_page=next_page)
+    read = _reader(target.response_model)
+    return Operation(name, "GET", "ci", target.path, read=read, params=tuple(params.items()), next_page=next_page)
 
 
-def submit_media_job(request: JobRequest) -> Operation[MediaJobsResponse]:
+class JobFamily(Generic[R]):
+    """One CI job API family: its path and its ``<Response>`` model, named here and imported when first used."""
+
+    __slots__ = ("_where", "path")
+
+    def __init__(self, path: str, model: str) -> None:
+        self.path = path
+        self._where = model
+
+    @property
+    def response_model(self) -> type[R]:
+        """The family's ``JobsResponse[…]`` model (``"media.MediaJobsResponse"``: ``ciflow.models.media``)."""
+        module, _, name = self._where.partition(".")
+        return cast("type[R]", _model(module, name))
+
+    def __repr__(self) -> str:
+        return f"JobFamily({self.path!r}, {self._where!r})"
+
+
+#: Media jobs: Transcode, Snapshot, SmartCover, Animation, VideoEnhance, QualityEstimate, SuperResolution.
+MEDIA_JOBS: JobFamily[MediaJobsResponse] = JobFamily("/jobs", "media.MediaJobsResponse")
+#: File jobs: FileHashCode, FileUncompress, FileCompress (CI documents no listing).
+FILE_JOBS: JobFamily[FileJobsResponse] = JobFamily("/file_jobs", "files.FileJobsResponse")
+#: Document jobs: DocProcess (previews as images, PDF or HTML).
+DOC_JOBS: JobFamily[DocJobsResponse] = JobFamily("/doc_jobs", "documents.DocJobsResponse")
+#: Picture jobs: PicProcess (thumbnails and other image processing as a job).
+PIC_JOBS: JobFamily[PicJobsResponse] = JobFamily("/pic_jobs", "pictures.PicJobsResponse")
+
+#: Every job family by name.
+JOB_FAMILIES: dict[str, JobFamily[Any]] = {"media": MEDIA_JOBS, "file": FILE_JOBS, "doc": DOC_JOBS, "pic": PIC_JOBS}
+
+# The public builders: one line each over the table. Each names its operation with a literal, the one
+# place the deploy tooling reads it from (``ciflow_local.deploy._reach``: least-privilege CAM actions).
+#: Any job request; FileCompress's (no ``Input``) included.
+AnyJobRequest: TypeAlias = "JobRequest[JobInput | None]"
+
+
+def submit_media_job(request: AnyJobRequest) -> Operation[MediaJobsResponse]:
     """``POST /jobs``: Transcode, Snapshot, SmartCover, Animation, VideoEnhance, QualityEstimate, …"""
-    from ..models.media import MediaJobsResponse
-
-    return _submit("SubmitMediaJob", "/jobs", request, MediaJobsResponse)
+    return _submit("SubmitMediaJob", MEDIA_JOBS, request)
 
 
 def describe_media_jobs(*job_ids: str) -> Operation[MediaJobsResponse]:
     """``GET /jobs/<id>[,<id>…]``."""
-    from ..models.media import MediaJobsResponse
-
-    return _describe("DescribeMediaJobs", "/jobs", job_ids, MediaJobsResponse)
+    return _describe("DescribeMediaJobs", MEDIA_JOBS, job_ids)
 
 
 def list_media_jobs(query: JobsQuery) -> Operation[MediaJobsResponse]:
     """``GET /jobs?…`` one page (``JobsQuery`` names the tag); ``client.paginate`` follows ``NextToken``."""
-    from ..models.media import MediaJobsResponse
+    return _listing("ListMediaJobs", MEDIA_JOBS, query.to_params())
 
-    return _listing("ListMediaJobs", "/jobs", query.to_params(), MediaJobsResponse)
+
+def submit_file_job(request: AnyJobRequest) -> Operation[FileJobsResponse]:
+    """``POST /file_jobs``: FileHashCode, FileUncompress, FileCompress."""
+    return _submit("SubmitFileJob", FILE_JOBS, request)
+
+
+def describe_file_jobs(*job_ids: str) -> Operation[FileJobsResponse]:
+    """``GET /file_jobs/<id>[,<id>…]``."""
+    return _describe("DescribeFileJobs", FILE_JOBS, job_ids)
+
+
+def submit_doc_job(request: AnyJobRequest) -> Operation[DocJobsResponse]:
+    """``POST /doc_jobs``: DocProcess (document previews as images, PDF or HTML)."""
+    return _submit("SubmitDocJob", DOC_JOBS, request)
+
+
+def describe_doc_jobs(*job_ids: str) -> Operation[DocJobsResponse]:
+    """``GET /doc_jobs/<id>``."""
+    return _describe("DescribeDocJobs", DOC_JOBS, job_ids)
+
+
+def list_doc_jobs(query: JobsQuery) -> Operation[DocJobsResponse]:
+    """``GET /doc_jobs?…`` one page (``DocJobsQuery``); ``client.paginate`` follows ``NextToken``."""
+    return _listing("ListDocJobs", DOC_JOBS, query.to_params())
+
+
+def submit_pic_job(request: AnyJobRequest) -> Operation[PicJobsResponse]:
+    """``POST /pic_jobs``: PicProcess (thumbnails and other image processing as a job)."""
+    return _submit("SubmitPicJob", PIC_JOBS, request)
+
+
+def describe_pic_jobs(*job_ids: str) -> Operation[PicJobsResponse]:
+    """``GET /pic_jobs/<id>``."""
+    return _describe("DescribePicJobs", PIC_JOBS, job_ids)
+
+
+def list_pic_jobs(query: JobsQuery) -> Operation[PicJobsResponse]:
+    """``GET /pic_jobs?…`` one page (``PicJobsQuery``); ``client.paginate`` follows ``NextToken``."""
+    return _listing("ListPicJobs", PIC_JOBS, query.to_params())
 
 
 def cancel_job(job_id: str) -> Operation[None]:
@@ -97,24 +201,9 @@ def cancel_job(job_id: str) -> Operation[None]:
     return Operation("CancelJob", "PUT", "ci", f"/jobs/{job_id}", read=lambda _: None, params=(("cancel", ""),))
 
 
-def submit_file_job(request: JobRequest) -> Operation[FileJobsResponse]:
-    """``POST /file_jobs``: FileHashCode, FileUncompress, FileCompress."""
-    from ..models.files import FileJobsResponse
-
-    return _submit("SubmitFileJob", "/file_jobs", request, FileJobsResponse)
-
-
-def describe_file_jobs(*job_ids: str) -> Operation[FileJobsResponse]:
-    """``GET /file_jobs/<id>[,<id>…]``."""
-    from ..models.files import FileJobsResponse
-
-    return _describe("DescribeFileJobs", "/file_jobs", job_ids, FileJobsResponse)
-
-
 def file_hash(key: str, algorithm: str = "md5", *, add_to_header: bool = False) -> Operation[FileHashResponse]:
     """``GET /<key>?ci-process=filehash`` on the COS host: the hash, computed synchronously by CI."""
-    from ..models.files import FileHashResponse
-
+    response: type[FileHashResponse] = _model("files", "FileHashResponse")
     if algorithm not in _HASH_ALGORITHMS:
         raise ValueError(f"hash algorithm must be one of {sorted(_HASH_ALGORITHMS)}, got {algorithm!r}")
     if not key:
@@ -122,49 +211,7 @@ def file_hash(key: str, algorithm: str = "md5", *, add_to_header: bool = False) 
     params = [("ci-process", "filehash"), ("type", algorithm)]
     if add_to_header:
         params.append(("addtoheader", "true"))
-    return Operation("FileHash", "GET", "cos", "/" + key, read=_reader(FileHashResponse), params=tuple(params))
-
-
-def submit_doc_job(request: JobRequest) -> Operation[DocJobsResponse]:
-    """``POST /doc_jobs``: DocProcess (document previews as images, PDF or HTML)."""
-    from ..models.documents import DocJobsResponse
-
-    return _submit("SubmitDocJob", "/doc_jobs", request, DocJobsResponse)
-
-
-def describe_doc_jobs(*job_ids: str) -> Operation[DocJobsResponse]:
-    """``GET /doc_jobs/<id>``."""
-    from ..models.documents import DocJobsResponse
-
-    return _describe("DescribeDocJobs", "/doc_jobs", job_ids, DocJobsResponse)
-
-
-def list_doc_jobs(query: JobsQuery) -> Operation[DocJobsResponse]:
-    """``GET /doc_jobs?…`` one page (``DocJobsQuery``); ``client.paginate`` follows ``NextToken``."""
-    from ..models.documents import DocJobsResponse
-
-    return _listing("ListDocJobs", "/doc_jobs", query.to_params(), DocJobsResponse)
-
-
-def submit_pic_job(request: JobRequest) -> Operation[PicJobsResponse]:
-    """``POST /pic_jobs``: PicProcess (thumbnails and other image processing as a job)."""
-    from ..models.pictures import PicJobsResponse
-
-    return _submit("SubmitPicJob", "/pic_jobs", request, PicJobsResponse)
-
-
-def describe_pic_jobs(*job_ids: str) -> Operation[PicJobsResponse]:
-    """``GET /pic_jobs/<id>``."""
-    from ..models.pictures import PicJobsResponse
-
-    return _describe("DescribePicJobs", "/pic_jobs", job_ids, PicJobsResponse)
-
-
-def list_pic_jobs(query: JobsQuery) -> Operation[PicJobsResponse]:
-    """``GET /pic_jobs?…`` one page (``PicJobsQuery``); ``client.paginate`` follows ``NextToken``."""
-    from ..models.pictures import PicJobsResponse
-
-    return _listing("ListPicJobs", "/pic_jobs", query.to_params(), PicJobsResponse)
+    return Operation("FileHash", "GET", "cos", "/" + key, read=_reader(response), params=tuple(params))
 
 
 def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:
@@ -173,20 +220,14 @@ def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:
     The answer is the kind's response model (``MODERATION_RESPONSES``): job ids for asynchronous kinds,
     the verdict itself for text sent as ``Content`` and for synchronous image batches.
     """
-    from ..models.moderation import MODERATION_RESPONSES
-
-    return _submit(
-        f"Submit{request.kind.value.title()}Moderation",
-        request.submit_path(),
-        request,
-        MODERATION_RESPONSES[request.kind],
-    )
+    responses: dict[ModerationKind, type[CiModel]] = _model("moderation", "MODERATION_RESPONSES")
+    endpoint = _Endpoint(request.submit_path(), responses[request.kind])
+    return _submit(f"Submit{request.kind.value.title()}Moderation", endpoint, request)
 
 
 def query_moderation(kind: ModerationKind, job_id: str) -> Operation[CiModel]:
     """``GET /<kind>/auditing/<jobId>``: a moderation job's state and verdict."""
-    from ..models.moderation import MODERATION_RESPONSES
-
+    responses: dict[ModerationKind, type[CiModel]] = _model("moderation", "MODERATION_RESPONSES")
     if not job_id or "/" in job_id:
         raise ValueError(f"invalid job id {job_id!r}")
     return Operation(
@@ -194,7 +235,7 @@ def query_moderation(kind: ModerationKind, job_id: str) -> Operation[CiModel]:
         "GET",
         "ci",
         kind.job_path(job_id),
-        read=_reader(MODERATION_RESPONSES[kind]),
+        read=_reader(responses[kind]),
     )
 
 
@@ -210,8 +251,7 @@ def moderate_image_object(
 
     A read with no side effect beyond billing, so it is retried like any idempotent call.
     """
-    from ..models.moderation import ImageRecognitionResult
-
+    result: type[ImageRecognitionResult] = _model("moderation", "ImageRecognitionResult")
     if not key:
         raise ValueError("an object key must not be empty")
     params = [("ci-process", "sensitive-content-recognition")]
@@ -225,6 +265,6 @@ def moderate_image_object(
         "GET",
         "cos",
         "/" + key,
-        read=lambda response: from_xml(ImageRecognitionResult, response.content, root="RecognitionResult"),
+        read=lambda response: from_xml(result, response.content, root="RecognitionResult"),
         params=tuple(params),
     )

@@ -17,8 +17,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from ..client import Operation
-from ..client._operation import header_items
+from ..client import Operation, header_items
 from ..codec import from_xml, to_xml
 from ..errors import ServiceError, service_error_for
 from ..models.cos import (

@@ -14,7 +14,7 @@ from urllib.parse import unquote
 from pydantic import BaseModel
 
 from ..codec import to_tree
-from ..models._common import JobDetail, JobInput, JobOutput
+from ..models import JobDetail, JobInput, JobOutput
 from ..models.callbacks import Callback, RawCallback, TaskFinish, WorkflowExecution, WorkflowFinish
 from ..models.documents import DocProcessOperation
 from ..models.files import FILE_TAGS, FileCompressOperation, FileHashCodeOperation, FileUncompressOperation
@@ -26,6 +26,7 @@ from ..models.media import (
     TemplatedMediaOperation,
 )
 from ..models.moderation import (
+    MODERATION_SCENES,
     DocumentModerationDetail,
     ModerationDetailCallback,
     ModerationSimpleCallback,
@@ -38,7 +39,7 @@ from ..models.moderation import (
     VideoModerationDetail,
 )
 from ..models.pictures import PicOperation
-from ..routing._userdata import ForgedUserDataError, decode_user_data
+from ..userdata import ForgedUserDataError, decode_user_data
 from ._model import JobResult, ObjectLocation, ResultKind, ResultVerdict
 
 __all__ = ["normalise", "kind_of_tag"]
@@ -56,14 +57,8 @@ _KIND_BY_TAG: dict[str, ResultKind] = {
 }
 
 # Simple moderation callbacks: (scene name, field of SimpleCallbackData), in the verdict's scene order.
-_SIMPLE_SCENES: tuple[tuple[str, str], ...] = (
-    ("Porn", "porn_info"),
-    ("Terrorism", "terrorism_info"),
-    ("Politics", "politics_info"),
-    ("Ads", "ads_info"),
-    ("Teenager", "teenager_info"),
-    ("Illegal", "illegal_info"),
-    ("Abuse", "abuse_info"),
+_SIMPLE_SCENES: tuple[tuple[str, str], ...] = tuple(
+    (scene.name, scene.field) for scene in MODERATION_SCENES if scene.requestable
 )
 # COS object hosts: <bucket>.cos.<region>.myqcloud.com and the tencentcos.cn form.
 _COS_DOMAINS = (("myqcloud", "com"), ("tencentcos", "cn"))

@@ -1,12 +1,13 @@
 """Result routing: the signed UserData every job carries, the sink contract, the sinks and dead letters.
 
-Only the UserData helpers load eagerly (upload handlers need nothing else); sinks load on first use.
+The UserData helpers live in ``ciflow.userdata`` (the runtime layer, below results) and are re-exported here
+for compatibility; sinks load on first use.
 """
 
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_exports
-from ._userdata import ForgedUserDataError, RouteTag, correlation_id_for, decode_user_data, encode_user_data
+from ..userdata import ForgedUserDataError, RouteTag, correlation_id_for, decode_user_data, encode_user_data
 
 if TYPE_CHECKING:
     from ._amqp import AmqpSink

@@ -15,8 +15,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_at
 from tenacity.stop import stop_base
 
 from ..api3 import Api3Target, api3_request
-from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy
-from ..client._exchange import StopAtDeadline, attempt_timeout
+from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy, StopAtDeadline, attempt_timeout
 from ..errors import CiflowError, DeadlineExceededError
 from ..logging import get_logger
 from ..regions import normalise_region

@@ -16,8 +16,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
 
-from ..client import Deadline
-from ..client._exchange import StopAtDeadline
+from ..client import Deadline, StopAtDeadline
 from ..errors import CiflowError
 from ..logging import get_logger, register_secret
 from ..results import JobResult

@@ -66,13 +66,20 @@ _NEEDS_QUOTING = re.compile(r"[^A-Za-z0-9\-_.~]")
 
 
 def _quote(text: str) -> str:
-    return quote(text, _SAFE) if _NEEDS_QUOTING.search(text) else text
+    return _quoted(text) if _NEEDS_QUOTING.search(text) else text
+
+
+@functools.lru_cache(maxsize=256)
+def _quoted(text: str) -> str:
+    # The values that need escaping repeat request after request (content types, Content-MD5 of equal bodies,
+    # the session token): quote() costs microseconds, a cache hit a fraction of one.
+    return quote(text, _SAFE)
 
 
 @functools.lru_cache(maxsize=64)
 def _sign_key(secret_key: str, key_time: str) -> bytes:
     """HMAC(SecretKey, KeyTime) in hex: the same for every request signed within one key time."""
-    return hmac.new(secret_key.encode(), key_time.encode(), hashlib.sha1).hexdigest().encode()
+    return hmac.digest(secret_key.encode(), key_time.encode(), "sha1").hex().encode()
 
 
 def _canonical(pairs: Iterable[tuple[str, str]]) -> tuple[str, str]:
@@ -103,7 +110,7 @@ def cos_authorization(
     param_list, param_string = _canonical(params)
     http_string = f"{method.lower()}\n{path}\n{param_string}\n{header_string}\n"
     string_to_sign = f"sha1\n{key_time}\n{hashlib.sha1(http_string.encode()).hexdigest()}\n"
-    signature = hmac.new(_sign_key(credentials.secret_key, key_time), string_to_sign.encode(), hashlib.sha1).hexdigest()
+    signature = hmac.digest(_sign_key(credentials.secret_key, key_time), string_to_sign.encode(), "sha1").hex()
     return (
         f"q-sign-algorithm=sha1&q-ak={credentials.secret_id}&q-sign-time={key_time}&q-key-time={key_time}"
         f"&q-header-list={header_list}&q-url-param-list={param_list}&q-signature={signature}"
@@ -207,7 +214,7 @@ def sign_request(request: httpx.Request, credentials: Credentials, key_time: str
         credentials,
         request.method,
         request.url.path,
-        request.url.params.multi_items(),
+        request.url.params.multi_items() if request.url.query else (),
         signed_headers(request.headers.items()),
         key_time,
     )

@@ -133,10 +133,10 @@ def test_zippreview_lists_the_entries(client: CosS3Client) -> None:
     assert refused.value.get_error_code() == "InvalidArgument"
 
 
-def test_doc_preview_is_refused_honestly(client: CosS3Client) -> None:
-    client.put_object(Bucket=BUCKET, Key="test.txt", Body=b"hello")
+def test_doc_preview_of_office_documents_is_refused_honestly(client: CosS3Client) -> None:
+    client.put_object(Bucket=BUCKET, Key="test.docx", Body=b"PK\x03\x04")
     with pytest.raises(CosServiceError) as refused:
-        client.ci_doc_preview_process(Bucket=BUCKET, Key="test.txt", SrcType="txt", Page=1, DstType="jpg")
+        client.ci_doc_preview_process(Bucket=BUCKET, Key="test.docx", Page=1, DstType="jpg")
     assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")
 
 

@@ -42,8 +42,9 @@ def test_put_live_is_not_implemented_and_creates_nothing(sdk: CosS3Client, store
 
 def test_bucket_location_is_not_a_listing(sdk: CosS3Client) -> None:
     sdk.put_object(Bucket=BUCKET, Key="a.txt", Body=b"a")
-    error = refusal(raw_request, sdk, "GET", "", {"location": ""})
-    assert_not_implemented(error, f"{BUCKET}.cos.ap-guangzhou.myqcloud.com/")
+    answer = raw_request(sdk, "GET", "", {"location": ""})
+    assert b"<LocationConstraint>ap-guangzhou</LocationConstraint>" in answer.content
+    assert b"a.txt" not in answer.content
 
 
 @pytest.mark.parametrize(
@@ -51,10 +52,7 @@ def test_bucket_location_is_not_a_listing(sdk: CosS3Client) -> None:
     [
         ("GET", {"retention": ""}),
         ("PUT", {"rename": ""}),
-        ("POST", {"restore": ""}),
-        ("POST", {"select": "", "select-type": "2"}),
         ("GET", {"torrent": ""}),
-        ("PUT", {"symlink": ""}),
         ("PUT", {"versionId": "MTg0NDUxNTc1NjIzMTQ1MDAwODg"}),
         ("POST", {"append": "", "position": "4", "versionId": "MTg0NDUxNTc1NjIzMTQ1MDAwODg"}),
     ],

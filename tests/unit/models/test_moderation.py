@@ -1194,3 +1194,34 @@ def test_keywords_image_repeated_elements_round_trip() -> None:
     # JSON arrays too
     assert SceneInfo.model_validate({"Keywords": ["x", "y"]}).keyword_list == ["x", "y"]
     assert SceneInfo.model_validate({"Keywords": ""}).keyword_list == []
+
+
+def test_moderation_scene_table_is_the_one_the_models_read() -> None:
+    """``MODERATION_SCENES`` names every scene field the result, Simple callback and freeze models carry."""
+    from ciflow.models.moderation import (
+        MODERATION_SCENES,
+        ModerationKind,
+        SceneResults,
+        SimpleCallbackData,
+        default_scenes,
+        moderation_scene,
+    )
+
+    names = [scene.name for scene in MODERATION_SCENES]
+    assert names == ["Porn", "Terrorism", "Politics", "Ads", "Teenager", "Illegal", "Abuse", "Value", "Spam"]
+    scene_fields = {name for name in SceneResults.model_fields if name.endswith("_info")}
+    assert scene_fields == {scene.field for scene in MODERATION_SCENES}
+    simple_fields = {name for name in SimpleCallbackData.model_fields if name.endswith("_info")}
+    assert simple_fields == {scene.field for scene in MODERATION_SCENES if scene.requestable}
+    freeze_fields = set(FreezeConf.model_fields)
+    assert freeze_fields == {scene.freeze_field for scene in MODERATION_SCENES if scene.freeze_field}
+    assert all(field in ImageRecognitionResult.model_fields for s in MODERATION_SCENES for field in s.legacy_fields)
+    terrorism = moderation_scene(" terrorism ")
+    assert terrorism is not None
+    assert (terrorism.element, terrorism.detect_type) == ("TerrorismInfo", "terrorist")
+    assert moderation_scene("porn") is MODERATION_SCENES[0]
+    assert moderation_scene("nope") is None
+    # Text moderation's documented scenes (seed 003, "PornInfo, AdsInfo, IllegalInfo, and AbuseInfo").
+    assert default_scenes(ModerationKind.TEXT) == ("Porn", "Ads", "Illegal", "Abuse")
+    assert default_scenes(ModerationKind.IMAGE) == ("Porn", "Terrorism", "Politics", "Ads", "Teenager")
+    assert default_scenes(ModerationKind.DOCUMENT) == ("Porn", "Ads")

@@ -23,7 +23,10 @@ __all__ = [
     "transform_image",
     "process_image",
     "image_info",
+    "average_colour",
+    "frame_count",
     "pdf_page_count",
+    "pdf_page_text",
     "render_pdf_pages",
     "render_text_pages",
     "save_image",
@@ -54,9 +57,19 @@ class ImageRule:
     rotate: int = 0
     image_format: str | None = None
     quality: int | None = None
+    percent_w: float | None = None  # thumbnail/!<n>px: the width scaled, the height kept
+    percent_h: float | None = None  # thumbnail/!<n>py
+    flip: str | None = None  # "vertical" or "horizontal"
+    grayscale: bool = False
 
 
-_THUMB = re.compile(r"^(?:!(?P<pct>\d+(?:\.\d+)?)p|(?P<w>\d*)x(?P<h>\d*)(?P<flag>[!>r<]?)|(?P<only>\d+))$")
+_THUMB = re.compile(
+    r"^(?:!(?P<pct>\d+(?:\.\d+)?)p(?P<axis>[xy]?)|(?P<w>\d*)x(?P<h>\d*)(?P<flag>[!>r<]?)|(?P<only>\d+))$"
+)
+#: imageMogr2 operations applied for real; with ``strict`` any other is refused (NotImplemented) rather than ignored.
+_MOGR2_OPERATIONS = frozenset(
+    {"thumbnail", "rotate", "format", "quality", "flip", "grayscale", "strip", "auto-orient", "ignore-error"}
+)
 _FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 
 
@@ -65,7 +78,9 @@ def _thumbnail_rule(value: str) -> dict[str, object]:
     if match is None:
         raise MediaError("InvalidArgument", f"unsupported thumbnail parameter {value!r}")
     if match.group("pct"):
-        return {"percent": float(match.group("pct"))}
+        axis = match.group("axis")
+        name = {"x": "percent_w", "y": "percent_h"}.get(axis, "percent")
+        return {name: float(match.group("pct"))}
     if match.group("only"):
         return {"width": int(match.group("only"))}
     width, height = match.group("w"), match.group("h")
@@ -92,10 +107,11 @@ def _view2_rule(parts: list[str]) -> dict[str, object]:
     return found
 
 
-def parse_image_rule(rule: str) -> ImageRule:
+def parse_image_rule(rule: str, *, strict: bool = False) -> ImageRule:
     """``imageMogr2/thumbnail/320x320/format/png/quality/80/rotate/90`` (or ``imageView2/2/w/320``) as an ImageRule.
 
-    Pipelines joined with ``|`` apply left to right as one rule; unknown operations are ignored.
+    Pipelines joined with ``|`` apply left to right as one rule; unknown operations are ignored, or with ``strict``
+    refused (``MediaError`` ``NotImplemented``: what is not done must not look done).
     """
     fields: dict[str, object] = {}
     for step in filter(None, rule.split("|")):
@@ -106,22 +122,44 @@ def parse_image_rule(rule: str) -> ImageRule:
             fields.update(_view2_rule(parts[1:]))
             continue
         if parts[0] != "imageMogr2":
-            raise MediaError("InvalidArgument", f"unsupported processing rule {step!r}")
-        for name, value in zip(parts[1::2], parts[2::2], strict=False):
-            if name == "thumbnail":
-                fields.update(_thumbnail_rule(value))
-            elif name == "rotate" and value.lstrip("-").isdigit():
-                fields["rotate"] = int(value) % 360
-            elif name == "format":
-                fields["image_format"] = value.lower()
-            elif name == "quality" and value.isdigit():
-                fields["quality"] = int(value)
+            code = "NotImplemented" if strict else "InvalidArgument"
+            raise MediaError(code, f"unsupported processing rule {step!r}")
+        _mogr2_fields(parts[1:], fields, strict=strict)
     image_format = fields.get("image_format")
     if image_format is not None and str(image_format).lower() not in _FORMATS:
         raise MediaError("InvalidArgument", f"unsupported output format {image_format!r}")
     if "quality" in fields:
         fields["quality"] = max(1, min(100, int(str(fields["quality"]))))
     return ImageRule(**fields)  # type: ignore[arg-type]
+
+
+def _mogr2_fields(parts: list[str], fields: dict[str, object], *, strict: bool) -> None:
+    index = 0
+    while index < len(parts):
+        name = parts[index]
+        if name in ("strip", "auto-orient"):  # no metadata is written; EXIF orientation is always applied
+            index += 1
+            continue
+        if strict and name not in _MOGR2_OPERATIONS:
+            raise MediaError("NotImplemented", f"imageMogr2/{name} is not implemented by this emulator")
+        value = parts[index + 1] if index + 1 < len(parts) else ""
+        index += 2
+        if strict and not value:
+            raise MediaError("InvalidArgument", f"imageMogr2/{name} needs a value")
+        if name == "thumbnail":
+            fields.update(_thumbnail_rule(value))
+        elif name == "rotate" and value.lstrip("-").isdigit():
+            fields["rotate"] = int(value) % 360
+        elif name == "format":
+            fields["image_format"] = value.lower()
+        elif name == "quality" and value.isdigit():
+            fields["quality"] = int(value)
+        elif name == "flip" and value in ("vertical", "horizontal"):
+            fields["flip"] = value
+        elif name == "grayscale" and value in ("0", "1"):
+            fields["grayscale"] = value == "1"
+        elif strict and name != "ignore-error":
+            raise MediaError("InvalidArgument", f"imageMogr2/{name}/{value} is not a valid parameter")
 
 
 @dataclass(frozen=True)
@@ -156,10 +194,27 @@ def image_info(path: Path) -> tuple[str, int, int, int]:
         return (image.format or "unknown").lower(), image.width, image.height, orientation
 
 
+def frame_count(path: Path) -> int:
+    """Frames of an image (1 for a still one)."""
+    with _open(path) as image:
+        return int(getattr(image, "n_frames", 1) or 1)
+
+
+def average_colour(path: Path) -> str:
+    """The image's mean colour as CI's ``Ave`` writes it: ``0xrrggbb`` (EXIF orientation does not matter)."""
+    from PIL import ImageStat
+
+    with _open(path) as image:
+        red, green, blue = (round(value) for value in ImageStat.Stat(image.convert("RGB")).mean[:3])
+    return f"0x{red:02x}{green:02x}{blue:02x}"
+
+
 def _resize(image: Image.Image, rule: ImageRule) -> Image.Image:
     width, height = image.size
-    if rule.percent is not None:
-        size = (max(1, round(width * rule.percent / 100)), max(1, round(height * rule.percent / 100)))
+    if rule.percent is not None or rule.percent_w is not None or rule.percent_h is not None:
+        scale_w = rule.percent if rule.percent is not None else (rule.percent_w or 100)
+        scale_h = rule.percent if rule.percent is not None else (rule.percent_h or 100)
+        size = (max(1, round(width * scale_w / 100)), max(1, round(height * scale_h / 100)))
         return image.resize(size, Image.Resampling.LANCZOS)
     if rule.width is None and rule.height is None:
         return image
@@ -189,7 +244,15 @@ def save_image(image: Image.Image, target: Path, image_format: str, quality: int
 def transform_image(image: Image.Image, rule: ImageRule) -> Image.Image:
     """``image`` resized and rotated as ``rule`` says (format and quality apply when saving)."""
     image = _resize(image, rule)
-    return image.rotate(-rule.rotate, expand=True) if rule.rotate else image
+    if rule.rotate:
+        image = image.rotate(-rule.rotate, expand=True)
+    if rule.flip == "vertical":
+        image = ImageOps.flip(image)
+    elif rule.flip == "horizontal":
+        image = ImageOps.mirror(image)
+    if rule.grayscale:
+        image = image.convert("LA" if "A" in image.getbands() else "L")
+    return image
 
 
 def process_image(source: Path, target: Path, rule: ImageRule, default_format: str) -> ImageResult:
@@ -219,6 +282,23 @@ def pdf_page_count(path: Path) -> int:
             return len(document)
         finally:
             document.close()
+
+
+def pdf_page_text(path: Path, number: int) -> str:
+    """The text of the 1-based page ``number`` of a PDF, as PDFium extracts it."""
+    import pypdfium2  # type: ignore[import-untyped,unused-ignore]
+
+    with _PDF_LOCK:
+        document = pypdfium2.PdfDocument(str(path))
+        try:
+            page = document[number - 1]
+            textpage = page.get_textpage()
+            text = str(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        finally:
+            document.close()
+    return text.replace("\r\n", "\n")
 
 
 def render_pdf_pages(path: Path, pages: Sequence[int], *, dpi: int = 96) -> Iterator[tuple[int, Image.Image]]:

@@ -29,6 +29,7 @@ from ciflow.models.moderation import (
     VideoModerationRequest,
     VideoSnapshot,
     default_scenes,
+    moderation_scene,
 )
 
 from . import ffmpeg, imaging
@@ -107,7 +108,8 @@ def _freeze(ctx: JobContext, freeze: FreezeConf | None, source: ModerationInput,
     if freeze is None or not source.object:
         return 0
     for hit in verdict.hits:
-        threshold = getattr(freeze, f"{hit.label.lower()}_score", None)
+        scene = moderation_scene(hit.label)
+        threshold = getattr(freeze, scene.freeze_field) if scene is not None and scene.freeze_field else None
         if threshold is not None and hit.score >= threshold:
             return 1 if ctx.store.set_acl(ctx.bucket, source.object.lstrip("/"), "private") else 0
     return 0

@@ -1,5 +1,7 @@
 """Compact, signed UserData: the route and correlation id a job carries to its callback, forgery-evident.
 
+Part of the runtime layer: the upload pipeline signs it, ``results`` verifies it, ``routing`` re-exports it.
+
 Format ``cf1.<route>.<correlation>.<step>.<signature>``: printable ASCII, well under CI's 1024 limit, and
 the same for every redelivery of one upload (so duplicates can be found by it).
 """

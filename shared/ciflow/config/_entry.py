@@ -3,8 +3,8 @@
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, TypeVar
 
-from ..config import CoreSettings, load_settings
 from ..logging import configure_logging, log_invocation, register_secret
+from ._settings import CoreSettings, load_settings
 
 __all__ = ["Runner", "entry_point"]
 
