@@ -106,12 +106,12 @@ class ImageAwareCos:
         if refusal is not None:
             return error_response(400, UNBOUND_CODE, refusal, target, "/" + target.key)
         try:
-            if kind == "unserved":
-                raise _RefusedError(501, "NotImplemented", "this image operation is not implemented by the emulator")
             if kind == "put":
                 return await self._put(request, target)
             operations = _operations(request.headers) if kind == "process" else {}
-            stored = self._source(target)
+            stored = self._source(target)  # a missing object is NoSuchKey whatever is asked of it
+            if kind == "unserved":
+                raise _RefusedError(501, "NotImplemented", "this image operation is not implemented by the emulator")
             if kind == "info":
                 return await run_in_threadpool(_image_info, stored)
             if kind == "ave":
