@@ -38,6 +38,7 @@ drill: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/targets.py
 	$(BIN)/python benchmarks/cold_start.py
+	$(BIN)/python benchmarks/cold_start_functions.py
 	$(BIN)/python benchmarks/warm_path.py
 	$(BIN)/python benchmarks/handler_fanout.py
 	$(BIN)/python benchmarks/callback_throughput.py

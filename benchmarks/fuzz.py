@@ -35,7 +35,7 @@ def _summary(formatted: str) -> str:
 def _run_target(name: str, inputs: int, part: int) -> dict[str, Any]:
     """Child process: ``inputs`` examples of one target; never stops at a failure, counts it."""
     from hypothesis import given, seed, settings
-    from tests.fuzz.conftest import settings as _profiles  # noqa: F401 - registers the profiles
+    from tests.fuzz import conftest as _profiles  # noqa: F401 - registers the profiles
     from tests.fuzz.harness import Unhandled
     from tests.fuzz.targets import TARGETS
 

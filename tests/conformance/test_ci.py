@@ -233,6 +233,13 @@ def test_zip_preview(sdk: Any, samples: dict[str, Any]) -> None:
     assert answer["FileNumber"] == str(len(expected))
 
 
+def _grey(image: Image.Image, x: int, y: int) -> int:
+    """The grey level of one pixel of an ``L`` image."""
+    value = image.getpixel((x, y))
+    assert isinstance(value, int)
+    return value
+
+
 def test_qrcode_generate(sdk: Any) -> None:
     """A real QR code: the image's modules, sampled at their centres, are the QR matrix of the content."""
     content = "https://example.com/ciflow"
@@ -242,7 +249,7 @@ def test_qrcode_generate(sdk: Any) -> None:
     expected = [[bool(dark) for dark in row] for row in segno.make_qr(content).matrix_iter(scale=1, border=4)]
     module = image.width / len(expected)
     seen = [
-        [image.getpixel((int((x + 0.5) * module), int((y + 0.5) * module))) < 128 for x in range(len(expected))]
+        [_grey(image, int((x + 0.5) * module), int((y + 0.5) * module)) < 128 for x in range(len(expected))]
         for y in range(len(expected))
     ]
     assert seen == expected
@@ -376,7 +383,7 @@ def wait(query: Any, timeout: float = 20.0) -> dict[str, Any]:
     """Poll ``query()`` (a job's detail) until the job ends."""
     deadline = time.monotonic() + timeout
     while True:
-        detail = query()
+        detail: dict[str, Any] = query()
         if detail["State"] in TERMINAL or time.monotonic() > deadline:
             return detail
         time.sleep(0.05)

@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -34,7 +34,7 @@ from ciflow.handlers._outcome import RetryableInvocationError
 from ciflow.idempotency import MemoryStore, RecordState
 from ciflow.idempotency._records import ClaimContendedError
 from ciflow.models.callbacks import TaskFinish
-from ciflow.results import normalise
+from ciflow.results import ObjectLocation, normalise
 from ciflow.routing import DeadLetterStore, decode_user_data
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
@@ -251,7 +251,7 @@ def test_an_upload_left_unresolved_is_dead_lettered_by_the_cleanup_with_its_reas
         (letter,) = dead.list()
         assert letter.reason.startswith("2 attempts, missing ['sha1']: UnresolvedSubmitError"), letter.reason
         assert letter.result().input is not None
-        assert letter.result().input.key == entry["key"]
+        assert cast(ObjectLocation, letter.result().input).key == entry["key"]
 
 
 def job_ids_by_step(emulator: Emulator, family: str, key: str) -> dict[str, str]:
@@ -341,8 +341,8 @@ def test_a_document_job_on_cis_default_queue_whose_answer_was_lost_is_left_unres
         "previews",
         load_settings(PreviewsSettings, env()),
         previews_plan,
-        client=timing_out,
-        store=store,  # type: ignore[arg-type]
+        client=cast(CiClient, timing_out),
+        store=store,
         clock=lambda: now[0],
     )
     client.send(ops.put_object(key, b"%PDF-1.4 not much of a document"))

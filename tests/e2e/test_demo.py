@@ -12,14 +12,16 @@ import time
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import cast
 
 import pytest
 import yaml
 
 from ciflow import operations as ops
 from ciflow.client import CiClient, Endpoint, RetryPolicy
-from ciflow.errors import ServerError, ThrottledError
-from ciflow.events import parse_api_request, parse_cos_event
+from ciflow.errors import ServerError, ServiceError, ThrottledError
+from ciflow.events import ObjectRef, parse_api_request, parse_cos_event
+from ciflow.results import JobResult
 from ciflow_local._demo import (
     BUCKET,
     EXPECTED_STEPS,
@@ -30,6 +32,7 @@ from ciflow_local._demo import (
     default_functions_dir,
     run_demo,
 )
+from ciflow_local._report import JobRow
 from ciflow_local._samples import FLAGGED_KEYWORD
 from ciflow_local._shims import TRIGGERS, LocalFunctions, TimerShim, Upload, api_gateway_event, integrated_response
 from ciflow_local.cli import main
@@ -89,7 +92,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, str, Pat
     return result, out.getvalue(), data_dir
 
 
-def _jobs(result: DemoResult, concern: str, sample: str | None = None) -> list:
+def _jobs(result: DemoResult, concern: str, sample: str | None = None) -> list[JobRow]:
     return [
         job
         for upload in result.data.uploads
@@ -98,7 +101,7 @@ def _jobs(result: DemoResult, concern: str, sample: str | None = None) -> list:
     ]
 
 
-def test_every_expected_result_arrived(demo):
+def test_every_expected_result_arrived(demo: tuple[DemoResult, str, Path]) -> None:
     result, output, _ = demo
     assert result.data.problems == [], output
     assert result.ok
@@ -107,7 +110,7 @@ def test_every_expected_result_arrived(demo):
 
 
 @pytest.mark.parametrize("concern", CONCERNS)
-def test_every_concern_produced_its_results(demo, concern):
+def test_every_concern_produced_its_results(demo: tuple[DemoResult, str, Path], concern: str) -> None:
     result, _, _ = demo
     jobs = _jobs(result, concern)
     assert jobs, f"the {concern} handler submitted nothing"
@@ -115,7 +118,7 @@ def test_every_concern_produced_its_results(demo, concern):
     assert all(job.ok for job in jobs), [(job.step, job.state, job.problem) for job in jobs]
 
 
-def test_each_concern_ran_the_jobs_its_planner_asks_for(demo):
+def test_each_concern_ran_the_jobs_its_planner_asks_for(demo: tuple[DemoResult, str, Path]) -> None:
     result, _, _ = demo
     steps = {(upload.concern, upload.sample): sorted(job.step for job in upload.jobs) for upload in result.data.uploads}
     assert steps == {pair: sorted(expected) for pair, expected in EXPECTED_STEPS.items()}  # what the summary expects
@@ -128,40 +131,46 @@ def test_each_concern_ran_the_jobs_its_planner_asks_for(demo):
     assert steps[("moderate", "notes.txt")] == ["text"]
 
 
-def test_the_hostile_archive_failed_with_its_error_code_and_nothing_escaped(demo):
+def test_the_hostile_archive_failed_with_its_error_code_and_nothing_escaped(demo: tuple[DemoResult, str, Path]) -> None:
     result, _, _ = demo
     (job,) = _jobs(result, "unzip", "hostile.zip")
+    assert job.result is not None
     assert job.result.state == "Failed"
     assert not job.result.succeeded
     assert job.result.error_code
-    assert "../escaped.txt" in job.result.error_message  # refused for the entry that climbs out, not another
+    assert "../escaped.txt" in cast(str, job.result.error_message)  # refused for the entry that climbs out, not another
     assert job.ok  # failing was the expected outcome
     (bundle,) = _jobs(result, "unzip", "bundle.zip")
+    assert bundle.result is not None
     assert bundle.result.succeeded
     assert {output.key.rsplit("/", 1)[-1] for output in bundle.outputs} >= {"readme.txt", "dot.png"}
 
 
-def test_the_flagged_text_is_blocked_and_the_picture_is_not(demo):
+def test_the_flagged_text_is_blocked_and_the_picture_is_not(demo: tuple[DemoResult, str, Path]) -> None:
     result, _, _ = demo
     assert FLAGGED_KEYWORD in (demo[2] / "samples" / "notes.txt").read_text(encoding="utf-8")
     (text,) = _jobs(result, "moderate", "notes.txt")
+    assert text.result is not None
     assert text.result.kind == "moderation"
+    assert text.result.verdict is not None
     assert text.result.verdict.result == 1
     (picture,) = _jobs(result, "moderate", "photo.png")
+    assert picture.result is not None
+    assert picture.result.verdict is not None
     assert picture.result.verdict.result == 0
 
 
-def test_hash_results_match_hashlib_of_the_uploaded_bytes(demo):
+def test_hash_results_match_hashlib_of_the_uploaded_bytes(demo: tuple[DemoResult, str, Path]) -> None:
     result, _, data_dir = demo
     for upload in result.data.uploads:
         if upload.concern != "hash":
             continue
         body = (data_dir / "samples" / upload.sample).read_bytes()
-        found = {name: value for job in upload.jobs for name, value in job.result.hashes.items()}
+        found = {name: value for job in upload.jobs for name, value in cast(JobResult, job.result).hashes.items()}
         assert found == {"md5": hashlib.md5(body).hexdigest(), "sha256": hashlib.sha256(body).hexdigest()}
 
 
-def test_summary_lists_every_job_and_names_the_report(demo):
+def test_summary_lists_every_job_and_names_the_report(demo: tuple[DemoResult, str, Path]) -> None:
     result, output, data_dir = demo
     jobs = result.data.jobs
     assert len(jobs) == result.data.expected_results == 26
@@ -176,7 +185,7 @@ def test_summary_lists_every_job_and_names_the_report(demo):
     assert sum(1 for line in progress.splitlines() if line.split("] ", 1)[-1].split(" ", 1)[0] in CONCERNS) == len(jobs)
 
 
-def test_report_shows_headings_pictures_verdicts_and_hashes(demo):
+def test_report_shows_headings_pictures_verdicts_and_hashes(demo: tuple[DemoResult, str, Path]) -> None:
     result, _, data_dir = demo
     page = _parse((data_dir / "report.html").read_text(encoding="utf-8"))
     h2 = [text for tag, text in page.headings if tag == "h2"]
@@ -216,7 +225,9 @@ def test_report_shows_headings_pictures_verdicts_and_hashes(demo):
     assert len(result.data.messages) >= len(result.data.jobs)
 
 
-def test_demo_data_dir_is_reused_cleanly_and_the_cli_exits_zero(tmp_path, capsys):
+def test_demo_data_dir_is_reused_cleanly_and_the_cli_exits_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = tmp_path / "again"
     (data_dir / "samples").mkdir(parents=True)
     (data_dir / "samples" / "stale.bin").write_bytes(b"left from an earlier run")
@@ -228,7 +239,7 @@ def test_demo_data_dir_is_reused_cleanly_and_the_cli_exits_zero(tmp_path, capsys
     assert (data_dir / "mine.txt").read_text() == "not the demo's"
 
 
-def test_lost_callbacks_and_duplicated_events_end_with_every_result_routed_exactly_once(tmp_path):
+def test_lost_callbacks_and_duplicated_events_end_with_every_result_routed_exactly_once(tmp_path: Path) -> None:
     # The cleanup issue's scenario: 10% of callbacks lost, 30% of upload events delivered twice.
     out = io.StringIO()
     faults = Faults(drop_callback_rate=0.1, duplicate_event_rate=0.3, seed=3)
@@ -247,7 +258,7 @@ def test_lost_callbacks_and_duplicated_events_end_with_every_result_routed_exact
     assert len(result.data.messages) == len(jobs)
 
 
-def test_with_every_callback_lost_the_cleanup_routes_every_result(tmp_path):
+def test_with_every_callback_lost_the_cleanup_routes_every_result(tmp_path: Path) -> None:
     result = run_demo(tmp_path, timeout=60, out=io.StringIO(), faults=Faults(drop_callback_rate=1.0))
     assert result.ok, result.data.problems
     assert result.cleanup is not None
@@ -256,7 +267,7 @@ def test_with_every_callback_lost_the_cleanup_routes_every_result(tmp_path):
     assert "moderation" in kinds  # moderation jobs are read back by media kind, not only CI job families
 
 
-def test_duplicated_upload_events_are_absorbed_by_idempotency(tmp_path):
+def test_duplicated_upload_events_are_absorbed_by_idempotency(tmp_path: Path) -> None:
     result = run_demo(tmp_path, timeout=60, out=io.StringIO(), faults=Faults(duplicate_event_rate=1.0))
     assert result.ok, result.data.problems
     first_attempts = [i for i in result.invocations if i.attempt == 1]
@@ -267,7 +278,9 @@ def test_duplicated_upload_events_are_absorbed_by_idempotency(tmp_path):
     assert len({job.job_id for job in result.data.jobs}) == len(result.data.jobs)
 
 
-def test_the_faulted_demo_names_every_missing_or_duplicated_result_and_fails_only_for_the_pipeline(tmp_path):
+def test_the_faulted_demo_names_every_missing_or_duplicated_result_and_fails_only_for_the_pipeline(
+    tmp_path: Path,
+) -> None:
     # The faulted run (seed 9 used to crash on the demo's own upload PUT; seed 1 loses an upload).
     faults = Faults(
         error_rate=0.2, throttle_rate=0.05, drop_callback_rate=0.1, duplicate_event_rate=0.3, latency_ms=20, seed=9
@@ -303,7 +316,9 @@ def _client(url: str) -> CiClient:
         (Faults(throttle_rate=1.0), ThrottledError, 429, "SlowDown"),
     ],
 )
-def test_injected_errors_answer_with_the_service_error_body(tmp_path, faults, error, status, code):
+def test_injected_errors_answer_with_the_service_error_body(
+    tmp_path: Path, faults: Faults, error: type[ServiceError], status: int, code: str
+) -> None:
     with Emulator(tmp_path, faults=faults) as emulator, _client(emulator.url) as client:
         with pytest.raises(error) as caught:
             client.send(ops.put_object("a.txt", b"x"))
@@ -325,11 +340,12 @@ def _put_many(url: str, count: int) -> list[bool]:
     return outcomes
 
 
-def test_injected_latency_and_seeded_rates(tmp_path):
+def test_injected_latency_and_seeded_rates(tmp_path: Path) -> None:
     with Emulator(tmp_path, faults=Faults(latency_ms=50, error_rate=0.5, seed=7)) as emulator:
         started = time.monotonic()
         outcomes = _put_many(emulator.url, 20)
         elapsed = time.monotonic() - started
+        assert emulator.faults_app is not None
         injected = dict(emulator.faults_app.injected)
     assert elapsed >= 20 * 0.05
     assert 0 < outcomes.count(False) < 20
@@ -338,10 +354,11 @@ def test_injected_latency_and_seeded_rates(tmp_path):
         assert _put_many(emulator.url, 20) == outcomes  # the same seed injects the same faults
 
 
-def test_ciflow_emulator_serves_until_interrupted(tmp_path):
+def test_ciflow_emulator_serves_until_interrupted(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "ciflow_local.cli", "emulator", "--port", "0", "--data-dir", str(tmp_path)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
     try:
+        assert process.stdout is not None
         banner = [process.stdout.readline() for _ in range(4)]
         assert banner[0].startswith("ciflow emulator on http://127.0.0.1:"), banner
         assert banner[2].startswith("  TENCENTCLOUD_SECRETID=")
@@ -359,7 +376,7 @@ def test_ciflow_emulator_serves_until_interrupted(tmp_path):
 # -- the shims ----------------------------------------------------------------------------------------
 
 
-def test_triggers_are_those_of_serverless_yml():
+def test_triggers_are_those_of_serverless_yml() -> None:
     config = yaml.safe_load((ROOT / "deploy" / "uploads" / "serverless.yml").read_text(encoding="utf-8"))
     declared = {
         (t["function"], t["parameters"]["filter"]["prefix"], t["parameters"]["filter"]["suffix"])
@@ -370,7 +387,7 @@ def test_triggers_are_those_of_serverless_yml():
     assert {t.function for t in TRIGGERS} == set(CONCERNS)
 
 
-def test_upload_event_is_the_cos_event_scf_sends():
+def test_upload_event_is_the_cos_event_scf_sends() -> None:
     from ciflow_local._events import cos_event
 
     upload = Upload(
@@ -380,7 +397,8 @@ def test_upload_event_is_the_cos_event_scf_sends():
         upload.bucket, upload.key, region=upload.region, size=upload.size, etag="abc123",
         content_type=upload.content_type, event_name=upload.event_name,
     )  # fmt: skip
-    ((_, ref),) = parse_cos_event(event).records_or_errors()
+    ((_, parsed),) = parse_cos_event(event).records_or_errors()
+    ref = cast(ObjectRef, parsed)
     assert (ref.bucket, ref.region, ref.key, ref.size) == (BUCKET, REGION, upload.key, 1234)
     assert ref.event_name == "cos:ObjectCreated:Copy"
     assert [t.function for t in TRIGGERS if t.matches(upload.key)] == ["hash"]
@@ -396,7 +414,9 @@ def test_upload_event_is_the_cos_event_scf_sends():
         ("text/plain", b"\xff not utf-8", True),
     ],
 )
-def test_api_gateway_event_round_trips_through_the_callback_parser(content_type, body, encoded):
+def test_api_gateway_event_round_trips_through_the_callback_parser(
+    content_type: str, body: bytes, encoded: bool
+) -> None:
     event = api_gateway_event(
         "POST", "/callback", {"Content-Type": content_type, "X-Extra": "1"}, {"token": ["t0k"], "a": ["1", "2"]}, body
     )
@@ -407,7 +427,7 @@ def test_api_gateway_event_round_trips_through_the_callback_parser(content_type,
     assert request.headers["x-extra"] == "1"
 
 
-def test_integrated_response_becomes_http():
+def test_integrated_response_becomes_http() -> None:
     response = integrated_response(
         {"isBase64Encoded": False, "statusCode": 403, "headers": {"Content-Type": "application/json"}, "body": "{}"}
     )
@@ -423,7 +443,7 @@ def test_integrated_response_becomes_http():
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed (Debian package chromium)")
-def test_report_renders_in_headless_chromium(demo, tmp_path):
+def test_report_renders_in_headless_chromium(demo: tuple[DemoResult, str, Path], tmp_path: Path) -> None:
     result, _, data_dir = demo
     report = data_dir / "report.html"
     command = [
@@ -440,7 +460,7 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
     assert "every expected result arrived" in text
     for job in result.data.jobs:
         assert job.job_id in dom
-        for value in job.result.hashes.values():
+        for value in cast(JobResult, job.result).hashes.values():
             assert value in text
     screenshot = tmp_path / "report.png"
     subprocess.run(  # noqa: S603 - our own arguments
@@ -450,7 +470,7 @@ def test_report_renders_in_headless_chromium(demo, tmp_path):
     assert screenshot.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_the_local_timer_fires_the_cleanup_function_until_stopped(tmp_path):
+def test_the_local_timer_fires_the_cleanup_function_until_stopped(tmp_path: Path) -> None:
     with Emulator(tmp_path / "emu") as emulator:
         functions = LocalFunctions(
             emulator.url, tmp_path, BUCKET, REGION, default_functions_dir(), function_env=FUNCTION_ENV

@@ -21,7 +21,7 @@ def guide_commands() -> list[str]:
 
 
 @pytest.fixture
-def workspace(tmp_path, monkeypatch):
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A checkout-shaped folder: the functions and deploy files, and my.env copied from the example (step 2)."""
     shutil.copytree(ROOT / "functions", tmp_path / "functions")
     shutil.copytree(ROOT / "deploy", tmp_path / "deploy")
@@ -32,13 +32,15 @@ def workspace(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_the_guide_names_the_steps_in_order():
+def test_the_guide_names_the_steps_in_order() -> None:
     commands = [command.split()[1:3] for command in guide_commands()]
     assert commands[:4] == [["config", "check"], ["deploy", "policies"], ["deploy", "render"], ["deploy", "check"]]
     assert ["doctor", "--env-file"] in commands
 
 
-def test_every_offline_command_of_the_guide_succeeds_on_the_example(workspace, capsys):
+def test_every_offline_command_of_the_guide_succeeds_on_the_example(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     ran = []
     for command in guide_commands():
         argv = shlex.split(command)[1:]
@@ -57,7 +59,7 @@ def test_every_offline_command_of_the_guide_succeeds_on_the_example(workspace, c
         assert path.read_text() == (ROOT / "deploy" / path.parent.name / "serverless.yml").read_text()
 
 
-def test_the_guide_warns_that_the_callback_url_comes_later(workspace, capsys):
+def test_the_guide_warns_that_the_callback_url_comes_later(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = (workspace / "my.env").read_text()
     (workspace / "my.env").write_text(re.sub(r"(?m)^CIFLOW_CALLBACK_URL=.*$", "", text))
     assert main(["config", "check", "--env-file", "my.env"]) == 1
@@ -67,7 +69,9 @@ def test_the_guide_warns_that_the_callback_url_comes_later(workspace, capsys):
     assert main(["deploy", "check", "--env-file", "my.env", "--only", "layer,routing"]) == 0
 
 
-def test_the_guides_doctor_command_passes_against_the_emulator(workspace, monkeypatch, capsys):
+def test_the_guides_doctor_command_passes_against_the_emulator(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Step 7 as written (`ciflow doctor --env-file my.env`), my.env pointed at the emulator and a local API Gateway."""
     from ciflow_local._envfile import read_env_file
     from ciflow_local._shims import ApiGatewayShim, FunctionHost, local_environment

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,7 +242,12 @@ def test_a_sink_that_refuses_is_reported_alone(setup: Setup) -> None:
 
 def _answer(mode: str, with_token: bool) -> tuple[int, bytes]:
     if mode == "envelope":  # API Gateway without integrated response: the function's answer, as JSON
-        inner = {"statusCode": 200 if with_token else 401, "body": "{}", "headers": {}, "isBase64Encoded": False}
+        inner: dict[str, Any] = {
+            "statusCode": 200 if with_token else 401,
+            "body": "{}",
+            "headers": {},
+            "isBase64Encoded": False,
+        }
         return 200, json.dumps(inner).encode()
     if mode == "open":
         return 200, b'{"message": "ok"}'

@@ -2,7 +2,9 @@
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +23,7 @@ RECIPE = {
 
 
 @pytest.fixture
-def recipe(tmp_path, monkeypatch, capsys):
+def recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Emulator]:
     for name in [n for n in os.environ if n.startswith(("CIFLOW_", "TENCENTCLOUD_"))]:
         monkeypatch.delenv(name)
     for name, value in RECIPE.items():
@@ -34,13 +36,17 @@ def recipe(tmp_path, monkeypatch, capsys):
         yield emulator
 
 
-def invoke(capsys, *argv: str, function: str = "hash", event: str = "e.json") -> tuple[int, dict]:
+def invoke(
+    capsys: pytest.CaptureFixture[str], *argv: str, function: str = "hash", event: str = "e.json"
+) -> tuple[int, dict[str, Any]]:
     code = main(["invoke", function, "-e", event, "--functions-dir", str(ROOT / "functions"), *argv])
     out = capsys.readouterr().out
     return code, json.loads(out[out.index("{\n") :])
 
 
-def test_the_readme_recipe_submits_the_job_and_routes_its_replayed_report(capsys, recipe, monkeypatch):
+def test_the_readme_recipe_submits_the_job_and_routes_its_replayed_report(
+    capsys: pytest.CaptureFixture[str], recipe: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CIFLOW_CALLBACK_TYPE", "Queue")
     code, result = invoke(capsys, "--emulator", recipe.url)
     assert code == 0
@@ -61,7 +67,9 @@ def test_the_readme_recipe_submits_the_job_and_routes_its_replayed_report(capsys
     assert (message["queue"], message["payload"]["step"], message["payload"]["input"]["key"]) == ("hash", "md5", KEY)
 
 
-def test_without_credentials_the_record_fails_permanently_instead_of_retrying_forever(capsys, recipe, monkeypatch):
+def test_without_credentials_the_record_fails_permanently_instead_of_retrying_forever(
+    capsys: pytest.CaptureFixture[str], recipe: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CIFLOW_CALLBACK_TYPE", "Queue")
     monkeypatch.setenv("CIFLOW_ENDPOINT", recipe.url)
     code, result = invoke(capsys)

@@ -150,6 +150,7 @@ def test_tdmq_callback_of_a_ci_job_lands_in_the_emulated_queue(emulator: Emulato
     assert isinstance(parsed, TaskFinish)
     [detail] = parsed.jobs_detail
     assert (detail.job_id, detail.tag, detail.state) == (job_id, "FileHashCode", "Success")
+    assert detail.operation is not None
     assert detail.operation.file_hash_code_result.md5 == hashlib.md5(b"routing").hexdigest()
 
 

@@ -12,7 +12,7 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import redis
@@ -187,7 +187,7 @@ def test_a_message_that_cannot_be_handled_stays_in_the_queue(
     assert (summary["scf_dead_letters"]["messages"], summary["scf_dead_letters"]["errors"]) == (1, 1)
     (kept,) = emulator.cmq.messages(QUEUE)
     assert kept.body == "garbage that must be filed", "not deleted: it comes back after its visibility timeout"
-    emulator.cmq.delete(QUEUE, kept.receipt_handle)
+    emulator.cmq.delete(QUEUE, cast(str, kept.receipt_handle))
 
 
 def test_an_upload_whose_store_was_down_for_every_retry_is_finished_from_scfs_dead_letter_queue(

@@ -1,3 +1,5 @@
+from collections.abc import AsyncIterator, Iterator
+
 import pytest
 
 from ciflow.client import AsyncCiClient, CiClient, Endpoint, RetryPolicy
@@ -11,12 +13,12 @@ NO_WAIT = RetryPolicy(attempts=4, base_delay=0.0, max_delay=0.0)
 
 
 @pytest.fixture
-def client():
+def client() -> Iterator[CiClient]:
     with CiClient(ENDPOINT, CREDS, retry=NO_WAIT) as c:
         yield c
 
 
 @pytest.fixture
-async def async_client():
+async def async_client() -> AsyncIterator[AsyncCiClient]:
     async with AsyncCiClient(ENDPOINT, CREDS, retry=NO_WAIT) as c:
         yield c

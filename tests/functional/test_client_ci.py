@@ -7,6 +7,7 @@ import pytest
 import respx
 
 from ciflow import operations as ops
+from ciflow.client import CiClient
 from ciflow.errors import ClientError, NotFoundError
 from ciflow.models import files, media, moderation, pictures
 from ciflow.models._common import JobInput, JobOutput, JobsQuery
@@ -35,7 +36,7 @@ def transcode_request() -> media.TranscodeJobRequest:
 
 
 @respx.mock
-def test_submit_media_job_posts_the_exact_body_and_returns_typed_details(client):
+def test_submit_media_job_posts_the_exact_body_and_returns_typed_details(client: CiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(return_value=httpx.Response(200, content=SUBMITTED))
     answer = client.send(ops.submit_media_job(transcode_request()))
     sent = route.calls.last.request
@@ -61,7 +62,7 @@ def test_submit_media_job_posts_the_exact_body_and_returns_typed_details(client)
 
 
 @respx.mock
-def test_describe_media_jobs_joins_ids_and_reports_missing_ones(client):
+def test_describe_media_jobs_joins_ids_and_reports_missing_ones(client: CiClient) -> None:
     route = respx.get(f"{CI}/jobs/j1,j2").mock(
         return_value=httpx.Response(
             200, content=SUBMITTED.replace(b"</Response>", b"<NonExistJobIds>j2</NonExistJobIds></Response>")
@@ -75,7 +76,7 @@ def test_describe_media_jobs_joins_ids_and_reports_missing_ones(client):
 
 
 @respx.mock
-def test_list_media_jobs_follows_next_token(client):
+def test_list_media_jobs_follows_next_token(client: CiClient) -> None:
     first = SUBMITTED.replace(b"</Response>", b"<NextToken>225508</NextToken></Response>")
     route = respx.get(url__startswith=f"{CI}/jobs?").mock(
         side_effect=[httpx.Response(200, content=first), httpx.Response(200, content=SUBMITTED)]
@@ -92,14 +93,14 @@ def test_list_media_jobs_follows_next_token(client):
 
 
 @respx.mock
-def test_cancel_job(client):
+def test_cancel_job(client: CiClient) -> None:
     route = respx.put(f"{CI}/jobs/j1?cancel").mock(return_value=httpx.Response(200))
     assert client.send(ops.cancel_job("j1")) is None
     assert "q-url-param-list=cancel&" in route.calls.last.request.headers["authorization"]
 
 
 @respx.mock
-def test_ci_error_body_and_headers_become_a_typed_error(client):
+def test_ci_error_body_and_headers_become_a_typed_error(client: CiClient) -> None:
     respx.get(f"{CI}/jobs/jx").mock(
         return_value=httpx.Response(
             404,
@@ -120,7 +121,7 @@ def test_ci_error_body_and_headers_become_a_typed_error(client):
 
 
 @respx.mock
-def test_json_error_body(client):
+def test_json_error_body(client: CiClient) -> None:
     respx.post(f"{CI}/jobs").mock(
         return_value=httpx.Response(
             400,
@@ -133,7 +134,7 @@ def test_json_error_body(client):
 
 
 @respx.mock
-def test_file_hash_job_and_sync_hash(client):
+def test_file_hash_job_and_sync_hash(client: CiClient) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(
         return_value=httpx.Response(
             200,
@@ -167,7 +168,7 @@ def test_file_hash_job_and_sync_hash(client):
 
 
 @respx.mock
-def test_pic_job(client):
+def test_pic_job(client: CiClient) -> None:
     route = respx.post(f"{CI}/pic_jobs").mock(
         return_value=httpx.Response(
             200, content=b"<Response><JobsDetail><JobId>c1</JobId><Tag>PicProcess</Tag></JobsDetail></Response>"
@@ -188,7 +189,7 @@ def test_pic_job(client):
 
 
 @respx.mock
-def test_moderation_submit_query_and_sync_image(client):
+def test_moderation_submit_query_and_sync_image(client: CiClient) -> None:
     submit = respx.post(f"{CI}/video/auditing").mock(
         return_value=httpx.Response(
             200,
@@ -227,7 +228,7 @@ def test_moderation_submit_query_and_sync_image(client):
     assert recognised.verdict.result == moderation.Verdict.REVIEW
 
 
-def test_job_families_are_one_table_of_paths_and_lazily_named_response_models():
+def test_job_families_are_one_table_of_paths_and_lazily_named_response_models() -> None:
     assert {name: family.path for name, family in ops.JOB_FAMILIES.items()} == {
         "media": "/jobs",
         "file": "/file_jobs",
@@ -260,7 +261,7 @@ def test_job_families_are_one_table_of_paths_and_lazily_named_response_models():
     ]
 
 
-def test_importing_the_operations_loads_no_job_model_family():
+def test_importing_the_operations_loads_no_job_model_family() -> None:
     import subprocess
     import sys
 

@@ -9,6 +9,7 @@ import pytest
 import respx
 
 from ciflow import operations as ops
+from ciflow.client import CiClient
 from ciflow.errors import AccessDeniedError, ConflictError, NotFoundError, ServerError
 from tests.functional.conftest import COS
 
@@ -17,7 +18,7 @@ ODD_KEYS = ["a b+c.mp4", "100%.jpg", "q?x=1#frag.png", "目录/视频 1.mp4", "a
 
 @pytest.mark.parametrize("key", ODD_KEYS)
 @respx.mock
-def test_odd_keys_round_trip_through_url_and_signature(client, key):
+def test_odd_keys_round_trip_through_url_and_signature(client: CiClient, key: str) -> None:
     route = respx.head(url__startswith=COS).mock(
         return_value=httpx.Response(200, headers={"Content-Length": "5", "ETag": '"abc"', "x-cos-meta-owner": "u1"})
     )
@@ -32,7 +33,7 @@ def test_odd_keys_round_trip_through_url_and_signature(client, key):
 
 
 @respx.mock
-def test_put_object_sends_md5_metadata_and_forbid_overwrite(client):
+def test_put_object_sends_md5_metadata_and_forbid_overwrite(client: CiClient) -> None:
     route = respx.put(f"{COS}/in/clip.mp4").mock(
         return_value=httpx.Response(200, headers={"ETag": '"e1"', "x-cos-hash-crc64ecma": "123"})
     )
@@ -50,7 +51,7 @@ def test_put_object_sends_md5_metadata_and_forbid_overwrite(client):
 
 
 @respx.mock
-def test_forbidden_overwrite_is_a_conflict_error(client):
+def test_forbidden_overwrite_is_a_conflict_error(client: CiClient) -> None:
     respx.put(f"{COS}/k").mock(
         return_value=httpx.Response(
             409,
@@ -68,7 +69,7 @@ def test_forbidden_overwrite_is_a_conflict_error(client):
 
 
 @respx.mock
-def test_head_404_without_body_uses_header_ids(client):
+def test_head_404_without_body_uses_header_ids(client: CiClient) -> None:
     respx.head(f"{COS}/missing").mock(return_value=httpx.Response(404, headers={"x-cos-request-id": "rid-404"}))
     with pytest.raises(NotFoundError) as caught:
         client.send(ops.head_object("missing"))
@@ -76,7 +77,7 @@ def test_head_404_without_body_uses_header_ids(client):
 
 
 @respx.mock
-def test_signature_error_is_access_denied(client):
+def test_signature_error_is_access_denied(client: CiClient) -> None:
     respx.get(f"{COS}/k").mock(
         return_value=httpx.Response(403, content=b"<Error><Code>SignatureDoesNotMatch</Code></Error>")
     )
@@ -85,7 +86,7 @@ def test_signature_error_is_access_denied(client):
 
 
 @respx.mock
-def test_get_object_range(client):
+def test_get_object_range(client: CiClient) -> None:
     route = respx.get(f"{COS}/big.bin").mock(
         return_value=httpx.Response(206, content=b"0123", headers={"Content-Range": "bytes 0-3/100"})
     )
@@ -99,7 +100,7 @@ def test_get_object_range(client):
 
 
 @respx.mock
-def test_copy_and_its_200_error_body(client):
+def test_copy_and_its_200_error_body(client: CiClient) -> None:
     route = respx.put(f"{COS}/dst/a b.mp4").mock(
         return_value=httpx.Response(
             200, content=b'<CopyObjectResult><ETag>"e"</ETag><CRC64>1</CRC64></CopyObjectResult>'
@@ -122,7 +123,7 @@ def test_copy_and_its_200_error_body(client):
 
 
 @respx.mock
-def test_delete_objects_body_md5_and_result(client):
+def test_delete_objects_body_md5_and_result(client: CiClient) -> None:
     route = respx.post(f"{COS}/?delete").mock(
         return_value=httpx.Response(
             200,
@@ -141,13 +142,13 @@ def test_delete_objects_body_md5_and_result(client):
     assert result.error[0].code == "AccessDenied"
 
 
-def test_delete_objects_refuses_more_than_1000_keys():
+def test_delete_objects_refuses_more_than_1000_keys() -> None:
     with pytest.raises(ValueError, match="1000"):
         ops.delete_objects([str(i) for i in range(1001)])
 
 
 @respx.mock
-def test_list_objects_pages_until_not_truncated_and_decodes_keys(client):
+def test_list_objects_pages_until_not_truncated_and_decodes_keys(client: CiClient) -> None:
     pages = [
         b"<ListBucketResult><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated>"
         b"<NextMarker>tmp/b%20c</NextMarker><Contents><Key>tmp/a%2B1</Key><Size>1</Size></Contents>"
@@ -166,7 +167,7 @@ def test_list_objects_pages_until_not_truncated_and_decodes_keys(client):
 
 
 @respx.mock
-def test_put_object_acl(client):
+def test_put_object_acl(client: CiClient) -> None:
     route = respx.put(f"{COS}/k?acl").mock(return_value=httpx.Response(200))
     client.send(ops.put_object_acl("k", "private"))
     assert route.calls.last.request.headers["x-cos-acl"] == "private"
@@ -176,7 +177,7 @@ def test_put_object_acl(client):
 
 
 @respx.mock
-def test_a_header_differing_only_in_case_is_sent_once_with_the_callers_value(client):
+def test_a_header_differing_only_in_case_is_sent_once_with_the_callers_value(client: CiClient) -> None:
     # Issue 13: put_object's own Content-Type and the caller's content-type used to go out as two header
     # lines and be signed comma-joined ("application/octet-stream, text/plain").
     route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
@@ -196,7 +197,7 @@ def test_a_header_differing_only_in_case_is_sent_once_with_the_callers_value(cli
 
 
 @respx.mock
-def test_a_callers_host_header_replaces_the_endpoints_and_is_signed(client):
+def test_a_callers_host_header_replaces_the_endpoints_and_is_signed(client: CiClient) -> None:
     route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
     client.send(ops.put_object("a.txt", b"x", headers={"host": "other-1250000000.cos.ap-guangzhou.myqcloud.com"}))
     sent = route.calls.last.request
@@ -207,7 +208,7 @@ def test_a_callers_host_header_replaces_the_endpoints_and_is_signed(client):
 
 
 @respx.mock
-def test_header_values_are_trimmed_before_sending_and_signing(client):
+def test_header_values_are_trimmed_before_sending_and_signing(client: CiClient) -> None:
     route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
     client.send(ops.put_object("a.txt", b"x", content_type=" text/plain\t", metadata={"note": "  two words  "}))
     sent = route.calls.last.request
@@ -216,13 +217,13 @@ def test_header_values_are_trimmed_before_sending_and_signing(client):
 
 
 @pytest.mark.parametrize("value", ["a\r\nx-cos-acl: public-read", "a\nb", "a\rb", "a\x00b"])
-def test_header_values_with_line_breaks_or_nul_are_refused_before_sending(client, value):
+def test_header_values_with_line_breaks_or_nul_are_refused_before_sending(client: CiClient, value: str) -> None:
     with pytest.raises(ValueError, match="header"):
         client.send(ops.put_object("a.txt", b"x", metadata={"note": value}))
 
 
 @respx.mock
-def test_non_ascii_header_values_go_out_as_utf8_and_are_signed_as_the_sdk_signs_them(client):
+def test_non_ascii_header_values_go_out_as_utf8_and_are_signed_as_the_sdk_signs_them(client: CiClient) -> None:
     route = respx.put(f"{COS}/a.txt").mock(return_value=httpx.Response(200))
     client.send(ops.put_object("a.txt", b"x", metadata={"title": "视频 é"}))
     sent = route.calls.last.request
@@ -231,26 +232,26 @@ def test_non_ascii_header_values_go_out_as_utf8_and_are_signed_as_the_sdk_signs_
 
 @pytest.mark.parametrize(("key", "path"), [("/a", "/a"), ("//a", "//a"), ("/dir/x y", "/dir/x y"), ("a", "/a")])
 @respx.mock
-def test_one_leading_slash_of_a_key_is_dropped_as_the_sdk_does(client, key, path):
+def test_one_leading_slash_of_a_key_is_dropped_as_the_sdk_does(client: CiClient, key: str, path: str) -> None:
     route = respx.get(url__startswith=COS).mock(return_value=httpx.Response(200))
     client.send(ops.get_object(key))
     assert route.calls.last.request.url.path == path
 
 
-def test_a_key_that_is_only_a_slash_is_refused():
+def test_a_key_that_is_only_a_slash_is_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         ops.get_object("/")
 
 
 @respx.mock
-def test_copy_source_drops_one_leading_slash_too(client):
+def test_copy_source_drops_one_leading_slash_too(client: CiClient) -> None:
     route = respx.put(f"{COS}/dst").mock(return_value=httpx.Response(200, content=b"<CopyObjectResult/>"))
     client.send(ops.copy_object("dst", source_bucket="s-1250000000", source_region="ap-guangzhou", source_key="/a b"))
     assert route.calls.last.request.headers["x-cos-copy-source"] == "s-1250000000.cos.ap-guangzhou.myqcloud.com/a%20b"
 
 
 @respx.mock
-def test_cookies_are_still_kept_when_an_answer_sets_one(client):
+def test_cookies_are_still_kept_when_an_answer_sets_one(client: CiClient) -> None:
     # The client skips httpx's cookie handling for answers without Set-Cookie (all of COS's); one that sets a
     # cookie is still handled as httpx would, so the skip changes nothing.
     assert type(client._http.cookies).__name__ == "_Cookies"

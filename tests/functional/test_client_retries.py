@@ -5,7 +5,7 @@ import pytest
 import respx
 
 from ciflow import operations as ops
-from ciflow.client import CiClient, Deadline, Operation, RetryPolicy
+from ciflow.client import AsyncCiClient, CiClient, Deadline, Operation, RetryPolicy
 from ciflow.errors import (
     AmbiguousSubmitError,
     DeadlineExceededError,
@@ -24,7 +24,7 @@ def submit_operation() -> Operation[bytes]:
 
 
 @respx.mock
-def test_idempotent_get_retries_5xx_then_succeeds(client):
+def test_idempotent_get_retries_5xx_then_succeeds(client: CiClient) -> None:
     route = respx.head(f"{COS}/k").mock(
         side_effect=[
             httpx.Response(503),
@@ -39,7 +39,7 @@ def test_idempotent_get_retries_5xx_then_succeeds(client):
 
 
 @respx.mock
-def test_idempotent_get_gives_up_after_the_policy_attempts(client):
+def test_idempotent_get_gives_up_after_the_policy_attempts(client: CiClient) -> None:
     route = respx.head(f"{COS}/k").mock(return_value=httpx.Response(502))
     with pytest.raises(ServerError):
         client.send(ops.head_object("k"))
@@ -47,14 +47,14 @@ def test_idempotent_get_gives_up_after_the_policy_attempts(client):
 
 
 @respx.mock
-def test_network_errors_on_reads_are_retried(client):
+def test_network_errors_on_reads_are_retried(client: CiClient) -> None:
     route = respx.head(f"{COS}/k").mock(side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200)])
     client.send(ops.head_object("k"))
     assert route.call_count == 2
 
 
 @respx.mock
-def test_4xx_is_not_retried(client):
+def test_4xx_is_not_retried(client: CiClient) -> None:
     route = respx.head(f"{COS}/k").mock(return_value=httpx.Response(400))
     with pytest.raises(Exception, match="400"):
         client.send(ops.head_object("k"))
@@ -62,7 +62,7 @@ def test_4xx_is_not_retried(client):
 
 
 @respx.mock
-def test_submit_5xx_is_surfaced_not_retried(client):
+def test_submit_5xx_is_surfaced_not_retried(client: CiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(
         return_value=httpx.Response(500, content=b"<Error><Code>InternalError</Code></Error>")
     )
@@ -72,7 +72,7 @@ def test_submit_5xx_is_surfaced_not_retried(client):
 
 
 @respx.mock
-def test_submit_read_timeout_is_ambiguous_not_retried(client):
+def test_submit_read_timeout_is_ambiguous_not_retried(client: CiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(side_effect=httpx.ReadTimeout("no answer"))
     with pytest.raises(AmbiguousSubmitError, match="may have been created"):
         client.send(submit_operation())
@@ -80,7 +80,7 @@ def test_submit_read_timeout_is_ambiguous_not_retried(client):
 
 
 @respx.mock
-def test_submit_connect_failure_provably_not_sent_is_retried(client):
+def test_submit_connect_failure_provably_not_sent_is_retried(client: CiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(
         side_effect=[
             httpx.ConnectError("refused"),
@@ -93,7 +93,7 @@ def test_submit_connect_failure_provably_not_sent_is_retried(client):
 
 
 @respx.mock
-def test_submit_throttled_is_retried_because_it_was_refused_unprocessed(client):
+def test_submit_throttled_is_retried_because_it_was_refused_unprocessed(client: CiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(
         side_effect=[
             httpx.Response(429),
@@ -106,7 +106,7 @@ def test_submit_throttled_is_retried_because_it_was_refused_unprocessed(client):
 
 
 @respx.mock
-def test_connect_failures_exhausted_raise_request_not_sent(client):
+def test_connect_failures_exhausted_raise_request_not_sent(client: CiClient) -> None:
     respx.post(f"{CI}/jobs").mock(side_effect=httpx.ConnectError("refused"))
     with pytest.raises(RequestNotSentError) as caught:
         client.send(submit_operation())
@@ -115,7 +115,7 @@ def test_connect_failures_exhausted_raise_request_not_sent(client):
 
 
 @respx.mock
-def test_deadline_stops_retrying_when_the_next_wait_would_overrun():
+def test_deadline_stops_retrying_when_the_next_wait_would_overrun() -> None:
     slow = RetryPolicy(attempts=10, base_delay=5.0, max_delay=5.0)
     with CiClient(ENDPOINT, CREDS, retry=slow) as client:
         route = respx.head(f"{COS}/k").mock(return_value=httpx.Response(503))
@@ -124,7 +124,7 @@ def test_deadline_stops_retrying_when_the_next_wait_would_overrun():
     assert route.call_count == 1
 
 
-def test_expired_deadline_sends_nothing(client):
+def test_expired_deadline_sends_nothing(client: CiClient) -> None:
     with respx.mock(assert_all_called=False) as mock:
         route = mock.head(f"{COS}/k").mock(return_value=httpx.Response(200))
         with pytest.raises(DeadlineExceededError):
@@ -133,7 +133,7 @@ def test_expired_deadline_sends_nothing(client):
 
 
 @respx.mock
-def test_attempt_timeout_is_capped_by_the_deadline(client):
+def test_attempt_timeout_is_capped_by_the_deadline(client: CiClient) -> None:
     route = respx.head(f"{COS}/k").mock(return_value=httpx.Response(200))
     client.send(ops.head_object("k"), deadline=Deadline.after(1.0))
     timeout = route.calls.last.request.extensions["timeout"]
@@ -142,14 +142,14 @@ def test_attempt_timeout_is_capped_by_the_deadline(client):
 
 
 @respx.mock
-def test_throttled_error_type(client):
+def test_throttled_error_type(client: CiClient) -> None:
     respx.head(f"{COS}/k").mock(return_value=httpx.Response(429))
     with pytest.raises(ThrottledError):
         client.send(ops.head_object("k"))
 
 
 @respx.mock
-async def test_async_client_follows_the_same_rules(async_client):
+async def test_async_client_follows_the_same_rules(async_client: AsyncCiClient) -> None:
     route = respx.post(f"{CI}/jobs").mock(side_effect=httpx.ReadTimeout("no answer"))
     with pytest.raises(AmbiguousSubmitError):
         await async_client.send(submit_operation())
@@ -160,11 +160,11 @@ async def test_async_client_follows_the_same_rules(async_client):
     assert head.calls.last.request.headers["x-cos-security-token"] == "test-session-token"
 
 
-def test_credentials_are_read_for_every_request():
+def test_credentials_are_read_for_every_request() -> None:
     tokens = iter(["tok-1", "tok-2"])
     from ciflow.signing import Credentials
 
-    def provider():
+    def provider() -> Credentials:
         return Credentials("AKIDrot", "rotating-secret", token=next(tokens))
 
     with respx.mock() as mock, CiClient(ENDPOINT, provider, retry=NO_WAIT) as client:

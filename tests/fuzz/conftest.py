@@ -1,10 +1,11 @@
 """Hypothesis profiles for the fuzz properties: ``ci`` (the default, ``make test``) and ``dev`` (quick)."""
 
 import os
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "deadline": None,
     "database": None,
     "derandomize": False,

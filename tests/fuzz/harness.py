@@ -134,7 +134,7 @@ class CallbackTarget:
         def build(settings: CallbackSettings) -> tuple[Mapping[str, Sink], Any]:
             sinks, dead = build_sinks(settings)
             counted = {name: _Counting(sink, self.counts) for name, sink in sinks.items()}
-            return counted, _Counting(dead, self.counts)  # type: ignore[return-value]
+            return counted, _Counting(dead, self.counts)
 
         return callback_handler(build, environ=env)
 

@@ -37,7 +37,7 @@ def _reported(body: tuple[bytes, str, int]) -> tuple[dict[str, Any], int]:
 
 def good_record() -> dict[str, Any]:
     """A clean record of a fresh object: whatever shares its event, it must be submitted."""
-    record = copy.deepcopy(s.COS_EVENTS[-1]["Records"][0])
+    record: dict[str, Any] = copy.deepcopy(s.COS_EVENTS[-1]["Records"][0])
     key = f"fuzz/good-{next(_serial)}.bin"
     record["cos"]["cosObject"]["key"] = f"/1250000000/media/{key}"
     record["cos"]["cosObject"]["url"] = f"http://media-1250000000.cos.ap-guangzhou.myqcloud.com/{key}"

@@ -73,7 +73,7 @@ def canonical_document(element: Element) -> Any:
 
 
 def equivalent_xml(left: bytes | str, right: bytes | str) -> bool:
-    return canonical_document(fromstring(left)) == canonical_document(fromstring(right))
+    return bool(canonical_document(fromstring(left)) == canonical_document(fromstring(right)))
 
 
 def explain(left: Any, right: Any) -> str:

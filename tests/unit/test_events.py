@@ -3,6 +3,7 @@
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,8 +13,9 @@ from ciflow.models.media import SnapshotJobDetail, TranscodeJobDetail
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
 
-def load(name: str) -> dict:
-    return json.loads((EVENTS / name).read_text())
+def load(name: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return loaded
 
 
 @pytest.mark.parametrize(
@@ -23,7 +25,7 @@ def load(name: str) -> dict:
         ("apigw-callback-json.json", SnapshotJobDetail, "r=previews;c=def456"),
     ],
 )
-def test_apigw_callback_samples_carry_parseable_ci_reports(name, detail_type, user_data):
+def test_apigw_callback_samples_carry_parseable_ci_reports(name: str, detail_type: type, user_data: str) -> None:
     event = load(name)
     body = base64.b64decode(event["body"]) if event.get("isBase64Encoded") else event["body"].encode()
     headers = {k.lower(): v for k, v in event["headers"].items()}
@@ -37,15 +39,16 @@ def test_apigw_callback_samples_carry_parseable_ci_reports(name, detail_type, us
     assert event["queryStringParameters"]["token"]
 
 
-def test_snapshot_json_sample_lists_prefixed_outputs():
+def test_snapshot_json_sample_lists_prefixed_outputs() -> None:
     event = load("apigw-callback-json.json")
     callback = parse_callback(base64.b64decode(event["body"]), "application/json")
     assert isinstance(callback, TaskFinish)
     detail = callback.jobs_detail[0]
+    assert detail.operation is not None
     assert detail.operation.media_result.output_keys == ["previews/clip-0.jpg", "previews/clip-1.jpg"]
 
 
-def test_cos_sample_key_matches_its_url():
+def test_cos_sample_key_matches_its_url() -> None:
     from urllib.parse import unquote, urlsplit
 
     record = load("cos-put.json")["Records"][0]["cos"]
@@ -54,7 +57,7 @@ def test_cos_sample_key_matches_its_url():
 
 
 @pytest.mark.parametrize("path", sorted(EVENTS.glob("*.json")), ids=lambda p: p.name)
-def test_every_sample_is_read_by_its_parser(path):
+def test_every_sample_is_read_by_its_parser(path: Path) -> None:
     from ciflow.events import ObjectRef, parse_cos_event, parse_scf_dead_letter, parse_timer_event
 
     event = json.loads(path.read_text(encoding="utf-8"))

@@ -11,7 +11,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..client import CiClient, Deadline
 from ..config import entry_point, shared_client
@@ -20,13 +20,16 @@ from ..events import ApiRequest, BodyTooLargeError, EventError, InvocationContex
 from ..idempotency import IdempotencyStore, record_sighting
 from ..idempotency.settings import store_for
 from ..logging import correlation, get_logger
-from ..models.callbacks import Callback, TaskFinish, TooManyEntriesError, parse_callback
+from ..models.callbacks import TaskFinish, TooManyEntriesError, parse_callback
 from ..results import JobResult, normalise
 from ..routing import DeliveryError, Sink
 from ._actions import apply_moderation_action
 from ._guards import StoreUnavailableError, store_failures
 from ._rules import select_sinks
 from ._settings import CallbackSettings
+
+if TYPE_CHECKING:
+    from ..models.callbacks import Callback
 
 __all__ = ["CallbackRunner", "callback_handler", "DeadLetters"]
 
@@ -223,7 +226,7 @@ class CallbackRunner:
             return api_response(403, {"error": "invalid token"})
         return None
 
-    def _parse(self, request: ApiRequest) -> Callback | dict[str, Any]:
+    def _parse(self, request: ApiRequest) -> "Callback | dict[str, Any]":
         """The report, or the answer refusing it: 413 over the entry cap, 400 when it cannot be read."""
         try:
             return parse_callback(

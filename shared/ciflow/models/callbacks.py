@@ -1,25 +1,41 @@
 """Callback envelopes: CI's TaskFinish and WorkflowFinish (XML or JSON) and moderation reports, in one parser.
 
 ``parse_callback`` never drops a report: a kind it does not know comes back as ``RawCallback``.
+
+A report loads only the models it needs: each ``JobsDetail`` entry is decoded by the typed model of its
+``Tag`` (``DETAIL_MODELS``: tag -> ``"family:Name"`` in ``ciflow.models.<family>``), imported on the first
+report of that tag; a Transcode report never loads the file, document, picture or moderation models, and
+no union over every family is built. The moderation models load with the first report that may be one.
 """
 
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import importlib
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+)
+from pydantic.functional_validators import WrapValidator
 
 from ..codec import DEFAULT_MAX_XML_BYTES, MAX_XML_DEPTH, CiModel, CiTime, ListOf, decode_tree, tree_depth_within
 from ..errors import DecodeError
 from ._common import CosHeader, JobDetail, job_detail_union, load_callback_body
-from .documents import DOC_DETAILS
-from .files import FILE_DETAILS
-from .media import MEDIA_DETAILS
-from .moderation import EVENT_KINDS, ModerationCallback, decode_moderation_callback
-from .pictures import PIC_DETAILS
+
+if TYPE_CHECKING:
+    from .moderation import ModerationCallback
 
 __all__ = [
+    "DETAIL_MODELS",
     "JOB_DETAILS",
     "JOB_TAGS",
     "AnyJobDetail",
+    "TaggedJobDetail",
     "TaskFinish",
     "WorkflowTask",
     "WorkflowExecution",
@@ -28,25 +44,103 @@ __all__ = [
     "Callback",
     "TooManyEntriesError",
     "decode_callback",
+    "detail_model",
+    "family_of_tag",
     "parse_callback",
 ]
 
-#: The typed detail model of every job tag, across media, file, document and picture jobs.
-JOB_DETAILS: dict[str, type[JobDetail]] = {**MEDIA_DETAILS, **FILE_DETAILS, **DOC_DETAILS, **PIC_DETAILS}
+#: Where the typed detail model of each job tag lives: ``"family:Name"`` is ``ciflow.models.<family>.<Name>``
+#: (the family's ``*_DETAILS`` table, by tag). Any other tag parses as a plain ``JobDetail``.
+DETAIL_MODELS: dict[str, str] = {
+    "Transcode": "media:TranscodeJobDetail",
+    "Snapshot": "media:SnapshotJobDetail",
+    "SmartCover": "media:SmartCoverJobDetail",
+    "Animation": "media:AnimationJobDetail",
+    "VideoEnhance": "media:VideoEnhanceJobDetail",
+    "QualityEstimate": "media:QualityEstimateJobDetail",
+    "SuperResolution": "media:SuperResolutionJobDetail",
+    "FileHashCode": "files:FileHashCodeJobDetail",
+    "FileUncompress": "files:FileUncompressJobDetail",
+    "FileCompress": "files:FileCompressJobDetail",
+    "DocProcess": "documents:DocJobDetail",
+    "PicProcess": "pictures:PicJobDetail",
+}
 #: Every job tag with a typed detail model.
-JOB_TAGS = frozenset(JOB_DETAILS)
+JOB_TAGS = frozenset(DETAIL_MODELS)
+
+_DETAIL_MODEL_CACHE: dict[str, type[JobDetail]] = {}
+#: Validators of the typed detail models, by tag: a ``TypeAdapter`` leaves the model itself deferred (unbuilt).
+_DETAIL_ADAPTERS: dict[str, TypeAdapter[JobDetail]] = {}
+
+
+def family_of_tag(tag: str | None) -> str | None:
+    """The model family (``media``, ``files``, ``documents``, ``pictures``) of a job tag; None if unmodelled."""
+    spec = DETAIL_MODELS.get(tag) if isinstance(tag, str) else None
+    return spec.partition(":")[0] if spec is not None else None
+
+
+def detail_model(tag: str | None) -> type[JobDetail]:
+    """The typed detail model of a job tag (its family module imported on first use); ``JobDetail`` otherwise."""
+    if not isinstance(tag, str):
+        return JobDetail
+    model = _DETAIL_MODEL_CACHE.get(tag)
+    if model is None:
+        spec = DETAIL_MODELS.get(tag)
+        if spec is None:
+            return JobDetail
+        family, _, name = spec.partition(":")
+        model = _DETAIL_MODEL_CACHE[tag] = getattr(importlib.import_module(f"{__package__}.{family}"), name)
+    return model
+
+
+def _decode_by_tag(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    """One ``JobsDetail`` entry, validated by its tag's model: as the tag-discriminated union did, lazily."""
+    tag = value.get("Tag", value.get("tag")) if isinstance(value, dict) else getattr(value, "tag", None)
+    # A Tag that is not text (an object, a list) is no known tag; the plain model then refuses it.
+    if not isinstance(tag, str) or tag not in DETAIL_MODELS:
+        return handler(value)
+    adapter = _DETAIL_ADAPTERS.get(tag)
+    if adapter is None:
+        adapter = _DETAIL_ADAPTERS[tag] = TypeAdapter(detail_model(tag))
+    return adapter.validate_python(value, context=info.context)
+
+
+#: A job detail typed by its ``Tag`` (a plain ``JobDetail`` for tags without a typed model). Dumped by ``JobDetail``'s
+#: fields, the same as every tag's model has; the ``Operation`` by its own model.
+if TYPE_CHECKING:
+    TaggedJobDetail: TypeAlias = JobDetail
+else:
+    TaggedJobDetail = Annotated[JobDetail, WrapValidator(_decode_by_tag)]
+
+
+def __getattr__(name: str) -> Any:
+    """``JOB_DETAILS``, ``AnyJobDetail`` (every family's models) and ``Callback`` (moderation's) on first use."""
+    if name == "JOB_DETAILS":
+        value: Any = {tag: detail_model(tag) for tag in DETAIL_MODELS}
+    elif name == "AnyJobDetail":
+        value = job_detail_union({tag: detail_model(tag) for tag in DETAIL_MODELS}, "AnyJobDetail")
+    elif name == "Callback":
+        from .moderation import ModerationCallback
+
+        value = TaskFinish | WorkflowFinish | ModerationCallback | RawCallback
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 
 if TYPE_CHECKING:
+    #: The typed detail model of every job tag, across media, file, document and picture jobs (loads them all).
+    JOB_DETAILS: dict[str, type[JobDetail]]
+    #: The tag-discriminated union of every family's details (built on first use; parsing does not use it).
     AnyJobDetail: TypeAlias = JobDetail
-else:
-    AnyJobDetail = job_detail_union(JOB_DETAILS, "AnyJobDetail")
 
 
 class TaskFinish(CiModel):
     """A job finished: ``<Response><EventName>TaskFinish</EventName><JobsDetail>…`` (JSON has no wrapper)."""
 
     event_name: str = "TaskFinish"
-    jobs_detail: ListOf[AnyJobDetail] = Field(default_factory=list)
+    jobs_detail: ListOf[TaggedJobDetail] = Field(default_factory=list)
 
 
 class WorkflowTask(CiModel):
@@ -96,7 +190,8 @@ class RawCallback(BaseModel):
     tree: Any = None
 
 
-Callback: TypeAlias = TaskFinish | WorkflowFinish | ModerationCallback | RawCallback
+if TYPE_CHECKING:
+    Callback: TypeAlias = TaskFinish | WorkflowFinish | ModerationCallback | RawCallback
 
 
 def decode_callback(tree: Any, format: Literal["xml", "json"] = "json") -> Callback:
@@ -110,8 +205,11 @@ def decode_callback(tree: Any, format: Literal["xml", "json"] = "json") -> Callb
         return decode_tree(TaskFinish, tree)
     if event == "WorkflowFinish":
         return decode_tree(WorkflowFinish, tree)
-    if event in EVENT_KINDS or (event is None and "data" in tree and "code" in tree):
-        return decode_moderation_callback(tree)
+    if event is not None or ("data" in tree and "code" in tree):
+        from .moderation import EVENT_KINDS, decode_moderation_callback  # the first report that may be one
+
+        if event is None or event in EVENT_KINDS:
+            return decode_moderation_callback(tree)
     return RawCallback(format=format, event_name=event, tree=tree)
 
 

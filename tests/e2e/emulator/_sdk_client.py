@@ -26,11 +26,19 @@ class LoopbackAdapter(HTTPAdapter):
         super().__init__()
         self.netloc = urlsplit(url).netloc
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: Any = True,
+        cert: Any = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
         parts = urlsplit(str(request.url))
         request.headers["Host"] = parts.netloc
         request.url = urlunsplit(("http", self.netloc, parts.path, parts.query, ""))
-        return super().send(request, **kwargs)
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
 
 def sdk_client(url: str, credentials: Credentials, cls: type[Any] = CosS3Client) -> Any:

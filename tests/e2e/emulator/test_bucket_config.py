@@ -367,7 +367,7 @@ def test_acl_defaults_to_private_and_follows_canned_acls_and_grant_headers(sdk: 
 
 def test_acl_from_an_access_control_policy_body(sdk: CosS3Client) -> None:
     grantee = "qcs::cam::uin/100000000002:uin/100000000002"
-    policy = {
+    policy: dict[str, Any] = {
         "AccessControlList": {
             "Grant": [
                 {"Grantee": {"DisplayName": grantee, "Type": "CanonicalUser", "ID": grantee}, "Permission": "WRITE"},

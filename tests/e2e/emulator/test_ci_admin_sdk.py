@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -225,11 +225,12 @@ def test_report_badcase_is_kept(emulator: Emulator, client: CosS3Client) -> None
 
 def test_apis_the_emulator_cannot_do_answer_501(client: CosS3Client) -> None:
     client.put_object(Bucket=BUCKET, Key="test.png", Body=b"x")
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: client.ci_auditing_virus_submit(Bucket=BUCKET, Key="test.png"),
         lambda: client.ci_auditing_html_submit(Bucket=BUCKET, Url="https://cloud.tencent.com/product/ci"),
         lambda: client.ci_list_asr_jobs(Bucket=BUCKET, QueueId="p1"),
-    ):
+    )
+    for call in calls:
         with pytest.raises(CosServiceError) as refused:
             call()
         assert (refused.value.get_status_code(), refused.value.get_error_code()) == (501, "NotImplemented")

@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
 import pytest
 from PIL import Image
 
@@ -61,6 +61,7 @@ from ciflow.models.media import (
 )
 from ciflow.models.moderation import (
     AudioModerationRequest,
+    DocumentModerationDetail,
     DocumentModerationRequest,
     FreezeConf,
     ImageModerationRequest,
@@ -79,7 +80,8 @@ from ciflow_local.emulator._callbacks import CallbackSender
 from ciflow_local.emulator._ci import CiApi
 from ciflow_local.emulator._cos import CosApi
 from ciflow_local.emulator._jobs import JobEngine
-from ciflow_local.emulator._storage import ObjectStore
+from ciflow_local.emulator._records import JobRecord
+from ciflow_local.emulator._storage import ObjectStore, StoredObject
 from ciflow_local.emulator.workers import ArchiveLimits, LabelRule, ModerationRules
 from tests.e2e.emulator.conftest import BUCKET, REGION, client_for, serving
 
@@ -246,6 +248,7 @@ def finished(client: CiClient, describe: Callable[[str], Operation[Any]], job_id
 def run_media(emu: Emulator, request: Any) -> Any:
     submitted = emu.client.send(ops.submit_media_job(request)).jobs_detail[0]
     assert submitted.state in ("Submitted", "Running", "Success")
+    assert submitted.job_id is not None
     assert submitted.job_id.startswith("j")
     assert len(submitted.job_id) == 33
     return finished(emu.client, ops.describe_media_jobs, submitted.job_id)
@@ -253,6 +256,7 @@ def run_media(emu: Emulator, request: Any) -> Any:
 
 def run_file(emu: Emulator, request: Any) -> Any:
     submitted = emu.client.send(ops.submit_file_job(request)).jobs_detail[0]
+    assert submitted.job_id is not None
     assert submitted.job_id.startswith("f")
     return finished(emu.client, ops.describe_file_jobs, submitted.job_id)
 
@@ -302,9 +306,11 @@ def test_sync_filehash_on_the_cos_host(emu: Emulator) -> None:
     key = unique("視頻 1.mp4")
     emu.put(key, b"hello world")
     answer = emu.client.send(ops.file_hash(key, "sha1", add_to_header=True))
+    assert answer.file_hash_code_result is not None
     assert answer.file_hash_code_result.sha1 == hashlib.sha1(b"hello world").hexdigest()
+    assert answer.input is not None
     assert answer.input.object == key
-    assert emu.store.head(BUCKET, key).metadata["sha1"] == answer.file_hash_code_result.sha1
+    assert cast(StoredObject, emu.store.head(BUCKET, key)).metadata["sha1"] == answer.file_hash_code_result.sha1
     with pytest.raises(NotFoundError):
         emu.client.send(ops.file_hash(unique("missing.bin")))
 
@@ -324,7 +330,7 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
 
 def tar_of(members: list[tuple[tarfile.TarInfo, bytes | None]], mode: str = "w:gz") -> bytes:
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as archive:
+    with tarfile.open(fileobj=out, mode=cast(Any, mode)) as archive:
         for info, data in members:
             archive.addfile(info, io.BytesIO(data) if data is not None else None)
     return out.getvalue()
@@ -520,6 +526,7 @@ def test_pic_job_makes_thumbnails(emu: Emulator, rule: str, target: str, size: t
         operation=PicOperation(pic_process=PicProcess(process_rule=rule), output=output(key), user_data="p"),
     )
     submitted = emu.client.send(ops.submit_pic_job(request)).jobs_detail[0]
+    assert submitted.job_id is not None
     assert submitted.job_id.startswith("c")
     detail = finished(emu.client, ops.describe_pic_jobs, submitted.job_id)
     assert detail.state == "Success", detail.message
@@ -538,6 +545,7 @@ def test_pic_job_of_a_non_image_fails(emu: Emulator) -> None:
         operation=PicOperation(pic_process=PicProcess(process_rule="imageMogr2/thumbnail/10x"), output=output("x.jpg")),
     )
     submitted = emu.client.send(ops.submit_pic_job(request)).jobs_detail[0]
+    assert submitted.job_id is not None
     detail = finished(emu.client, ops.describe_pic_jobs, submitted.job_id)
     assert (detail.state, detail.code) == ("Failed", "InvalidImage")
 
@@ -548,6 +556,7 @@ def run_doc(emu: Emulator, source: str, key: str, **process: Any) -> Any:
         operation=DocProcessOperation(doc_process=DocProcess(**process), output=output(key)),
     )
     submitted = emu.client.send(ops.submit_doc_job(request)).jobs_detail[0]
+    assert submitted.job_id is not None
     assert submitted.job_id.startswith("d")
     return finished(emu.client, ops.describe_doc_jobs, submitted.job_id)
 
@@ -569,7 +578,9 @@ def test_doc_job_renders_pdf_pages(emu: Emulator) -> None:
             assert image.format == "PNG"
             assert image.size == (267, 400)  # 200x300 pt at 96 dpi
             pixel = image.convert("RGB").getpixel((100, 200))
-            assert all(abs(got - want) <= 8 for got, want in zip(pixel, color, strict=True)), pixel
+            assert all(abs(got - want) <= 8 for got, want in zip(cast(tuple[int, ...], pixel), color, strict=True)), (
+                pixel
+            )
 
 
 def test_doc_job_renders_plain_text_and_refuses_what_it_cannot_read(emu: Emulator) -> None:
@@ -726,8 +737,10 @@ def test_task_finish_callbacks_as_xml_and_json(emu: Emulator, receiver: Callback
         assert isinstance(parsed, TaskFinish)
         [detail] = parsed.jobs_detail
         assert (detail.tag, detail.state) == ("FileHashCode", "Success")
+        assert detail.operation is not None
         assert detail.operation.file_hash_code_result.md5 == hashlib.md5(b"abc").hexdigest()
         assert detail.operation.user_data == "cb"
+        assert detail.job_id is not None
         assert emu.engine.wait(detail.job_id, delivered=True).callback_status == "delivered"
 
 
@@ -761,11 +774,13 @@ def test_tdmq_callbacks_go_to_the_publisher(emu: Emulator) -> None:
         }
     )
     job_id = emu.client.send(ops.submit_pic_job(request)).jobs_detail[0].job_id
+    assert job_id is not None
     assert emu.engine.wait(job_id, delivered=True).callback_status == "delivered"
     [(region, mode, name, body)] = [message for message in emu.published if job_id.encode() in message[3]]
     assert (region, mode, name) == ("gz", "Queue", "results")
     parsed = parse_callback(body, "application/json")
     assert isinstance(parsed, TaskFinish)
+    assert parsed.jobs_detail[0].operation is not None
     assert parsed.jobs_detail[0].operation.outputs[0].width == 10
 
 
@@ -779,6 +794,7 @@ def test_callback_delivery_is_retried_then_recorded_as_failed(emu: Emulator, rec
         callback=url,
     )
     job_id = emu.client.send(ops.submit_file_job(request)).jobs_detail[0].job_id
+    assert job_id is not None
     record = emu.engine.wait(job_id, delivered=True)
     assert len(receiver.wait(url, 3)) == 3
     assert record.callback_status == "failed: HTTP 500 after 3 attempts"
@@ -824,8 +840,9 @@ def test_async_image_moderation_calls_back_in_detail_shape_and_freezes(
     assert parsed.event_name == "ReviewImage"
     assert parsed.verdict.blocked
     assert parsed.verdict.label == "Porn"
+    assert parsed.jobs_detail is not None
     assert (parsed.jobs_detail.data_id, parsed.jobs_detail.forbid_state) == ("cf1.x", 1)
-    assert emu.store.head(BUCKET, key).acl == "private"
+    assert cast(StoredObject, emu.store.head(BUCKET, key)).acl == "private"
 
 
 def test_video_moderation_simple_callback(emu: Emulator, receiver: CallbackReceiver, video: bytes) -> None:
@@ -843,6 +860,7 @@ def test_video_moderation_simple_callback(emu: Emulator, receiver: CallbackRecei
     assert post.headers["x-ci-content-version"] == "Simple"
     parsed = parse_callback(post.body, post.headers["content-type"])
     assert isinstance(parsed, ModerationSimpleCallback)
+    assert parsed.data is not None
     assert (parsed.code, parsed.data.trace_id, parsed.data.data_id) == (0, job_id, "v1")
     assert parsed.verdict.result is Verdict.REVIEW
     detail = moderation_result(emu, ModerationKind.VIDEO, job_id)
@@ -877,8 +895,8 @@ def test_audio_and_document_moderation_detail_callbacks(
     assert isinstance(document, ModerationDetailCallback)
     assert (audio.event_name, audio.verdict.result) == ("ReviewAudio", Verdict.NORMAL)
     assert (document.event_name, document.verdict.result) == ("ReviewDocument", Verdict.BLOCK)
-    assert document.jobs_detail.suggestion == 1
-    assert document.jobs_detail.page_count == 2
+    assert cast(DocumentModerationDetail, document.jobs_detail).suggestion == 1
+    assert cast(DocumentModerationDetail, document.jobs_detail).page_count == 2
 
 
 def test_text_moderation_by_keywords(emu: Emulator, receiver: CallbackReceiver) -> None:
@@ -902,6 +920,7 @@ def test_text_moderation_by_keywords(emu: Emulator, receiver: CallbackReceiver) 
     assert queued.jobs_detail.state == "Submitted"
     parsed = parse_callback(receiver.wait(url)[0].body, "application/json")
     assert isinstance(parsed, ModerationSimpleCallback)
+    assert parsed.data is not None
     assert (parsed.data.event, parsed.verdict.result) == ("ReviewText", Verdict.NORMAL)
 
 
@@ -929,7 +948,9 @@ def test_sync_image_recognition_on_the_cos_host(emu: Emulator) -> None:
     emu.put(key, png(8, 8))
     answer = emu.client.send(ops.moderate_image_object(key, detect_type="politics,terrorist", data_id="s1"))
     assert (answer.result, answer.label, answer.data_id, answer.state) == (1, "Politics", "s1", "Success")
+    assert answer.politics_info is not None
     assert answer.politics_info.hit_flag == 1
+    assert answer.terrorism_info is not None
     assert answer.terrorism_info.hit_flag == 0
 
 
@@ -941,7 +962,7 @@ def test_sync_image_recognition_on_the_cos_host(emu: Emulator) -> None:
 def test_list_pages_and_filters_jobs(emu: Emulator) -> None:
     queue_id = "p" + uuid.uuid4().hex
     keys = [unique(f"list/{n}.png") for n in range(5)]
-    job_ids = []
+    job_ids: list[str] = []
     for key in keys:
         emu.put(key, png(10, 10))
         request = PicJobRequest(
@@ -951,7 +972,7 @@ def test_list_pages_and_filters_jobs(emu: Emulator) -> None:
                 pic_process=PicProcess(process_rule="imageMogr2/thumbnail/5x"), output=output(key + ".jpg")
             ),
         )
-        job_ids.append(emu.client.send(ops.submit_pic_job(request)).jobs_detail[0].job_id)
+        job_ids.append(cast(str, emu.client.send(ops.submit_pic_job(request)).jobs_detail[0].job_id))
     for job_id in job_ids:
         emu.engine.wait(job_id)
     pages = list(emu.client.paginate(ops.list_pic_jobs(PicJobsQuery(queue_id=queue_id, size=2))))
@@ -973,6 +994,7 @@ def test_describe_reports_ids_it_does_not_know(emu: Emulator) -> None:
     )
     job_id = emu.client.send(ops.submit_file_job(request)).jobs_detail[0].job_id
     unknown = "f" + "0" * 32
+    assert job_id is not None
     answer = emu.client.send(ops.describe_file_jobs(job_id, unknown))
     assert [d.job_id for d in answer.jobs_detail] == [job_id]
     assert answer.non_exist_job_ids == [unknown]
@@ -991,7 +1013,7 @@ def test_cancel_of_a_queued_job(tmp_path: Path) -> None:
                     pic_process=PicProcess(process_rule="imageMogr2/thumbnail/5x"), output=output(key)
                 ),
             )
-            return emu.client.send(ops.submit_pic_job(request)).jobs_detail[0].job_id
+            return cast(str, emu.client.send(ops.submit_pic_job(request)).jobs_detail[0].job_id)
 
         first, second = submit("first.jpg"), submit("second.jpg")
         assert emu.client.send(ops.describe_pic_jobs(second)).jobs_detail[0].state == "Submitted"
@@ -1019,7 +1041,8 @@ def test_unfinished_jobs_run_after_a_restart(tmp_path: Path) -> None:
         started = time.monotonic()
     assert time.monotonic() - started < 2  # closing interrupts the delay instead of running the job
     with emulator_at(tmp_path) as again:
-        assert again.engine.get(job_id).state in ("Submitted", "Running", "Success")
+        assert job_id is not None
+        assert cast(JobRecord, again.engine.get(job_id)).state in ("Submitted", "Running", "Success")
         detail = finished(again.client, ops.describe_file_jobs, job_id)
         assert detail.operation.file_hash_code_result.md5 == hashlib.md5(b"restart").hexdigest()
 

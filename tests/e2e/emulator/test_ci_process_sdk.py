@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import imageio_ffmpeg
+import imageio_ffmpeg  # type: ignore[import-untyped]
 import pytest
 from PIL import Image
 from qcloud_cos import CosS3Client

@@ -10,6 +10,7 @@ import threading
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from structlog.testing import capture_logs
 
 from ciflow import operations as ops
+from ciflow.client import CiClient, Operation
 from ciflow.codec import to_xml
 from ciflow.errors import AccessDeniedError, ClientError, ConflictError, NotFoundError, ServerError
 from ciflow.models.cos import DeleteObject, DeleteRequest
@@ -24,9 +26,10 @@ from ciflow.models.files import FileHashCodeResult, FileHashResponse
 from ciflow.signing import Credentials
 from ciflow_local.emulator._app import DEFAULT_CREDENTIALS, EmulatorApp, Target
 from ciflow_local.emulator._cos import CosApi
-from ciflow_local.emulator._storage import StoredObject
+from ciflow_local.emulator._storage import ObjectStore, StoredObject
 from tests.e2e.emulator.conftest import BUCKET, REGION, client_for, serving
 
+T = TypeVar("T")
 ODD_KEYS = ["a b+c.mp4", "100%.jpg", "q?x=1#frag.png", "目录/视频 1.mp4", "a/../b", "./x", "+%2F%25", "emoji 🎬.mov"]
 
 
@@ -34,7 +37,7 @@ def md5_etag(data: bytes) -> str:
     return f'"{hashlib.md5(data).hexdigest()}"'
 
 
-def with_headers(operation, **headers):
+def with_headers(operation: Operation[T], **headers: str) -> Operation[T]:
     """The operation with some headers replaced (to send what the production client never would)."""
     names = {name.lower().replace("_", "-"): value for name, value in headers.items()}
     kept = tuple((k, v) for k, v in operation.headers if k.lower() not in names)
@@ -44,7 +47,7 @@ def with_headers(operation, **headers):
 # -- put, head, get ---------------------------------------------------------------------------------
 
 
-def test_put_then_head_and_get_echo_metadata_and_stored_headers(client, store):
+def test_put_then_head_and_get_echo_metadata_and_stored_headers(client: CiClient, store: ObjectStore) -> None:
     body = b"hello, emulator"
     kept = {"Cache-Control": "max-age=60", "Content-Disposition": 'attachment; filename="h.txt"', "Expires": "0"}
     written = client.send(
@@ -79,19 +82,19 @@ def test_put_then_head_and_get_echo_metadata_and_stored_headers(client, store):
     assert {k.lower(): v for k, v in kept.items()}.items() <= stored.headers.items()
 
 
-def test_non_ascii_metadata_is_signed_as_utf8_and_read_back(client):
+def test_non_ascii_metadata_is_signed_as_utf8_and_read_back(client: CiClient) -> None:
     # Clients (ciflow and the SDK) sign and send header values as UTF-8; the emulator must verify them so.
     client.send(ops.put_object("in/u.txt", b"x", metadata={"title": "视频 final+cut ü"}))
     assert client.send(ops.head_object("in/u.txt")).metadata == {"title": "视频 final+cut ü"}
 
 
-def test_content_encoding_is_kept_and_served(client):
+def test_content_encoding_is_kept_and_served(client: CiClient) -> None:
     plain = b"text " * 100
     client.send(ops.put_object("z.txt", gzip.compress(plain), headers={"Content-Encoding": "gzip"}))
     assert client.send(ops.get_object("z.txt")).content == plain  # httpx decodes what COS labels gzip
 
 
-def test_missing_key_is_no_such_key_and_head_has_no_body(client):
+def test_missing_key_is_no_such_key_and_head_has_no_body(client: CiClient) -> None:
     with pytest.raises(NotFoundError) as got:
         client.send(ops.get_object("nope/missing.bin"))
     assert got.value.code == "NoSuchKey"
@@ -104,7 +107,7 @@ def test_missing_key_is_no_such_key_and_head_has_no_body(client):
     assert headed.value.request_id
 
 
-def test_wrong_content_md5_is_bad_digest_and_stores_nothing(client, store):
+def test_wrong_content_md5_is_bad_digest_and_stores_nothing(client: CiClient, store: ObjectStore) -> None:
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     with pytest.raises(ClientError) as got:
         client.send(ops.put_object("bad.bin", b"payload", headers={"Content-MD5": wrong}))
@@ -117,7 +120,7 @@ def test_wrong_content_md5_is_bad_digest_and_stores_nothing(client, store):
     assert malformed.value.code == "InvalidDigest"
 
 
-def test_forbid_overwrite_answers_conflict_and_keeps_the_first(client):
+def test_forbid_overwrite_answers_conflict_and_keeps_the_first(client: CiClient) -> None:
     client.send(ops.put_object("once.txt", b"first", forbid_overwrite=True))
     with pytest.raises(ConflictError) as got:
         client.send(ops.put_object("once.txt", b"second", forbid_overwrite=True))
@@ -138,7 +141,9 @@ def test_forbid_overwrite_answers_conflict_and_keeps_the_first(client):
         ("bytes=5-2", b"0123456789", None),  # malformed: ignored, whole object
     ],
 )
-def test_ranges_answer_206_with_content_range(client, range_header, content, content_range):
+def test_ranges_answer_206_with_content_range(
+    client: CiClient, range_header: str, content: bytes, content_range: str | None
+) -> None:
     client.send(ops.put_object("digits", b"0123456789"))
     got = client.send(with_headers(ops.get_object("digits"), Range=range_header))
     assert got.content == content
@@ -146,7 +151,7 @@ def test_ranges_answer_206_with_content_range(client, range_header, content, con
     assert got.head.content_length == len(content)
 
 
-def test_range_past_the_end_is_invalid_range(client):
+def test_range_past_the_end_is_invalid_range(client: CiClient) -> None:
     client.send(ops.put_object("digits", b"0123456789"))
     assert client.send(ops.get_object("digits", byte_range=(2, 3))).content == b"23"
     with pytest.raises(ClientError) as got:
@@ -154,7 +159,7 @@ def test_range_past_the_end_is_invalid_range(client):
     assert (got.value.status_code, got.value.code) == (416, "InvalidRange")
 
 
-def test_response_query_overrides_headers(client, cos_app_url):
+def test_response_query_overrides_headers(client: CiClient, cos_app_url: str) -> None:
     client.send(ops.put_object("pic.bin", b"x", content_type="application/octet-stream"))
     operation = ops.get_object("pic.bin")
     operation = dataclasses.replace(operation, params=(("response-content-type", "image/png"),))
@@ -164,7 +169,7 @@ def test_response_query_overrides_headers(client, cos_app_url):
 # -- delete ---------------------------------------------------------------------------------------
 
 
-def test_delete_removes_and_is_204_even_when_absent(client, store):
+def test_delete_removes_and_is_204_even_when_absent(client: CiClient, store: ObjectStore) -> None:
     client.send(ops.put_object("gone.txt", b"x"))
     assert client.send(ops.delete_object("gone.txt")) is None
     assert store.head(BUCKET, "gone.txt") is None
@@ -173,7 +178,7 @@ def test_delete_removes_and_is_204_even_when_absent(client, store):
         client.send(ops.head_object("gone.txt"))
 
 
-def test_multi_delete_reports_every_key_or_only_failures_when_quiet(client, store):
+def test_multi_delete_reports_every_key_or_only_failures_when_quiet(client: CiClient, store: ObjectStore) -> None:
     for key in ("d/1", "d/2", "d/3"):
         client.send(ops.put_object(key, b"x"))
     verbose = client.send(ops.delete_objects(["d/1", "d/2", "d/absent"]))
@@ -184,7 +189,7 @@ def test_multi_delete_reports_every_key_or_only_failures_when_quiet(client, stor
     assert list(store.list(BUCKET, "d/")) == []
 
 
-def test_multi_delete_checks_content_md5_and_the_key_limit(client, store):
+def test_multi_delete_checks_content_md5_and_the_key_limit(client: CiClient, store: ObjectStore) -> None:
     client.send(ops.put_object("keep", b"x"))
     with pytest.raises(ClientError) as digest:
         client.send(with_headers(ops.delete_objects(["keep"]), Content_MD5=base64.b64encode(b"0" * 16).decode()))
@@ -214,7 +219,7 @@ def test_multi_delete_checks_content_md5_and_the_key_limit(client, store):
 # -- copy and ACL ---------------------------------------------------------------------------------
 
 
-def test_copy_keeps_metadata_by_default_and_replaces_on_request(client, store):
+def test_copy_keeps_metadata_by_default_and_replaces_on_request(client: CiClient, store: ObjectStore) -> None:
     client.send(ops.put_object("src/a.mp4", b"video", content_type="video/mp4", metadata={"origin": "upload"}))
     copied = client.send(
         ops.copy_object("dst/a.mp4", source_bucket=BUCKET, source_region=REGION, source_key="src/a.mp4")
@@ -244,7 +249,7 @@ def test_copy_keeps_metadata_by_default_and_replaces_on_request(client, store):
     assert stored.acl == "public-read"
 
 
-def test_copy_across_buckets_and_onto_itself(client, cos_app_url):
+def test_copy_across_buckets_and_onto_itself(client: CiClient, cos_app_url: str) -> None:
     other = "otherbucket-1250000000"
     with client_for(cos_app_url, bucket=other) as other_client:
         other_client.send(ops.put_object("from/其他 bucket.txt", b"elsewhere", metadata={"m": "1"}))
@@ -264,14 +269,14 @@ def test_copy_across_buckets_and_onto_itself(client, cos_app_url):
     assert client.send(ops.head_object("here.txt")).metadata == {"m": "2"}
 
 
-def test_copy_of_a_missing_source_is_no_such_key(client, store):
+def test_copy_of_a_missing_source_is_no_such_key(client: CiClient, store: ObjectStore) -> None:
     with pytest.raises(NotFoundError) as got:
         client.send(ops.copy_object("dst", source_bucket=BUCKET, source_region=REGION, source_key="missing"))
     assert got.value.code == "NoSuchKey"
     assert store.head(BUCKET, "dst") is None
 
 
-def test_put_acl_sets_the_canned_acl(client, store):
+def test_put_acl_sets_the_canned_acl(client: CiClient, store: ObjectStore) -> None:
     client.send(ops.put_object("acl.txt", b"x"))
     assert client.send(ops.put_object_acl("acl.txt", "public-read")) is None
     stored = store.head(BUCKET, "acl.txt")
@@ -284,7 +289,7 @@ def test_put_acl_sets_the_canned_acl(client, store):
 # -- listing --------------------------------------------------------------------------------------
 
 
-def test_list_describes_each_object(client):
+def test_list_describes_each_object(client: CiClient) -> None:
     client.send(ops.put_object("l/one.txt", b"1"))
     client.send(ops.put_object("l/two.txt", b"22"))
     client.send(ops.put_object("other.txt", b"x"))
@@ -300,7 +305,7 @@ def test_list_describes_each_object(client):
     assert two.owner.id == "1250000000"
 
 
-def test_list_pages_through_every_key(client, store):
+def test_list_pages_through_every_key(client: CiClient, store: ObjectStore) -> None:
     keys = sorted(f"p/{i:02d}" for i in range(11))
     for key in keys:
         store.put_bytes(BUCKET, key, b"x")
@@ -311,7 +316,7 @@ def test_list_pages_through_every_key(client, store):
     assert [item.key for page in pages for item in page.contents] == keys
 
 
-def test_list_rolls_keys_up_at_the_delimiter_across_pages(client, store):
+def test_list_rolls_keys_up_at_the_delimiter_across_pages(client: CiClient, store: ObjectStore) -> None:
     for key in ("r/a/1", "r/a/2", "r/b/1", "r/c.txt", "r/d/1", "r/d/2", "r/e.txt"):
         store.put_bytes(BUCKET, key, b"x")
     pages = list(client.paginate(ops.list_objects("r/", delimiter="/", max_keys=2)))
@@ -323,7 +328,7 @@ def test_list_rolls_keys_up_at_the_delimiter_across_pages(client, store):
     assert pages[0].delimiter == "/"
 
 
-def test_list_encodes_odd_keys_for_xml(client, store):
+def test_list_encodes_odd_keys_for_xml(client: CiClient, store: ObjectStore) -> None:
     for key in ODD_KEYS:
         store.put_bytes(BUCKET, key, b"x")
     store.put_bytes(BUCKET, "ctl\x01char", b"x")  # not even legal in XML 1.0 unless encoded
@@ -332,7 +337,7 @@ def test_list_encodes_odd_keys_for_xml(client, store):
     assert listed == expected
 
 
-def test_list_refuses_a_bad_max_keys(client):
+def test_list_refuses_a_bad_max_keys(client: CiClient) -> None:
     with pytest.raises(ClientError) as got:
         client.send(ops.list_objects(max_keys=-1))
     assert got.value.code == "InvalidArgument"
@@ -342,7 +347,7 @@ def test_list_refuses_a_bad_max_keys(client):
 
 
 @pytest.mark.parametrize("key", ODD_KEYS)
-def test_odd_keys_round_trip(client, store, key):
+def test_odd_keys_round_trip(client: CiClient, store: ObjectStore, key: str) -> None:
     body = key.encode() * 3
     client.send(ops.put_object(key, body, metadata={"k": "v"}))
     assert store.head(BUCKET, key) is not None
@@ -359,14 +364,14 @@ def test_odd_keys_round_trip(client, store, key):
 # -- authentication ---------------------------------------------------------------------------------
 
 
-def test_wrong_secret_key_is_signature_does_not_match(cos_app_url):
+def test_wrong_secret_key_is_signature_does_not_match(cos_app_url: str) -> None:
     forged = Credentials(DEFAULT_CREDENTIALS.secret_id, "not-the-secret-key")
     with client_for(cos_app_url, credentials=forged) as client, pytest.raises(AccessDeniedError) as got:
         client.send(ops.put_object("x", b"x"))
     assert got.value.code == "SignatureDoesNotMatch"
 
 
-def test_a_stale_signature_has_expired(cos_app_url):
+def test_a_stale_signature_has_expired(cos_app_url: str) -> None:
     with client_for(cos_app_url, clock=lambda: time.time() - 7200) as client, pytest.raises(AccessDeniedError) as got:
         client.send(ops.get_object("x"))
     assert (got.value.code, got.value.message) == ("AccessDenied", "Request has expired")
@@ -375,14 +380,14 @@ def test_a_stale_signature_has_expired(cos_app_url):
 # -- ci-process and upload notifications -------------------------------------------------------------
 
 
-def test_ci_process_without_a_handler_is_not_implemented(client):
+def test_ci_process_without_a_handler_is_not_implemented(client: CiClient) -> None:
     client.send(ops.put_object("f.bin", b"x"))
     with pytest.raises(ServerError) as got:
         client.send(ops.file_hash("f.bin"))
     assert (got.value.status_code, got.value.code) == (501, "NotImplemented")
 
 
-def test_ci_process_requests_go_to_the_handler(store):
+def test_ci_process_requests_go_to_the_handler(store: ObjectStore) -> None:
     seen: list[tuple[str, str, str]] = []
 
     async def ci_process(request: Request, target: Target) -> Response:
@@ -423,7 +428,7 @@ class Recorder:
             return list(self.events)
 
 
-def test_on_put_hears_of_puts_and_copies_only(store):
+def test_on_put_hears_of_puts_and_copies_only(store: ObjectStore) -> None:
     recorder = Recorder()
     with serving(EmulatorApp({"cos": CosApi(store, on_put=recorder)})) as url, client_for(url) as client:
         client.send(ops.put_object("up/a.mp4", b"a"))
@@ -439,7 +444,7 @@ def test_on_put_hears_of_puts_and_copies_only(store):
     assert recorder.events == events
 
 
-def test_a_failing_on_put_is_logged_and_the_put_still_succeeds(store):
+def test_a_failing_on_put_is_logged_and_the_put_still_succeeds(store: ObjectStore) -> None:
     recorder = Recorder(fail=True)
     app = EmulatorApp({"cos": CosApi(store, on_put=recorder)})
     with capture_logs() as logs, serving(app) as url, client_for(url) as client:
@@ -477,7 +482,7 @@ def _peak_rss(pid: int) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the server's peak RSS from /proc")
-def test_a_large_object_streams_through_without_growing_the_server(tmp_path):
+def test_a_large_object_streams_through_without_growing_the_server(tmp_path: Path) -> None:
     size = 20 * 1024 * 1024
     body = bytes(range(256)) * (size // 256)
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and script

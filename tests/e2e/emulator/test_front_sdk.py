@@ -11,6 +11,7 @@ import hashlib
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -324,7 +325,7 @@ def test_ip_and_port_configuration_reaches_the_bucket(emulator: Emulator) -> Non
     ("faults", "status", "code"),
     [({"error_rate": 1.0}, 503, "ServiceUnavailable"), ({"throttle_rate": 1.0}, 429, "SlowDown")],
 )
-def test_injected_faults_are_complete_errors(tmp_path: Path, faults: dict[str, float], status: int, code: str) -> None:
+def test_injected_faults_are_complete_errors(tmp_path: Path, faults: dict[str, Any], status: int, code: str) -> None:
     with Emulator(tmp_path / "faulty", faults=Faults(**faults)) as emulator:
         error = service_error(sdk(emulator.url).get_object, Bucket=BUCKET, Key="f/a b.txt")
     assert_full_error(error, status, code, f"{HOST}/f/a b.txt")

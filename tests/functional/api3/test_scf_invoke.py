@@ -2,7 +2,7 @@
 
 import json
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -41,7 +41,7 @@ def invoker(**kwargs: Any) -> ScfInvoker:
     return ScfInvoker("ap-guangzhou", credentials=CREDS, clock=lambda: NOW, **kwargs)
 
 
-texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+texts = st.text(st.characters(blacklist_categories=cast(Any, ("Cs",))), max_size=30)
 events = st.dictionaries(st.text(max_size=8), st.one_of(texts, st.integers(), st.lists(texts, max_size=3)), max_size=4)
 
 

@@ -2,13 +2,15 @@
 
 import base64
 import json
+from collections.abc import Iterator, Mapping
+from typing import Any, cast
 
 import httpx
 import pytest
 import respx
 
 from ciflow.callback import CallbackRunner, CallbackSettings
-from ciflow.client import CiClient, Endpoint, RetryPolicy
+from ciflow.client import CiClient, Deadline, Endpoint, RetryPolicy
 from ciflow.config import load_settings
 from ciflow.idempotency import MemoryStore
 from ciflow.results import JobResult
@@ -34,7 +36,7 @@ class MemorySink:
         self.delivered: list[JobResult] = []
         self.failures = failures or []
 
-    def deliver(self, result, *, deadline=None):
+    def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
         if self.failures and self.failures.pop(0):
             raise DeliveryError(self.name, "receiver down", transient=True)
         self.delivered.append(result)
@@ -42,10 +44,10 @@ class MemorySink:
 
 class MemoryDeadLetters:
     def __init__(self, broken: bool = False) -> None:
-        self.items: list[tuple[str, str, str]] = []
+        self.items: list[tuple[str | None, str, str]] = []
         self.broken = broken
 
-    def add(self, result, *, sink, reason, transient):
+    def add(self, result: JobResult, *, sink: str, reason: str, transient: bool) -> None:
         if self.broken:
             from ciflow.errors import CiflowError
 
@@ -68,7 +70,9 @@ def settings(**extra: str) -> CallbackSettings:
     return load_settings(CallbackSettings, env)
 
 
-def runner(config: CallbackSettings | None = None, *, hooks: MemorySink | None = None, dead=None):
+def runner(
+    config: CallbackSettings | None = None, *, hooks: MemorySink | None = None, dead: MemoryDeadLetters | None = None
+) -> CallbackRunner:
     client = CiClient(
         Endpoint("ap-guangzhou", "media-1250000000"),
         Credentials("AKIDcallback", "callback-secret-key"),
@@ -96,8 +100,13 @@ def task_finish_xml(job_id: str = "j1", state: str = "Success", tag: str = "Tran
 
 
 def api_event(
-    body: str, *, token: str | None = TOKEN, content_type="application/xml", base64_body=False, method="POST"
-):
+    body: str,
+    *,
+    token: str | None = TOKEN,
+    content_type: str = "application/xml",
+    base64_body: bool = False,
+    method: str = "POST",
+) -> dict[str, Any]:
     return {
         "requestContext": {"httpMethod": method, "requestId": "gw-1", "sourceIp": "203.0.113.9"},
         "httpMethod": method,
@@ -109,16 +118,16 @@ def api_event(
     }
 
 
-def answer(response) -> tuple[int, dict]:
+def answer(response: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     assert set(response) == {"isBase64Encoded", "statusCode", "headers", "body"}
     return response["statusCode"], json.loads(response["body"])
 
 
-def test_a_verified_report_is_routed_to_every_matching_sink():
+def test_a_verified_report_is_routed_to_every_matching_sink() -> None:
     handler = runner()
     status, body = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))
     assert (status, body["routed"]) == (200, 1)
-    queued = handler.sinks["queue"].delivered[0]
+    queued = cast(MemorySink, handler.sinks["queue"]).delivered[0]
     assert (queued.job_id, queued.tag, queued.state, queued.route, queued.step) == (
         "j1",
         "Transcode",
@@ -127,25 +136,25 @@ def test_a_verified_report_is_routed_to_every_matching_sink():
         "mp4",
     )
     assert [o.key for o in queued.outputs] == ["out/j1.mp4"]
-    assert handler.sinks["hooks"].delivered[0].job_id == "j1"
+    assert cast(MemorySink, handler.sinks["hooks"]).delivered[0].job_id == "j1"
 
 
-def test_rules_select_by_tag_and_state():
+def test_rules_select_by_tag_and_state() -> None:
     handler = runner()
     handler.handle(api_event(task_finish_xml(state="Failed")), CONTEXT)
-    assert len(handler.sinks["queue"].delivered) == 1
-    assert handler.sinks["hooks"].delivered == []
+    assert len(cast(MemorySink, handler.sinks["queue"]).delivered) == 1
+    assert cast(MemorySink, handler.sinks["hooks"]).delivered == []
 
 
 @pytest.mark.parametrize(("token", "status"), [(None, 401), ("wrong-token-0123456789", 403), (OLD_TOKEN, 200)])
-def test_tokens_missing_wrong_and_rotated(token, status):
+def test_tokens_missing_wrong_and_rotated(token: str | None, status: int) -> None:
     handler = runner()
     code, _ = answer(handler.handle(api_event(task_finish_xml(), token=token), CONTEXT))
     assert code == status
-    assert len(handler.sinks["queue"].delivered) == (1 if status == 200 else 0)
+    assert len(cast(MemorySink, handler.sinks["queue"]).delivered) == (1 if status == 200 else 0)
 
 
-def test_base64_json_report():
+def test_base64_json_report() -> None:
     body = json.dumps(
         {
             "EventName": "TaskFinish",
@@ -160,33 +169,33 @@ def test_base64_json_report():
     handler = runner()
     status, _ = answer(handler.handle(api_event(body, content_type="application/json", base64_body=True), CONTEXT))
     assert status == 200
-    assert handler.sinks["queue"].delivered[0].route == "previews"
+    assert cast(MemorySink, handler.sinks["queue"]).delivered[0].route == "previews"
 
 
-def test_a_repeated_report_routes_once():
+def test_a_repeated_report_routes_once() -> None:
     handler = runner()
     first = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))[1]
     second = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))[1]
     assert (first["routed"], second["duplicate"]) == (1, 1)
-    assert len(handler.sinks["queue"].delivered) == 1
+    assert len(cast(MemorySink, handler.sinks["queue"]).delivered) == 1
     third = answer(handler.handle(api_event(task_finish_xml(state="Failed")), CONTEXT))[1]
     assert third["routed"] == 1  # same job, new state: a new result
 
 
-def test_a_failing_sink_dead_letters_and_still_answers_200():
+def test_a_failing_sink_dead_letters_and_still_answers_200() -> None:
     dead = MemoryDeadLetters()
     handler = runner(hooks=MemorySink("hooks", failures=[True]), dead=dead)
     status, body = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))
     assert (status, body["dead-lettered"]) == (200, 1)
     assert dead.items == [("j1", "hooks", "hooks: receiver down")]
-    assert len(handler.sinks["queue"].delivered) == 1
+    assert len(cast(MemorySink, handler.sinks["queue"]).delivered) == 1
 
 
-def test_when_even_the_dead_letter_store_fails_the_sender_is_asked_to_retry():
+def test_when_even_the_dead_letter_store_fails_the_sender_is_asked_to_retry() -> None:
     handler = runner(hooks=MemorySink("hooks", failures=[True, False]), dead=MemoryDeadLetters(broken=True))
     status, _ = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))
     assert status == 503
-    handler.dead_letters.broken = False
+    cast(MemoryDeadLetters, handler.dead_letters).broken = False
     status, body = answer(handler.handle(api_event(task_finish_xml()), CONTEXT))
     assert (status, body["routed"]) == (200, 1)  # the retry is not mistaken for a duplicate
 
@@ -201,36 +210,36 @@ def test_when_even_the_dead_letter_store_fails_the_sender_is_asked_to_retry():
         ({"no": "event"}, 400),
     ],
 )
-def test_bad_requests_get_4xx_and_route_nothing(event, status):
+def test_bad_requests_get_4xx_and_route_nothing(event: dict[str, Any], status: int) -> None:
     handler = runner()
     code, body = answer(handler.handle(event, CONTEXT))
     assert code == status
     assert "error" in body
-    assert handler.sinks["queue"].delivered == []
+    assert cast(MemorySink, handler.sinks["queue"]).delivered == []
 
 
-def test_unverified_user_data_and_unrouted_results_are_dead_lettered_not_dropped():
+def test_unverified_user_data_and_unrouted_results_are_dead_lettered_not_dropped() -> None:
     dead = MemoryDeadLetters()
     handler = runner(settings(CIFLOW_ROUTES=json.dumps([{"sinks": ["queue"], "tag": ["Snapshot"]}])), dead=dead)
     answer(handler.handle(api_event(task_finish_xml(job_id="j-forged", data="cf1.x.y.z.bad")), CONTEXT))
     answer(handler.handle(api_event(task_finish_xml(job_id="j-unrouted")), CONTEXT))
     assert [(job, sink) for job, sink, _ in dead.items] == [("j-forged", "router"), ("j-unrouted", "router")]
-    assert handler.sinks["queue"].delivered == []
+    assert cast(MemorySink, handler.sinks["queue"]).delivered == []
 
 
-def test_an_unknown_report_is_routed_raw():
+def test_an_unknown_report_is_routed_raw() -> None:
     handler = runner()
     status, _ = answer(
         handler.handle(api_event('{"EventName": "SomethingNew", "x": 1}', content_type="application/json"), CONTEXT)
     )
     assert status == 200
-    (result,) = handler.sinks["queue"].delivered
+    (result,) = cast(MemorySink, handler.sinks["queue"]).delivered
     assert result.kind == "unknown"
     assert result.raw == {"EventName": "SomethingNew", "x": 1}
 
 
 @respx.mock
-def test_strict_mode_trusts_only_what_ci_returns():
+def test_strict_mode_trusts_only_what_ci_returns() -> None:
     handler = runner(settings(CIFLOW_CALLBACK_STRICT="true"))
     describe = respx.get(f"{CI}/jobs/j1").mock(
         return_value=httpx.Response(
@@ -240,7 +249,7 @@ def test_strict_mode_trusts_only_what_ci_returns():
     status, _ = answer(handler.handle(api_event(task_finish_xml(state="Success")), CONTEXT))
     assert status == 200
     assert describe.called
-    assert handler.sinks["queue"].delivered[0].state == "Failed"  # CI's word, not the caller's
+    assert cast(MemorySink, handler.sinks["queue"]).delivered[0].state == "Failed"  # CI's word, not the caller's
     respx.get(f"{CI}/jobs/j2").mock(
         return_value=httpx.Response(200, content=b"<Response><NonExistJobIds>j2</NonExistJobIds></Response>")
     )
@@ -249,7 +258,7 @@ def test_strict_mode_trusts_only_what_ci_returns():
 
 
 @respx.mock
-def test_a_blocking_verdict_quarantines_the_object_and_routes_the_result():
+def test_a_blocking_verdict_quarantines_the_object_and_routes_the_result() -> None:
     handler = runner(settings(CIFLOW_MODERATION_BLOCK_ACTION="quarantine"))
     copy = respx.put(f"{COS}/quarantine/in/bad%20pic.jpg").mock(
         return_value=httpx.Response(200, content=b'<CopyObjectResult><ETag>"e"</ETag></CopyObjectResult>')
@@ -275,20 +284,20 @@ def test_a_blocking_verdict_quarantines_the_object_and_routes_the_result():
     assert status == 200
     assert copy.calls.last.request.headers["x-cos-copy-source"].endswith("/in/bad%20pic.jpg")
     assert delete.called
-    (result,) = handler.sinks["queue"].delivered
+    (result,) = cast(MemorySink, handler.sinks["queue"]).delivered
     assert result.details["moderation_action"] == "quarantined to quarantine/in/bad pic.jpg"
     assert result.verdict is not None
     assert result.verdict.result == 1
 
 
-def test_unknown_sink_names_are_a_configuration_error():
+def test_unknown_sink_names_are_a_configuration_error() -> None:
     from ciflow.errors import ConfigError
 
     with pytest.raises(ConfigError):
         settings(CIFLOW_ROUTES=json.dumps([{"sinks": ["nowhere"]}]))
 
 
-def documented_callbacks():
+def documented_callbacks() -> Iterator[Any]:
     from pathlib import Path
 
     fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
@@ -299,13 +308,13 @@ def documented_callbacks():
 
 
 @pytest.mark.parametrize(("body", "content_type"), list(documented_callbacks()))
-def test_every_documented_callback_is_routed_through_api_gateway(body, content_type):
+def test_every_documented_callback_is_routed_through_api_gateway(body: str, content_type: str) -> None:
     handler = runner(settings(CIFLOW_UNVERIFIED_USERDATA="route"))
     for encoded in (False, True):
         event = api_event(body, content_type=content_type, base64_body=encoded)
         status, answered = answer(handler.handle(event, CONTEXT))
         assert status == 200, answered
-    delivered = handler.sinks["queue"].delivered
+    delivered = cast(MemorySink, handler.sinks["queue"]).delivered
     assert delivered, "a documented report was not routed"
     assert len(delivered) == answered["results"]  # the base64 copy was a duplicate, routed once
     assert all(result.kind != "unknown" for result in delivered)

@@ -1,11 +1,12 @@
 """The callback tells the upload ledger which job a step has (a sighting), before it routes the result."""
 
 import time
+from typing import cast
 
 from ciflow.callback import CallbackRunner
 from ciflow.idempotency import MemoryStore, RecordState, sighted_job, sighting_key
 
-from .test_callback import CONTEXT, MemoryDeadLetters, api_event, runner, task_finish_xml, user_data
+from .test_callback import CONTEXT, MemoryDeadLetters, MemorySink, api_event, runner, task_finish_xml, user_data
 
 
 def with_ledger(ledger: MemoryStore) -> CallbackRunner:
@@ -30,7 +31,7 @@ def test_a_verified_report_is_sighted_in_the_ledger_store_not_the_dedupe_store()
     assert handler.handle(api_event(task_finish_xml("j1")), CONTEXT)["statusCode"] == 200
     assert sighted(ledger) == "j1"
     assert handler.store.get(sighting_key("transcode", "c0ffee", "mp4")) is None
-    assert len(handler.sinks["queue"].delivered) == 1
+    assert len(cast(MemorySink, handler.sinks["queue"]).delivered) == 1
 
 
 def test_a_sighting_is_a_completed_record_holding_no_lease_and_a_later_one_replaces_it() -> None:
@@ -62,5 +63,5 @@ def test_a_ledger_that_cannot_take_the_sighting_makes_the_sender_retry_before_an
     handler = with_ledger(FailingLedger())
     answer = handler.handle(api_event(task_finish_xml("j1")), CONTEXT)
     assert answer["statusCode"] == 503
-    assert handler.sinks["queue"].delivered == []
+    assert cast(MemorySink, handler.sinks["queue"]).delivered == []
     assert list(handler.store.records()) == [], "no dedupe claim is left behind"

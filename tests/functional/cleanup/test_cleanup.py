@@ -6,6 +6,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -189,8 +190,8 @@ def test_purge_resumes_across_listing_pages_and_never_leaves_its_prefixes(client
     for key in inside + outside:
         fake.put(key, b"x")
     month_later = time.time() + 30 * 86400
-    extra = {"CIFLOW_CLEANUP_PURGE_PREFIXES": "tmp/,scratch/"}
-    runs: list[dict] = []
+    extra: dict[str, Any] = {"CIFLOW_CLEANUP_PURGE_PREFIXES": "tmp/,scratch/"}
+    runs: list[dict[str, Any]] = []
     for _ in range(20):
         runner = cleanup(client, **extra)
         runner.clock = lambda: month_later
@@ -244,7 +245,7 @@ def test_abandoned_records_are_reconciled_and_stalled_uploads_reported(client: C
     )
     first = runner.run(["reconcile"], Deadline.after(30))["ledger"]
     assert (first["records"], first["routed"], first["stalled"]) == (3, 3, 1)
-    assert sorted(r.job_id for r in sink.delivered) == ["f1", "f2", "f3"]
+    assert sorted(cast(str, r.job_id) for r in sink.delivered) == ["f1", "f2", "f3"]
     second = runner.run(["reconcile"], Deadline.after(30))["ledger"]
     # Only the upload that may still gain jobs is read again: the stalled one, and the one being worked on.
     assert (second["records"], second["routed"], second["duplicate"], second["stalled"]) == (2, 0, 2, 1)

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -46,8 +47,8 @@ def raw(path: str, method: str = "GET", **params: str) -> Operation[bytes]:
     return Operation("Raw", method, "ci", path, read=lambda r: r.content, params=tuple(params.items()))
 
 
-def tree(body: bytes) -> dict:
-    return element_to_tree(parse_xml(body))  # type: ignore[return-value]
+def tree(body: bytes) -> dict[str, Any]:
+    return cast(dict[str, Any], element_to_tree(parse_xml(body)))
 
 
 @pytest.fixture
@@ -127,7 +128,7 @@ def test_queue_listings_answer_in_each_familys_documented_shape(emulator: Emulat
 @pytest.mark.parametrize("emulator", [CiSetup(bound=False)], indirect=True)
 def test_an_unbound_bucket_refuses_jobs_and_queue_listings_with_media_bucket_unbinded(emulator: Emulator) -> None:
     ci = client(emulator)
-    for operation in (ops.submit_file_job(hash_job()), raw("/queue")):
+    for operation in cast(tuple[Operation[Any], ...], (ops.submit_file_job(hash_job()), raw("/queue"))):
         with pytest.raises(ServiceError) as refused:
             ci.send(operation)
         assert (refused.value.status_code, refused.value.code) == (400, "MediaBucketUnBinded")
@@ -167,7 +168,9 @@ def test_jobs_may_name_any_queue_by_default(emulator: Emulator) -> None:
     assert ci.send(ops.submit_file_job(hash_job("p" + "1" * 32))).jobs_detail[0].job_id
 
 
-def get_layer(emulator: Emulator, payload: dict, credentials: Credentials = DEFAULT_CREDENTIALS, **over: str) -> dict:
+def get_layer(
+    emulator: Emulator, payload: dict[str, Any], credentials: Credentials = DEFAULT_CREDENTIALS, **over: str
+) -> dict[str, Any]:
     body = json.dumps(payload).encode()
     headers = tc3_headers(
         credentials,
@@ -179,7 +182,7 @@ def get_layer(emulator: Emulator, payload: dict, credentials: Credentials = DEFA
         payload=body,
         timestamp=int(time.time()),
     )
-    answer: dict = httpx.post(emulator.api_url + "/", content=body, headers=headers).json()["Response"]
+    answer: dict[str, Any] = httpx.post(emulator.api_url + "/", content=body, headers=headers).json()["Response"]
     assert answer["RequestId"]
     return answer
 

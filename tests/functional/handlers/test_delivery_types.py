@@ -1,5 +1,6 @@
 """Result delivery is an explicit choice (Url, TDMQ or Queue), and a configuration error is never retried."""
 
+from typing import cast
 from xml.etree.ElementTree import fromstring
 
 import httpx
@@ -27,7 +28,7 @@ CALLBACK_FIELDS = ("CallBack", "CallBackType", "CallBackFormat", "CallBackMqConf
         (("CIFLOW_CALLBACK_URL",), {"CIFLOW_CALLBACK_URL"}),
     ],
 )
-def test_url_delivery_the_default_needs_url_and_token(missing, named):
+def test_url_delivery_the_default_needs_url_and_token(missing: tuple[str, ...], named: set[str]) -> None:
     env = {k: v for k, v in ENV.items() if k not in missing}
     with pytest.raises(ConfigError) as caught:
         load_settings(UploadSettings, env)
@@ -36,13 +37,13 @@ def test_url_delivery_the_default_needs_url_and_token(missing, named):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/callback", "example.com/callback", "https:///callback"])
-def test_the_callback_url_must_be_http(url):
+def test_the_callback_url_must_be_http(url: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(UploadSettings, {**ENV, "CIFLOW_CALLBACK_URL": url})
     assert "http(s)" in caught.value.problems["CIFLOW_CALLBACK_URL"]
 
 
-def test_queue_and_tdmq_need_no_callback_url_and_unknown_types_are_refused():
+def test_queue_and_tdmq_need_no_callback_url_and_unknown_types_are_refused() -> None:
     assert load_settings(UploadSettings, {**WITHOUT_CALLBACK, "CIFLOW_CALLBACK_TYPE": "Queue"}).callback_url is None
     tdmq = {**WITHOUT_CALLBACK, "CIFLOW_CALLBACK_TYPE": "TDMQ", "CIFLOW_TDMQ_REGION": "gz", "CIFLOW_TDMQ_NAME": "q"}
     assert load_settings(UploadSettings, tdmq).callback_type == "TDMQ"
@@ -54,7 +55,7 @@ def test_queue_and_tdmq_need_no_callback_url_and_unknown_types_are_refused():
 
 
 @respx.mock
-def test_queue_delivery_submits_jobs_without_any_callback_field():
+def test_queue_delivery_submits_jobs_without_any_callback_field() -> None:
     settings = load_settings(UploadSettings, {**ENV, "CIFLOW_CALLBACK_TYPE": "Queue", "CIFLOW_QUEUE_ID": "p-media"})
     route = respx.post(f"{CI}/file_jobs").mock(return_value=submitted("f1"))
     with make_client() as client:
@@ -69,7 +70,7 @@ def test_queue_delivery_submits_jobs_without_any_callback_field():
 
 
 @respx.mock
-def test_url_and_tdmq_deliveries_still_set_their_fields():
+def test_url_and_tdmq_deliveries_still_set_their_fields() -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f1"), submitted("f2")])
     tdmq = {"CIFLOW_CALLBACK_TYPE": "TDMQ", "CIFLOW_TDMQ_REGION": "gz", "CIFLOW_TDMQ_NAME": "results"}
     for env in (ENV, {**ENV, **tdmq}):
@@ -80,12 +81,12 @@ def test_url_and_tdmq_deliveries_still_set_their_fields():
             )
     url_body, tdmq_body = (fromstring(call.request.content) for call in route.calls)
     assert (url_body.findtext("CallBackType"), url_body.find("CallBackMqConfig")) == ("Url", None)
-    assert httpx.URL(url_body.findtext("CallBack")).params["token"] == ENV["CIFLOW_CALLBACK_TOKEN"]
+    assert httpx.URL(cast(str, url_body.findtext("CallBack"))).params["token"] == ENV["CIFLOW_CALLBACK_TOKEN"]
     assert (tdmq_body.findtext("CallBackType"), tdmq_body.find("CallBack")) == ("TDMQ", None)
     assert tdmq_body.findtext("CallBackMqConfig/MqName") == "results"
 
 
-def test_queue_delivery_gives_moderation_no_conf_callback():
+def test_queue_delivery_gives_moderation_no_conf_callback() -> None:
     settings = load_settings(moderate.ModerateSettings, {**WITHOUT_CALLBACK, "CIFLOW_CALLBACK_TYPE": "Queue"})
     captured: list[httpx.Request] = []
 
@@ -104,7 +105,7 @@ def test_queue_delivery_gives_moderation_no_conf_callback():
     assert body.find("Conf/Callback") is None
 
 
-def test_missing_credentials_fail_the_record_permanently_not_forever_retried():
+def test_missing_credentials_fail_the_record_permanently_not_forever_retried() -> None:
     # The cloud default store (COS markers) signs its first request at claim time: no credentials is a
     # ConfigError, which no retry of the event can fix.
     settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})

@@ -2,13 +2,14 @@
 
 import json
 from pathlib import Path
+from typing import cast
 from xml.etree.ElementTree import fromstring
 
 import httpx
 import pytest
 import respx
 
-from ciflow.events import parse_cos_event
+from ciflow.events import ObjectRef, parse_cos_event
 from ciflow.routing import decode_user_data
 from ciflow_local._invoke import load_handler_module, scf_context
 
@@ -40,9 +41,12 @@ CASES = [
 
 
 @pytest.mark.parametrize(("function", "sample", "path", "tag"), CASES)
-def test_function_submits_its_job_for_a_sample_upload(monkeypatch, function, sample, path, tag):
+def test_function_submits_its_job_for_a_sample_upload(
+    monkeypatch: pytest.MonkeyPatch, function: str, sample: str, path: str, tag: str | None
+) -> None:
     event = json.loads((ROOT / "events" / sample).read_text())
-    ((_, ref),) = parse_cos_event(event).records_or_errors()
+    ((_, parsed),) = parse_cos_event(event).records_or_errors()
+    ref = cast(ObjectRef, parsed)
     for name, value in {**BASE_ENV, "CIFLOW_BUCKET": ref.bucket, "CIFLOW_REGION": ref.region}.items():
         monkeypatch.setenv(name, value)
     handler = load_handler_module(function, ROOT / "functions").main_handler
@@ -58,10 +62,12 @@ def test_function_submits_its_job_for_a_sample_upload(monkeypatch, function, sam
         assert body.findtext("Tag") == tag
     user_data = body.findtext("Operation/UserData") or body.findtext("Input/DataId")
     if tag != "DocProcess":  # document jobs carry no UserData (see README, Status)
-        assert decode_user_data(user_data, [SECRET]).route == function
+        assert decode_user_data(cast(str, user_data), [SECRET]).route == function
 
 
-def test_a_function_with_bad_configuration_fails_at_cold_start_naming_the_variable(monkeypatch):
+def test_a_function_with_bad_configuration_fails_at_cold_start_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ciflow.errors import ConfigError
 
     for name, value in BASE_ENV.items():
@@ -73,7 +79,9 @@ def test_a_function_with_bad_configuration_fails_at_cold_start_naming_the_variab
     assert set(caught.value.problems) == {"CIFLOW_HASH_ALGORITHMS", "CIFLOW_USERDATA_SECRET"}
 
 
-def test_callback_function_routes_a_report_into_the_local_queue(monkeypatch, tmp_path):
+def test_callback_function_routes_a_report_into_the_local_queue(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from ciflow.routing import RouteTag, SqliteQueueSink, encode_user_data
 
     env = {

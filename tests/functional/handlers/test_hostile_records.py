@@ -1,5 +1,7 @@
 """Records that can never succeed fail permanently and alone; the good records of the event still go through."""
 
+from pathlib import Path
+
 import respx
 
 from ciflow.config import load_settings
@@ -9,7 +11,7 @@ from tests.functional.handlers.test_pipeline import CI, CONTEXT, ENV, cos_record
 
 
 @respx.mock
-def test_a_lone_surrogate_key_and_an_impossible_time_fail_permanently_and_alone(tmp_path):
+def test_a_lone_surrogate_key_and_an_impossible_time_fail_permanently_and_alone(tmp_path: Path) -> None:
     respx.post(f"{CI}/file_jobs").mock(side_effect=lambda request: submitted("ok"))
     surrogate = cos_record("in/good.bin")
     surrogate["cos"]["cosObject"]["key"] = "/1250000000/media/in/bad\ud800.bin"

@@ -69,7 +69,9 @@ def handle(runner: UploadRunner[UploadSettings]) -> dict[str, Any]:
 
 
 @respx.mock
-def test_a_submit_failing_past_its_retries_leaves_a_failed_record_naming_what_is_missing(runner, store) -> None:
+def test_a_submit_failing_past_its_retries_leaves_a_failed_record_naming_what_is_missing(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), httpx.Response(503)])
     with pytest.raises(RetryableInvocationError):
         runner.handle(event("in/a.two"), CONTEXT)
@@ -86,7 +88,9 @@ def test_a_submit_failing_past_its_retries_leaves_a_failed_record_naming_what_is
 
 
 @respx.mock
-def test_a_failure_before_anything_was_submitted_is_kept_too(runner, store) -> None:
+def test_a_failure_before_anything_was_submitted_is_kept_too(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     respx.post(f"{CI}/file_jobs").mock(return_value=httpx.Response(503))
     handle(runner)
     record = ledger_record(store)
@@ -94,7 +98,9 @@ def test_a_failure_before_anything_was_submitted_is_kept_too(runner, store) -> N
 
 
 @respx.mock
-def test_the_redelivery_of_a_failed_upload_submits_only_the_missing_steps(runner, store) -> None:
+def test_the_redelivery_of_a_failed_upload_submits_only_the_missing_steps(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), httpx.Response(503)])
     handle(runner)
     route.side_effect = [submitted("f-sha")]
@@ -107,7 +113,9 @@ def test_the_redelivery_of_a_failed_upload_submits_only_the_missing_steps(runner
 
 
 @respx.mock
-def test_a_permanent_refusal_is_recorded_as_permanent_and_does_not_block_a_later_delivery(runner, store) -> None:
+def test_a_permanent_refusal_is_recorded_as_permanent_and_does_not_block_a_later_delivery(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(
         return_value=httpx.Response(400, content=b"<Error><Code>InvalidArgument</Code></Error>")
     )
@@ -120,7 +128,9 @@ def test_a_permanent_refusal_is_recorded_as_permanent_and_does_not_block_a_later
 
 
 @respx.mock
-def test_complete_failing_after_the_last_submit_does_not_submit_it_again(runner, store) -> None:
+def test_complete_failing_after_the_last_submit_does_not_submit_it_again(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
     store.fail_on = "complete"
     assert handle(runner)["failed"] == 1
@@ -132,7 +142,9 @@ def test_complete_failing_after_the_last_submit_does_not_submit_it_again(runner,
 
 
 @respx.mock
-def test_a_job_id_the_store_could_not_record_is_never_resubmitted(runner, store) -> None:
+def test_a_job_id_the_store_could_not_record_is_never_resubmitted(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
     store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
     first = handle(runner)
@@ -153,7 +165,9 @@ def test_a_job_id_the_store_could_not_record_is_never_resubmitted(runner, store)
 
 
 @respx.mock
-def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(runner, store) -> None:
+def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
     store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
     handle(runner)
@@ -176,7 +190,9 @@ def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(r
 
 
 @respx.mock
-def test_a_sighting_of_another_step_or_upload_resolves_nothing(runner, store) -> None:
+def test_a_sighting_of_another_step_or_upload_resolves_nothing(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
     store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
     handle(runner)
@@ -191,7 +207,9 @@ def test_a_sighting_of_another_step_or_upload_resolves_nothing(runner, store) ->
 
 
 @respx.mock
-def test_a_submit_whose_answer_was_lost_is_not_repeated_for_a_family_that_cannot_be_looked_up(runner, store) -> None:
+def test_a_submit_whose_answer_was_lost_is_not_repeated_for_a_family_that_cannot_be_looked_up(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), httpx.ReadTimeout("lost")])
     assert handle(runner)["outcomes"][0]["transient"] is True
     route.side_effect = [submitted("f-sha-again")]  # what a blind resubmit would get: a second, billed job
@@ -201,7 +219,9 @@ def test_a_submit_whose_answer_was_lost_is_not_repeated_for_a_family_that_cannot
 
 
 @respx.mock
-def test_a_request_that_never_left_is_submitted_by_the_retry(runner, store) -> None:
+def test_a_request_that_never_left_is_submitted_by_the_retry(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), *[httpx.ConnectError("refused")] * 2])
     handle(runner)
     record = ledger_record(store)

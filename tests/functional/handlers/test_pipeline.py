@@ -2,7 +2,9 @@
 
 import copy
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, cast
 from xml.etree.ElementTree import fromstring
 
 import httpx
@@ -12,7 +14,8 @@ import respx
 from ciflow import operations as ops
 from ciflow.client import CiClient, Endpoint, RetryPolicy
 from ciflow.config import load_settings
-from ciflow.handlers import PlannedJob, UploadRunner, UploadSettings, output_for, with_delivery
+from ciflow.events import ObjectRef
+from ciflow.handlers import Delivery, PlannedJob, UploadRunner, UploadSettings, output_for, with_delivery
 from ciflow.handlers._outcome import RetryableInvocationError
 from ciflow.idempotency import MemoryStore
 from ciflow.models import JobInput
@@ -44,7 +47,7 @@ def submitted(job_id: str) -> httpx.Response:
     )
 
 
-def hash_planner(ref, settings, delivery):
+def hash_planner(ref: ObjectRef, settings: UploadSettings, delivery: Callable[[str], Delivery]) -> list[PlannedJob]:
     if ref.key.endswith(".refuse"):
         raise ValueError("refused on purpose")
     steps = ["md5", "sha256"] if ref.key.endswith(".two") else ["md5"]
@@ -68,9 +71,9 @@ def hash_planner(ref, settings, delivery):
     ]
 
 
-def cos_record(key: str, etag: str = "e1", size: int = 10) -> dict:
+def cos_record(key: str, etag: str = "e1", size: int = 10) -> dict[str, Any]:
     base = json.loads((EVENTS / "cos-put.json").read_text())["Records"][0]
-    record = copy.deepcopy(base)
+    record: dict[str, Any] = copy.deepcopy(base)
     record["cos"]["cosObject"]["key"] = f"/1250000000/media/{key}"
     record["cos"]["cosObject"]["url"] = (
         "http://media-1250000000.cos.ap-guangzhou.myqcloud.com/" + httpx.URL("http://x/" + key).raw_path.decode()[1:]
@@ -80,7 +83,7 @@ def cos_record(key: str, etag: str = "e1", size: int = 10) -> dict:
     return record
 
 
-def event(*keys: str) -> dict:
+def event(*keys: str) -> dict[str, Any]:
     return {"Records": [cos_record(key) for key in keys]}
 
 
@@ -93,7 +96,7 @@ def make_client() -> CiClient:
 
 
 @pytest.fixture
-def runner():
+def runner() -> Iterator[UploadRunner[UploadSettings]]:
     settings = load_settings(UploadSettings, ENV)
     client = make_client()
     with client:
@@ -101,16 +104,22 @@ def runner():
 
 
 @respx.mock
-def test_every_record_is_submitted_with_signed_user_data_and_tokenised_callback(runner):
+def test_every_record_is_submitted_with_signed_user_data_and_tokenised_callback(
+    runner: UploadRunner[UploadSettings],
+) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted(f"f{i}") for i in range(3)])
     result = runner.handle(event("in/a.bin", "in/视频 b+c%.bin", "in/d e.bin"), CONTEXT)
     assert result["submitted"] == 3
     bodies = [fromstring(call.request.content) for call in route.calls]
-    assert sorted(b.findtext("Input/Object") for b in bodies) == ["in/a.bin", "in/d e.bin", "in/视频 b+c%.bin"]
+    assert sorted(cast(str, b.findtext("Input/Object")) for b in bodies) == [
+        "in/a.bin",
+        "in/d e.bin",
+        "in/视频 b+c%.bin",
+    ]
     for body in bodies:
-        tag = decode_user_data(body.findtext("Operation/UserData"), [SECRET])
+        tag = decode_user_data(cast(str, body.findtext("Operation/UserData")), [SECRET])
         assert (tag.route, tag.step) == ("hash", "md5")
-        callback = httpx.URL(body.findtext("CallBack"))
+        callback = httpx.URL(cast(str, body.findtext("CallBack")))
         assert callback.params["token"] == TOKEN
         assert callback.path == "/release/callback"
         assert body.findtext("CallBackFormat") == "JSON"
@@ -118,7 +127,7 @@ def test_every_record_is_submitted_with_signed_user_data_and_tokenised_callback(
 
 
 @respx.mock
-def test_a_redelivered_event_submits_nothing_twice(runner):
+def test_a_redelivered_event_submits_nothing_twice(runner: UploadRunner[UploadSettings]) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f1"), submitted("f2")])
     runner.handle(event("in/a.bin"), CONTEXT)
     again = runner.handle(event("in/a.bin", "in/a.bin"), CONTEXT)
@@ -129,7 +138,7 @@ def test_a_redelivered_event_submits_nothing_twice(runner):
 
 
 @respx.mock
-def test_a_new_version_of_the_same_key_is_new_work(runner):
+def test_a_new_version_of_the_same_key_is_new_work(runner: UploadRunner[UploadSettings]) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f1"), submitted("f2")])
     runner.handle({"Records": [cos_record("in/a.bin", etag="v1")]}, CONTEXT)
     runner.handle({"Records": [cos_record("in/a.bin", etag="v2")]}, CONTEXT)
@@ -137,8 +146,10 @@ def test_a_new_version_of_the_same_key_is_new_work(runner):
 
 
 @respx.mock
-def test_bad_records_do_not_block_good_ones_and_permanent_failures_do_not_retry(runner):
-    def answer(request):
+def test_bad_records_do_not_block_good_ones_and_permanent_failures_do_not_retry(
+    runner: UploadRunner[UploadSettings],
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
         if b"bad-template" in request.content:
             return httpx.Response(400, content=b"<Error><Code>InvalidArgument</Code></Error>")
         return submitted("ok")
@@ -156,10 +167,12 @@ def test_bad_records_do_not_block_good_ones_and_permanent_failures_do_not_retry(
 
 
 @respx.mock
-def test_transient_failure_raises_for_retry_and_the_retry_finishes_only_what_is_missing(runner):
+def test_transient_failure_raises_for_retry_and_the_retry_finishes_only_what_is_missing(
+    runner: UploadRunner[UploadSettings],
+) -> None:
     calls = {"n": 0}
 
-    def flaky(request):
+    def flaky(request: httpx.Request) -> httpx.Response:
         calls["n"] += 1
         body = fromstring(request.content)
         if body.findtext("Operation/FileHashCodeConfig/Type") == "SHA256" and calls["n"] <= 3:
@@ -186,7 +199,7 @@ def test_transient_failure_raises_for_retry_and_the_retry_finishes_only_what_is_
 
 
 @respx.mock
-def test_records_the_deadline_does_not_reach_are_left_for_the_retry(runner):
+def test_records_the_deadline_does_not_reach_are_left_for_the_retry(runner: UploadRunner[UploadSettings]) -> None:
     respx.post(f"{CI}/file_jobs").mock(return_value=submitted("f"))
     tight = {**CONTEXT, "time_limit_in_ms": 400}  # under the 500 ms margin: nothing may start
     with pytest.raises(RetryableInvocationError) as caught:
@@ -196,7 +209,7 @@ def test_records_the_deadline_does_not_reach_are_left_for_the_retry(runner):
 
 
 @respx.mock
-def test_outputs_and_filtered_objects_are_skipped_with_reasons(runner):
+def test_outputs_and_filtered_objects_are_skipped_with_reasons(runner: UploadRunner[UploadSettings]) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(return_value=submitted("f"))
     removed = cos_record("in/gone.bin")
     removed["event"]["eventName"] = "cos:ObjectRemove:Delete"
@@ -207,7 +220,7 @@ def test_outputs_and_filtered_objects_are_skipped_with_reasons(runner):
     assert "not an upload" in reasons[1]
 
 
-def test_output_keys_sit_under_the_output_prefix():
+def test_output_keys_sit_under_the_output_prefix() -> None:
     settings = load_settings(UploadSettings, ENV)
     from ciflow.events import ObjectRef
 
@@ -218,7 +231,9 @@ def test_output_keys_sit_under_the_output_prefix():
     assert output.bucket == "media-1250000000"
 
 
-def transcode_planner(ref, settings, delivery):
+def transcode_planner(
+    ref: ObjectRef, settings: UploadSettings, delivery: Callable[[str], Delivery]
+) -> list[PlannedJob]:
     from ciflow.models.media import TranscodeJobRequest, TranscodeOperation
 
     request = TranscodeJobRequest(
@@ -236,20 +251,21 @@ def media_answer(job_id: str, user_data: str) -> bytes:
 
 
 @respx.mock
-def test_an_unanswered_submit_is_looked_up_by_its_user_data_before_any_resubmit():
+def test_an_unanswered_submit_is_looked_up_by_its_user_data_before_any_resubmit() -> None:
     settings = load_settings(UploadSettings, ENV)
     client = make_client()
     runner = UploadRunner("transcode", settings, transcode_planner, client=client, store=MemoryStore())
     sent: list[str] = []
 
-    def lost_answer(request):
-        sent.append(fromstring(request.content).findtext("Operation/UserData"))
+    def lost_answer(request: httpx.Request) -> httpx.Response:
+        sent.append(cast(str, fromstring(request.content).findtext("Operation/UserData")))
         raise httpx.ReadTimeout("answer lost")
 
     submit = respx.post(f"{CI}/jobs").mock(side_effect=lost_answer)
     with pytest.raises(RetryableInvocationError) as caught:
         runner.handle(event("in/movie.mp4"), CONTEXT)
     outcome = caught.value.summary.outcomes[0]
+    assert outcome.error is not None
     assert "AmbiguousSubmitError" in outcome.error
     assert submit.call_count == 1  # never blindly repeated
 
@@ -264,7 +280,7 @@ def test_an_unanswered_submit_is_looked_up_by_its_user_data_before_any_resubmit(
 
 
 @respx.mock
-def test_an_unanswered_submit_that_ci_never_created_is_submitted_on_retry():
+def test_an_unanswered_submit_that_ci_never_created_is_submitted_on_retry() -> None:
     settings = load_settings(UploadSettings, ENV)
     client = make_client()
     runner = UploadRunner("transcode", settings, transcode_planner, client=client, store=MemoryStore())

@@ -1,6 +1,7 @@
 """Duplicate suppression across function instances, with the cloud default (COS markers) and Redis."""
 
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +18,7 @@ from tests.support.fake_cos import FakeCos
 COS = "https://media-1250000000.cos.ap-guangzhou.myqcloud.com"
 
 
-def test_cos_markers_stop_a_second_instance_from_resubmitting():
+def test_cos_markers_stop_a_second_instance_from_resubmitting() -> None:
     settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
     fake = FakeCos()
     with respx.mock(assert_all_called=False) as router, client() as first_client, client() as second_client:
@@ -44,7 +45,7 @@ def test_cos_markers_stop_a_second_instance_from_resubmitting():
     ]
 
 
-def test_ledger_and_result_records_live_under_separate_prefixes_that_may_not_nest():
+def test_ledger_and_result_records_live_under_separate_prefixes_that_may_not_nest() -> None:
     from ciflow.errors import ConfigError
 
     settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
@@ -63,7 +64,7 @@ def test_ledger_and_result_records_live_under_separate_prefixes_that_may_not_nes
     assert load_settings(UploadSettings, local).reserved_prefixes == {}
 
 
-def test_redis_store_on_the_real_server_stops_a_second_instance():
+def test_redis_store_on_the_real_server_stops_a_second_instance() -> None:
     prefix = f"ciflow:test:{uuid.uuid4().hex}:"
     server = redis.Redis(host="127.0.0.1", port=6379)
     server.ping()  # the suite needs the machine's Redis; .ci/run starts it
@@ -88,7 +89,7 @@ def test_redis_store_on_the_real_server_stops_a_second_instance():
             server.delete(name)
 
 
-def test_store_for_builds_what_the_settings_ask_for(tmp_path):
+def test_store_for_builds_what_the_settings_ask_for(tmp_path: Path) -> None:
     base = load_settings(UploadSettings, ENV)
     with client() as c:
         sqlite = store_for(
@@ -105,7 +106,7 @@ def test_store_for_builds_what_the_settings_ask_for(tmp_path):
 
 
 @respx.mock
-def test_transient_error_in_the_marker_store_is_a_retry_not_a_loss():
+def test_transient_error_in_the_marker_store_is_a_retry_not_a_loss() -> None:
     settings = load_settings(UploadSettings, {**ENV, "CIFLOW_IDEMPOTENCY_STORE": "cos"})
     respx.route(url__startswith=COS).mock(return_value=httpx.Response(503))
     submit = respx.post(f"{CI}/file_jobs").mock(return_value=submitted("f1"))

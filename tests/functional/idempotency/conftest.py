@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import respx
@@ -17,12 +18,16 @@ REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 #: Take-overs of COS markers wait this long before the read-back (the fake answers in ~1 ms; generous for loaded CI).
 COS_SETTLE = 0.5
 
+if TYPE_CHECKING:
+    import redis
+
+
 #: A store factory: each call gives another handle on the same storage (another connection, client…).
 StoreFactory = Callable[[], IdempotencyStore]
 
 
 @pytest.fixture(scope="session")
-def redis_server():
+def redis_server() -> Iterator[redis.Redis]:
     """The Redis server CI starts; unreachable is a failure, never a skip."""
     import redis
 
@@ -36,7 +41,7 @@ def redis_server():
 
 
 @pytest.fixture
-def redis_prefix(redis_server) -> Iterator[str]:
+def redis_prefix(redis_server: redis.Redis) -> Iterator[str]:
     """A key prefix of this test only; its keys are deleted afterwards."""
     prefix = f"ciflow:test:{uuid.uuid4().hex}:"
     yield prefix
@@ -54,7 +59,7 @@ def fake_cos() -> Iterator[FakeCos]:
 
 
 @pytest.fixture
-def cos_client(fake_cos) -> Iterator[CiClient]:
+def cos_client(fake_cos: FakeCos) -> Iterator[CiClient]:
     with CiClient(ENDPOINT, CREDS, retry=NO_WAIT) as client:
         yield client
 
@@ -72,7 +77,11 @@ def _sqlite(request: pytest.FixtureRequest) -> StoreFactory:
         opened.append(SqliteStore(path))
         return opened[-1]
 
-    request.addfinalizer(lambda: [store.close() for store in opened])
+    def close_all() -> None:
+        for store in opened:
+            store.close()
+
+    request.addfinalizer(close_all)
     return make
 
 
@@ -91,7 +100,11 @@ def _redis(request: pytest.FixtureRequest) -> StoreFactory:
         clients.append(redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=5))
         return RedisStore(clients[-1], prefix=prefix)
 
-    request.addfinalizer(lambda: [client.close() for client in clients])
+    def close_all() -> None:
+        for client in clients:
+            client.close()
+
+    request.addfinalizer(close_all)
     return make
 
 

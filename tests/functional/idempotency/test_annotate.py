@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
-from ciflow.idempotency import RecordNotFoundError, RecordState
+from ciflow.idempotency import Claim, IdempotencyStore, RecordNotFoundError, RecordState
 from ciflow.idempotency._records import record_from_dict
 
 T0 = 1_700_000_000.0
@@ -13,11 +16,11 @@ TTL = 3600.0
 KEY = "hash:media-1250000000/in/a.bin@e1"
 
 
-def claim(store, *, now=T0, payload=None):
+def claim(store: IdempotencyStore, *, now: float = T0, payload: Mapping[str, Any] | None = None) -> Claim:
     return store.claim(KEY, lease_seconds=LEASE, ttl_seconds=TTL, payload=payload, now=now)
 
 
-def test_a_failure_is_kept_with_its_error_and_the_lease_ends_so_a_retry_takes_over(store):
+def test_a_failure_is_kept_with_its_error_and_the_lease_ends_so_a_retry_takes_over(store: IdempotencyStore) -> None:
     claim(store, payload={"steps": ["a", "b"]})
     store.record_jobs(KEY, {"a": "f-1"}, now=T0 + 1)
     store.annotate(KEY, {"last_error": "ServerError: 503", "missing_steps": ["b"]}, end_lease=True, now=T0 + 2)
@@ -34,7 +37,7 @@ def test_a_failure_is_kept_with_its_error_and_the_lease_ends_so_a_retry_takes_ov
     assert retry.record.last_error == "ServerError: 503"  # history survives until something overwrites it
 
 
-def test_annotating_without_ending_the_lease_keeps_the_owner(store):
+def test_annotating_without_ending_the_lease_keeps_the_owner(store: IdempotencyStore) -> None:
     claim(store)
     store.annotate(KEY, {"given_up": "3 attempts"}, now=T0 + 1)
     assert not claim(store, now=T0 + 2).acquired
@@ -43,7 +46,7 @@ def test_annotating_without_ending_the_lease_keeps_the_owner(store):
     assert record.payload["given_up"] == "3 attempts"
 
 
-def test_annotating_a_completed_record_leaves_it_completed(store):
+def test_annotating_a_completed_record_leaves_it_completed(store: IdempotencyStore) -> None:
     claim(store)
     store.complete(KEY, {"a": "f-1"}, ttl_seconds=TTL, now=T0 + 1)
     store.annotate(KEY, {"note": "x"}, end_lease=True, now=T0 + 2)
@@ -52,12 +55,12 @@ def test_annotating_a_completed_record_leaves_it_completed(store):
     assert (record.state, record.payload["note"]) == (RecordState.COMPLETED, "x")
 
 
-def test_annotating_a_missing_record_raises(store):
+def test_annotating_a_missing_record_raises(store: IdempotencyStore) -> None:
     with pytest.raises(RecordNotFoundError):
         store.annotate(KEY, {"x": 1}, now=T0)
 
 
-def test_records_written_before_failures_were_kept_still_load():
+def test_records_written_before_failures_were_kept_still_load() -> None:
     old = {"key": KEY, "state": "in_progress", "expires_at": T0 + TTL, "jobs": {"a": "f-1"}, "payload": {"k": 1}}
     record = record_from_dict(old)
     assert (record.attempts, record.last_error, record.jobs) == (1, None, {"a": "f-1"})

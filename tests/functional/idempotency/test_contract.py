@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
-from ciflow.idempotency import Claim, IdempotencyRecord, RecordNotFoundError, RecordPage, RecordState
+from ciflow.idempotency import Claim, IdempotencyRecord, IdempotencyStore, RecordNotFoundError, RecordPage, RecordState
+from tests.functional.idempotency.conftest import StoreFactory
 
 T0 = 1_700_000_000.25
 LEASE = 60.0
@@ -18,14 +21,22 @@ ODD_KEY = "transcode:media-1250000000/目录/视频 final+cut 100%.mp4?x=1#y@eta
 PAYLOAD = {"concern": "hash", "bucket": "media-1250000000", "steps": ["hash:0"], "empty": [], "n": 3, "none": None}
 
 
-def claim(store, key=KEY, *, now=T0, lease=LEASE, ttl=TTL, payload=None) -> Claim:
+def claim(
+    store: IdempotencyStore,
+    key: str = KEY,
+    *,
+    now: float = T0,
+    lease: float = LEASE,
+    ttl: float = TTL,
+    payload: Mapping[str, Any] | None = None,
+) -> Claim:
     return store.claim(key, lease_seconds=lease, ttl_seconds=ttl, payload=payload, now=now)
 
 
 # -- claim ----------------------------------------------------------------------------------------------
 
 
-def test_claim_of_a_free_key_acquires_a_new_in_progress_record(store):
+def test_claim_of_a_free_key_acquires_a_new_in_progress_record(store: IdempotencyStore) -> None:
     result = claim(store, payload=PAYLOAD)
     assert result.acquired
     assert result.record == IdempotencyRecord(
@@ -41,7 +52,7 @@ def test_claim_of_a_free_key_acquires_a_new_in_progress_record(store):
     assert store.get(KEY, now=T0) == result.record
 
 
-def test_claim_while_the_lease_holds_is_refused_with_the_owners_record(store):
+def test_claim_while_the_lease_holds_is_refused_with_the_owners_record(store: IdempotencyStore) -> None:
     first = claim(store, payload={"owner": "a"})
     store.record_jobs(KEY, {"hash:0": "j1"}, now=T0 + 1)
     second = claim(store, now=T0 + LEASE - 0.001, payload={"owner": "b"})
@@ -51,7 +62,7 @@ def test_claim_while_the_lease_holds_is_refused_with_the_owners_record(store):
     assert second.record.jobs == {"hash:0": "j1"}
 
 
-def test_take_over_after_the_lease_lapses_keeps_jobs_and_created_at(store):
+def test_take_over_after_the_lease_lapses_keeps_jobs_and_created_at(store: IdempotencyStore) -> None:
     first_attempts = claim(store, payload={"owner": "a", "steps": ["x"]}).record.attempts
     store.record_jobs(KEY, {"transcode:0": "j-t0"}, now=T0 + 5)
     later = T0 + LEASE + 10
@@ -71,12 +82,12 @@ def test_take_over_after_the_lease_lapses_keeps_jobs_and_created_at(store):
     assert not claim(store, now=later + 1).acquired
 
 
-def test_a_lease_ending_exactly_now_has_lapsed(store):
+def test_a_lease_ending_exactly_now_has_lapsed(store: IdempotencyStore) -> None:
     claim(store)
     assert claim(store, now=T0 + LEASE).acquired
 
 
-def test_a_completed_record_refuses_claims_until_it_expires(store):
+def test_a_completed_record_refuses_claims_until_it_expires(store: IdempotencyStore) -> None:
     claim(store)
     store.complete(KEY, {"hash:0": "j1"}, ttl_seconds=100, now=T0 + 10)
     refused = claim(store, now=T0 + 10 + 99)
@@ -90,7 +101,7 @@ def test_a_completed_record_refuses_claims_until_it_expires(store):
     assert fresh.record.payload == {"again": True}
 
 
-def test_an_expired_in_progress_record_is_claimed_afresh(store):
+def test_an_expired_in_progress_record_is_claimed_afresh(store: IdempotencyStore) -> None:
     claim(store, ttl=100, lease=50, payload={"old": 1})
     store.record_jobs(KEY, {"a": "j"}, now=T0 + 1)
     fresh = claim(store, now=T0 + 100)
@@ -101,13 +112,13 @@ def test_an_expired_in_progress_record_is_claimed_afresh(store):
 
 
 @pytest.mark.parametrize(("lease", "ttl"), [(0, TTL), (-1, TTL), (LEASE, 0), (LEASE, -5)])
-def test_claim_refuses_non_positive_durations(store, lease, ttl):
+def test_claim_refuses_non_positive_durations(store: IdempotencyStore, lease: float, ttl: float) -> None:
     with pytest.raises(ValueError, match="must be positive"):
         claim(store, lease=lease, ttl=ttl)
     assert store.get(KEY, now=T0) is None
 
 
-def test_claim_defaults_now_to_the_wall_clock(store):
+def test_claim_defaults_now_to_the_wall_clock(store: IdempotencyStore) -> None:
     before = time.time()
     result = store.claim(KEY, lease_seconds=LEASE, ttl_seconds=TTL)
     after = time.time()
@@ -116,7 +127,7 @@ def test_claim_defaults_now_to_the_wall_clock(store):
     assert store.get(KEY) is not None
 
 
-def test_odd_keys_and_payloads_round_trip(store):
+def test_odd_keys_and_payloads_round_trip(store: IdempotencyStore) -> None:
     payload = {"nested": {"a": [1, 2.5, "三"], "b": None}, "flag": True, "text": 'quote " and \\ and \n'}
     result = claim(store, ODD_KEY, payload=payload)
     assert result.acquired
@@ -129,7 +140,7 @@ def test_odd_keys_and_payloads_round_trip(store):
     assert store.get(KEY, now=T0) is None  # a different key is a different record
 
 
-def test_returned_records_are_copies(store):
+def test_returned_records_are_copies(store: IdempotencyStore) -> None:
     result = claim(store, payload={"a": 1})
     result.record.jobs["x"] = "tampered"
     result.record.payload["a"] = 2
@@ -142,7 +153,7 @@ def test_returned_records_are_copies(store):
 # -- record_jobs, complete, release, get ------------------------------------------------------------
 
 
-def test_record_jobs_merges_into_the_in_progress_record(store):
+def test_record_jobs_merges_into_the_in_progress_record(store: IdempotencyStore) -> None:
     claim(store)
     store.record_jobs(KEY, {"transcode:0": "pending"}, now=T0 + 1)
     store.record_jobs(KEY, {"transcode:0": "j-t0", "snapshot:0": "j-s0"}, now=T0 + 2)
@@ -155,7 +166,7 @@ def test_record_jobs_merges_into_the_in_progress_record(store):
     assert record.expires_at == T0 + TTL
 
 
-def test_record_jobs_without_a_live_record_raises(store):
+def test_record_jobs_without_a_live_record_raises(store: IdempotencyStore) -> None:
     with pytest.raises(RecordNotFoundError):
         store.record_jobs(KEY, {"a": "j"}, now=T0)
     claim(store, ttl=100)
@@ -163,7 +174,7 @@ def test_record_jobs_without_a_live_record_raises(store):
         store.record_jobs(KEY, {"a": "j"}, now=T0 + 100)
 
 
-def test_complete_marks_done_merges_jobs_clears_the_lease_and_resets_expiry(store):
+def test_complete_marks_done_merges_jobs_clears_the_lease_and_resets_expiry(store: IdempotencyStore) -> None:
     claim(store, payload={"p": 1})
     store.record_jobs(KEY, {"transcode:0": "j-t0"}, now=T0 + 1)
     store.complete(KEY, {"snapshot:0": "j-s0"}, ttl_seconds=500, now=T0 + 20)
@@ -181,7 +192,7 @@ def test_complete_marks_done_merges_jobs_clears_the_lease_and_resets_expiry(stor
     assert store.get(KEY, now=T0 + 520) is None
 
 
-def test_complete_without_a_live_record_still_leaves_the_ledger(store):
+def test_complete_without_a_live_record_still_leaves_the_ledger(store: IdempotencyStore) -> None:
     store.complete(KEY, {"hash:0": "j1"}, ttl_seconds=100, now=T0)
     record = store.get(KEY, now=T0)
     assert record is not None
@@ -194,7 +205,7 @@ def test_complete_without_a_live_record_still_leaves_the_ledger(store):
     assert not claim(store, now=T0 + 1).acquired
 
 
-def test_end_lease_lets_the_next_claim_take_over_at_once_keeping_jobs(store):
+def test_end_lease_lets_the_next_claim_take_over_at_once_keeping_jobs(store: IdempotencyStore) -> None:
     claim(store, payload={"owner": "a"})
     store.record_jobs(KEY, {"md5": "j1"}, now=T0 + 1)
     store.end_lease(KEY, now=T0 + 2)
@@ -204,7 +215,7 @@ def test_end_lease_lets_the_next_claim_take_over_at_once_keeping_jobs(store):
     assert taken.record.state is RecordState.IN_PROGRESS
 
 
-def test_end_lease_leaves_completed_and_absent_records_alone(store):
+def test_end_lease_leaves_completed_and_absent_records_alone(store: IdempotencyStore) -> None:
     claim(store)
     store.complete(KEY, {"md5": "j1"}, ttl_seconds=TTL, now=T0 + 1)
     store.end_lease(KEY, now=T0 + 2)
@@ -213,7 +224,7 @@ def test_end_lease_leaves_completed_and_absent_records_alone(store):
     assert store.get("absent-key", now=T0) is None
 
 
-def test_release_deletes_the_record_and_the_next_claim_starts_afresh(store):
+def test_release_deletes_the_record_and_the_next_claim_starts_afresh(store: IdempotencyStore) -> None:
     claim(store)
     store.record_jobs(KEY, {"a": "pending"}, now=T0 + 1)
     store.release(KEY)
@@ -224,7 +235,7 @@ def test_release_deletes_the_record_and_the_next_claim_starts_afresh(store):
     store.release("never-claimed")  # no error
 
 
-def test_get_is_none_for_absent_and_expired_records(store):
+def test_get_is_none_for_absent_and_expired_records(store: IdempotencyStore) -> None:
     assert store.get(KEY, now=T0) is None
     claim(store, ttl=100)
     assert store.get(KEY, now=T0 + 99.999) is not None
@@ -234,7 +245,7 @@ def test_get_is_none_for_absent_and_expired_records(store):
 # -- records, purge_expired -------------------------------------------------------------------------
 
 
-def _populate(store) -> None:
+def _populate(store: IdempotencyStore) -> None:
     """Two in progress, two completed, two expired (one of each state)."""
     claim(store, "k:in-1")
     claim(store, "k:in-2", lease=1)  # lease lapsed later, still live and in progress
@@ -245,7 +256,7 @@ def _populate(store) -> None:
     store.complete("k:gone-done", {"s": "j3"}, ttl_seconds=10, now=T0)
 
 
-def test_records_yields_live_records_optionally_of_one_state(store):
+def test_records_yields_live_records_optionally_of_one_state(store: IdempotencyStore) -> None:
     _populate(store)
     now = T0 + 20
     assert sorted(r.key for r in store.records(now=now)) == ["k:done-1", "k:done-2", "k:in-1", "k:in-2"]
@@ -257,7 +268,7 @@ def test_records_yields_live_records_optionally_of_one_state(store):
     assert list(store.records(now=T0 + TTL + 1)) == []
 
 
-def test_purge_expired_deletes_only_expired_records(store):
+def test_purge_expired_deletes_only_expired_records(store: IdempotencyStore) -> None:
     _populate(store)
     assert store.purge_expired(now=T0 + 20) == 2
     assert store.purge_expired(now=T0 + 20) == 0
@@ -268,7 +279,7 @@ def test_purge_expired_deletes_only_expired_records(store):
     assert store.purge_expired(now=T0 + 1 + TTL) == 1
 
 
-def test_purging_page_by_page_deletes_exactly_the_expired_records(store, backend):
+def test_purging_page_by_page_deletes_exactly_the_expired_records(store: IdempotencyStore, backend: str) -> None:
     for index in range(7):
         claim(store, f"k:old-{index}", now=T0)  # expire at T0 + TTL
     for index in range(3):
@@ -291,7 +302,7 @@ def test_purging_page_by_page_deletes_exactly_the_expired_records(store, backend
         store.purge_expired_page(limit=0, now=at)
 
 
-def test_an_empty_store_has_no_records(store):
+def test_an_empty_store_has_no_records(store: IdempotencyStore) -> None:
     assert list(store.records(now=T0)) == []
     assert store.purge_expired(now=T0) == 0
 
@@ -302,7 +313,7 @@ def test_an_empty_store_has_no_records(store):
 MAX_PAGES = 10_000
 
 
-def _walk(store, *, limit, now, cursor="") -> list[RecordPage]:
+def _walk(store: IdempotencyStore, *, limit: int, now: float | None, cursor: str = "") -> list[RecordPage]:
     """Every page from ``cursor`` to the end."""
     pages = []
     while True:
@@ -316,7 +327,7 @@ def _walk(store, *, limit, now, cursor="") -> list[RecordPage]:
             return pages
 
 
-def _walk_some(store, *, pages: int, limit: int, now: float) -> list[RecordPage]:
+def _walk_some(store: IdempotencyStore, *, pages: int, limit: int, now: float) -> list[RecordPage]:
     """The first ``pages`` pages of a walk that has more than that."""
     walked: list[RecordPage] = []
     cursor = ""
@@ -340,7 +351,7 @@ def _assert_each_once(backend: str, keys: list[str], expected: set[str]) -> None
         assert sorted(keys) == sorted(expected)
 
 
-def _live_and_expired(store, live: int) -> set[str]:
+def _live_and_expired(store: IdempotencyStore, live: int) -> set[str]:
     """``live`` live records, both states, and two expired ones (at ``T0 + 20``); the live keys."""
     keys = {f"k:{i:02d}" for i in range(live)}
     for i, key in enumerate(sorted(keys)):
@@ -353,7 +364,7 @@ def _live_and_expired(store, live: int) -> set[str]:
     return keys
 
 
-def test_a_paged_walk_returns_every_live_record_once_and_no_expired_one(store, backend):
+def test_a_paged_walk_returns_every_live_record_once_and_no_expired_one(store: IdempotencyStore, backend: str) -> None:
     live = _live_and_expired(store, 7)
     pages = _walk(store, limit=2, now=T0 + 20)
     _assert_each_once(backend, _keys(pages), live)
@@ -370,7 +381,7 @@ def test_a_paged_walk_returns_every_live_record_once_and_no_expired_one(store, b
     assert set(_keys(_walk(store, limit=3, now=T0 + 5))) == {*live, "k:gone-in", "k:gone-done"}
 
 
-def test_a_large_limit_walks_the_store_in_one_page(store, backend):
+def test_a_large_limit_walks_the_store_in_one_page(store: IdempotencyStore, backend: str) -> None:
     live = _live_and_expired(store, 5)
     pages = _walk(store, limit=1000, now=T0 + 20)
     _assert_each_once(backend, _keys(pages), live)
@@ -378,7 +389,7 @@ def test_a_large_limit_walks_the_store_in_one_page(store, backend):
         assert len(pages) == 1
 
 
-def test_a_walk_resumes_from_a_saved_cursor_in_another_process(store_factory, backend):
+def test_a_walk_resumes_from_a_saved_cursor_in_another_process(store_factory: StoreFactory, backend: str) -> None:
     first = store_factory()
     live = _live_and_expired(first, 9)
     now = T0 + 20
@@ -394,7 +405,7 @@ def test_a_walk_resumes_from_a_saved_cursor_in_another_process(store_factory, ba
         assert not set(before) & set(after)  # it did not start over
 
 
-def test_records_created_and_deleted_during_a_walk_do_not_break_it(store, backend):
+def test_records_created_and_deleted_during_a_walk_do_not_break_it(store: IdempotencyStore, backend: str) -> None:
     keys = {f"k:{i:02d}" for i in range(10)}
     for key in keys:
         claim(store, key)
@@ -419,7 +430,7 @@ def test_records_created_and_deleted_during_a_walk_do_not_break_it(store, backen
         assert not seen & set(rest)
 
 
-def test_an_empty_store_has_one_empty_last_page(store, backend):
+def test_an_empty_store_has_one_empty_last_page(store: IdempotencyStore, backend: str) -> None:
     if backend == "redis":
         # SCAN goes over the whole server's keyspace: with other keys there, the walk may take more pages.
         assert _keys(_walk(store, limit=100, now=T0)) == []
@@ -428,19 +439,19 @@ def test_an_empty_store_has_one_empty_last_page(store, backend):
         assert store.page(limit=1, now=T0) == ([], "")
 
 
-def test_a_store_of_expired_records_only_pages_to_nothing(store):
+def test_a_store_of_expired_records_only_pages_to_nothing(store: IdempotencyStore) -> None:
     claim(store, "k:gone", ttl=10)
     assert _keys(_walk(store, limit=1, now=T0 + 10)) == []
 
 
-def test_page_defaults_now_to_the_wall_clock(store):
+def test_page_defaults_now_to_the_wall_clock(store: IdempotencyStore) -> None:
     claim(store, "k:live", now=time.time())
     claim(store, "k:gone", now=time.time() - TTL - 1)
     assert _keys(_walk(store, limit=100, now=None)) == ["k:live"]
 
 
 @pytest.mark.parametrize("limit", [0, -1])
-def test_page_refuses_a_limit_below_one(store, limit):
+def test_page_refuses_a_limit_below_one(store: IdempotencyStore, limit: int) -> None:
     claim(store)
     with pytest.raises(ValueError, match="limit"):
         store.page(limit=limit, now=T0)
@@ -449,7 +460,9 @@ def test_page_refuses_a_limit_below_one(store, limit):
 # -- atomicity --------------------------------------------------------------------------------------
 
 
-def _race(store_factory, attempts: int, make_claim) -> list[Claim]:
+def _race(
+    store_factory: StoreFactory, attempts: int, make_claim: Callable[[IdempotencyStore, int], Claim]
+) -> list[Claim]:
     """``attempts`` threads, each with its own handle on the store, claim at the same moment."""
     stores = [store_factory() for _ in range(attempts)]
     barrier = threading.Barrier(attempts)
@@ -462,16 +475,18 @@ def _race(store_factory, attempts: int, make_claim) -> list[Claim]:
         return list(pool.map(run, range(attempts)))
 
 
-def test_concurrent_claims_of_a_free_key_acquire_exactly_once(store_factory):
+def test_concurrent_claims_of_a_free_key_acquire_exactly_once(store_factory: StoreFactory) -> None:
     results = _race(store_factory, 8, lambda s, i: claim(s, payload={"owner": i}))
     winners = [r for r in results if r.acquired]
     assert len(winners) == 1
     owner = winners[0].record.payload["owner"]
     assert all(r.record.payload == {"owner": owner} for r in results)
-    assert store_factory().get(KEY, now=T0).payload == {"owner": owner}
+    kept = store_factory().get(KEY, now=T0)
+    assert kept is not None
+    assert kept.payload == {"owner": owner}
 
 
-def test_concurrent_take_overs_of_a_lapsed_lease_acquire_exactly_once(store_factory):
+def test_concurrent_take_overs_of_a_lapsed_lease_acquire_exactly_once(store_factory: StoreFactory) -> None:
     store = store_factory()
     claim(store, payload={"owner": "crashed"})
     store.record_jobs(KEY, {"transcode:0": "j-t0"}, now=T0 + 1)

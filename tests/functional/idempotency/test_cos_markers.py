@@ -6,13 +6,24 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
+import httpx
 import pytest
 import respx
 
 from ciflow.client import CiClient
 from ciflow.errors import DecodeError
-from ciflow.idempotency import ClaimContendedError, CosMarkerStore, RecordPage, RecordState, marker_name
+from ciflow.idempotency import (
+    Claim,
+    ClaimContendedError,
+    CosMarkerStore,
+    IdempotencyStore,
+    RecordPage,
+    RecordState,
+    marker_name,
+)
 from tests.functional.conftest import COS, CREDS, ENDPOINT, NO_WAIT
 from tests.functional.idempotency.conftest import COS_SETTLE
 from tests.support.fake_cos import FakeCos
@@ -34,20 +45,29 @@ class StepClock:
         return self.value
 
 
-def claim(store, key=KEY, *, now=T0, lease=60.0, ttl=3600.0, payload=None):
+def claim(
+    store: IdempotencyStore,
+    key: str = KEY,
+    *,
+    now: float = T0,
+    lease: float = 60.0,
+    ttl: float = 3600.0,
+    payload: Mapping[str, Any] | None = None,
+) -> Claim:
     return store.claim(key, lease_seconds=lease, ttl_seconds=ttl, payload=payload, now=now)
 
 
-def marker_body(fake, name=MARKER) -> dict:
-    return json.loads(fake.objects[name].body)
+def marker_body(fake: FakeCos, name: str = MARKER) -> dict[str, Any]:
+    body: dict[str, Any] = json.loads(fake.objects[name].body)
+    return body
 
 
 @pytest.fixture
-def store(cos_client):
+def store(cos_client: CiClient) -> CosMarkerStore:
     return CosMarkerStore(cos_client, settle_seconds=COS_SETTLE)
 
 
-def test_the_marker_is_named_by_the_keys_hash_and_holds_the_record(store, fake_cos):
+def test_the_marker_is_named_by_the_keys_hash_and_holds_the_record(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     assert store.marker(KEY) == marker_name(PREFIX, KEY) == MARKER
     claim(store, payload={"p": 1})
     assert list(fake_cos.objects) == [MARKER]
@@ -62,13 +82,13 @@ def test_the_marker_is_named_by_the_keys_hash_and_holds_the_record(store, fake_c
     assert body["format"] == 1
 
 
-def test_a_first_claim_is_one_put_with_forbid_overwrite(store, fake_cos):
+def test_a_first_claim_is_one_put_with_forbid_overwrite(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     claim(store)
     assert fake_cos.calls == [("PUT", MARKER)]
     assert fake_cos.requests[0].headers["x-cos-forbid-overwrite"] == "true"
 
 
-def test_a_held_marker_is_read_not_overwritten(store, fake_cos):
+def test_a_held_marker_is_read_not_overwritten(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     claim(store, payload={"owner": "a"})
     before = fake_cos.objects[MARKER].body
     fake_cos.calls.clear()
@@ -79,7 +99,9 @@ def test_a_held_marker_is_read_not_overwritten(store, fake_cos):
     assert fake_cos.objects[MARKER].body == before
 
 
-def test_a_create_whose_answer_was_lost_is_recognised_by_its_owner_token(store, fake_cos, cos_client):
+def test_a_create_whose_answer_was_lost_is_recognised_by_its_owner_token(
+    store: CosMarkerStore, fake_cos: FakeCos, cos_client: CiClient
+) -> None:
     # COS stores the marker but the 200 never arrives; the client's retry then meets 409 FileAlreadyExists.
     fake_cos.fail_next("PUT", status=503, code="ServiceUnavailable", apply=True)
     result = claim(store, payload={"p": 1})
@@ -89,7 +111,7 @@ def test_a_create_whose_answer_was_lost_is_recognised_by_its_owner_token(store, 
     assert not claim(CosMarkerStore(cos_client), now=T0 + 1).acquired
 
 
-def test_take_over_overwrites_waits_and_confirms_its_token(cos_client, fake_cos):
+def test_take_over_overwrites_waits_and_confirms_its_token(cos_client: CiClient, fake_cos: FakeCos) -> None:
     slept: list[float] = []
     store = CosMarkerStore(cos_client, settle_seconds=0.25, sleep=slept.append)
     claim(store, payload={"owner": "crashed"})
@@ -107,7 +129,7 @@ def test_take_over_overwrites_waits_and_confirms_its_token(cos_client, fake_cos)
     assert body["lease_until"] == T0 + 61 + 60
 
 
-def test_a_taker_overwritten_during_the_settle_loses(cos_client, fake_cos):
+def test_a_taker_overwritten_during_the_settle_loses(cos_client: CiClient, fake_cos: FakeCos) -> None:
     rival = CosMarkerStore(cos_client, settle_seconds=0.01, sleep=lambda _: None)
 
     def rival_overwrites(_: float) -> None:
@@ -123,7 +145,7 @@ def test_a_taker_overwritten_during_the_settle_loses(cos_client, fake_cos):
     assert lost.record.payload == {"owner": "rival"}
 
 
-def test_a_taker_whose_read_to_write_span_exceeds_the_settle_backs_off(cos_client, fake_cos):
+def test_a_taker_whose_read_to_write_span_exceeds_the_settle_backs_off(cos_client: CiClient, fake_cos: FakeCos) -> None:
     # Its write may have landed after a faster rival confirmed its own: it must not also own the key.
     slow = CosMarkerStore(cos_client, settle_seconds=0.25, sleep=lambda _: None, monotonic=StepClock(0.3))
     claim(slow, payload={"owner": "crashed"})
@@ -136,7 +158,7 @@ def test_a_taker_whose_read_to_write_span_exceeds_the_settle_backs_off(cos_clien
     assert claim(fast, now=T0 + 121 + 1).acquired
 
 
-def test_a_marker_deleted_during_the_settle_is_claimed_again(cos_client, fake_cos):
+def test_a_marker_deleted_during_the_settle_is_claimed_again(cos_client: CiClient, fake_cos: FakeCos) -> None:
     calls = []
 
     def deleted(_: float) -> None:
@@ -152,7 +174,9 @@ def test_a_marker_deleted_during_the_settle_is_claimed_again(cos_client, fake_co
     assert marker_body(fake_cos)["created_at"] == T0 + 61
 
 
-def test_a_marker_that_keeps_vanishing_gives_up_with_a_transient_error(store, fake_cos):
+def test_a_marker_that_keeps_vanishing_gives_up_with_a_transient_error(
+    store: CosMarkerStore, fake_cos: FakeCos
+) -> None:
     fake_cos.fail_next("PUT", status=409, code="FileAlreadyExists", times=5)
     with pytest.raises(ClaimContendedError) as caught:
         claim(store)
@@ -160,7 +184,7 @@ def test_a_marker_that_keeps_vanishing_gives_up_with_a_transient_error(store, fa
     assert not fake_cos.objects
 
 
-def test_records_pages_through_the_listing_and_ignores_foreign_objects(cos_client, fake_cos):
+def test_records_pages_through_the_listing_and_ignores_foreign_objects(cos_client: CiClient, fake_cos: FakeCos) -> None:
     fake_cos.page_limit = 2
     store = CosMarkerStore(cos_client, settle_seconds=COS_SETTLE)
     keys = [f"hash:media-1250000000/in/{i}.mp4@e{i}" for i in range(5)]
@@ -176,7 +200,7 @@ def test_records_pages_through_the_listing_and_ignores_foreign_objects(cos_clien
     assert len(listings) >= 4  # 7 objects under the prefix, 2 per page
 
 
-def test_a_page_is_one_listing_and_reads_at_most_limit_markers(store, fake_cos):
+def test_a_page_is_one_listing_and_reads_at_most_limit_markers(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     keys = [f"hash:media-1250000000/in/{i}.mp4@e{i}" for i in range(7)]
     for key in keys:
         claim(store, key)
@@ -207,27 +231,29 @@ def test_a_page_is_one_listing_and_reads_at_most_limit_markers(store, fake_cos):
     assert sorted(name for method, name in fake_cos.calls if name != "/") == sorted(store.marker(k) for k in keys)
 
 
-def test_a_page_after_the_last_listing_page_reads_nothing(store, fake_cos):
+def test_a_page_after_the_last_listing_page_reads_nothing(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     claim(store, "only")
     fake_cos.calls.clear()
     assert store.page(cursor=store.marker("only"), now=T0) == RecordPage([], "")
     assert fake_cos.calls == [("GET", "/")]
 
 
-def test_a_limit_over_the_listing_maximum_asks_for_the_maximum(store, fake_cos):
+def test_a_limit_over_the_listing_maximum_asks_for_the_maximum(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     claim(store)
     fake_cos.requests.clear()
     assert [r.key for r in store.page(limit=5000, now=T0).records] == [KEY]
     assert fake_cos.requests[0].url.params["max-keys"] == "1000"
 
 
-def test_a_cursor_outside_the_marker_prefix_is_refused(store, fake_cos):
+def test_a_cursor_outside_the_marker_prefix_is_refused(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     with pytest.raises(ValueError, match="not a cursor"):
         store.page(cursor="in/upload.mp4", now=T0)
     assert fake_cos.calls == []
 
 
-def test_an_unreadable_marker_is_skipped_by_the_ledger_walk_but_refused_by_get(store, fake_cos):
+def test_an_unreadable_marker_is_skipped_by_the_ledger_walk_but_refused_by_get(
+    store: CosMarkerStore, fake_cos: FakeCos
+) -> None:
     claim(store, "good")
     fake_cos.put(marker_name(PREFIX, "bad"), b"{not json", "application/json")
     assert [r.key for r in store.records(now=T0)] == ["good"]
@@ -237,14 +263,14 @@ def test_an_unreadable_marker_is_skipped_by_the_ledger_walk_but_refused_by_get(s
         store.get("bad", now=T0)
 
 
-def test_a_marker_holding_another_key_is_refused(store, fake_cos):
+def test_a_marker_holding_another_key_is_refused(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     claim(store, "other")
     fake_cos.put(MARKER, fake_cos.objects[marker_name(PREFIX, "other")].body)
     with pytest.raises(DecodeError, match="another key"):
         store.get(KEY, now=T0)
 
 
-def test_purge_expired_deletes_expired_markers_in_one_multi_delete(store, fake_cos):
+def test_purge_expired_deletes_expired_markers_in_one_multi_delete(store: CosMarkerStore, fake_cos: FakeCos) -> None:
     for i in range(3):
         claim(store, f"old-{i}", ttl=10)
     claim(store, "live")
@@ -254,7 +280,7 @@ def test_purge_expired_deletes_expired_markers_in_one_multi_delete(store, fake_c
     assert [c for c in fake_cos.calls if c[0] == "POST"] == [("POST", "/")]
 
 
-def test_a_custom_prefix_names_the_markers(cos_client, fake_cos):
+def test_a_custom_prefix_names_the_markers(cos_client: CiClient, fake_cos: FakeCos) -> None:
     store = CosMarkerStore(cos_client, "markers/x/")
     claim(store)
     assert list(fake_cos.objects) == [marker_name("markers/x/", KEY)]
@@ -262,17 +288,17 @@ def test_a_custom_prefix_names_the_markers(cos_client, fake_cos):
 
 
 @pytest.mark.parametrize(("prefix", "settle"), [("", 1.0), (PREFIX, 0.0), (PREFIX, -1.0)])
-def test_bad_settings_are_refused(cos_client, prefix, settle):
+def test_bad_settings_are_refused(cos_client: CiClient, prefix: str, settle: float) -> None:
     with pytest.raises(ValueError, match=r"prefix|settle"):
         CosMarkerStore(cos_client, prefix, settle_seconds=settle)
 
 
-def test_the_markers_of_a_page_are_read_concurrently_and_kept_in_listing_order():
+def test_the_markers_of_a_page_are_read_concurrently_and_kept_in_listing_order() -> None:
     fake = FakeCos()
     lock = threading.Lock()
     in_flight = {"now": 0, "peak": 0}
 
-    def slow_marker_reads(request):
+    def slow_marker_reads(request: httpx.Request) -> httpx.Response:
         # Outside the fake's own lock: a GET of a marker takes a round trip, during which others may start.
         is_read = request.method == "GET" and request.url.path.startswith("/" + PREFIX)
         if is_read:

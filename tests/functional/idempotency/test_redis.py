@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import pytest
 import redis
 
 import ciflow.idempotency._redis as redis_backend
 from ciflow.errors import DecodeError
-from ciflow.idempotency import RecordState, RedisStore
+from ciflow.idempotency import Claim, IdempotencyRecord, IdempotencyStore, RecordState, RedisStore
 from ciflow.idempotency._records import record_to_dict
 
 pytestmark = pytest.mark.redis
@@ -19,23 +21,35 @@ T0 = 1_700_000_000.0
 KEY = "hash:media-1250000000/in/a.mp4@etag"
 
 
-def claim(store, key=KEY, *, now=T0, lease=60.0, ttl=3600.0, payload=None):
+def claim(
+    store: IdempotencyStore,
+    key: str = KEY,
+    *,
+    now: float = T0,
+    lease: float = 60.0,
+    ttl: float = 3600.0,
+    payload: Mapping[str, Any] | None = None,
+) -> Claim:
     return store.claim(key, lease_seconds=lease, ttl_seconds=ttl, payload=payload, now=now)
 
 
 @pytest.fixture
-def store(redis_server, redis_prefix):
+def store(redis_server: redis.Redis, redis_prefix: str) -> RedisStore:
     return RedisStore(redis_server, prefix=redis_prefix)
 
 
-def test_a_record_is_a_json_value_at_prefix_plus_key(store, redis_server, redis_prefix):
+def test_a_record_is_a_json_value_at_prefix_plus_key(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str
+) -> None:
     claim(store, payload={"p": [1]})
     raw = redis_server.get(redis_prefix + KEY)
-    data = json.loads(raw)
+    data = json.loads(cast(bytes, raw))
     assert (data["key"], data["state"], data["payload"]) == (KEY, "in_progress", {"p": [1]})
 
 
-def test_the_native_ttl_is_the_records_remaining_life(store, redis_server, redis_prefix):
+def test_the_native_ttl_is_the_records_remaining_life(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str
+) -> None:
     now = time.time()
     claim(store, now=now, ttl=100)
     assert 99_000 < redis_server.pttl(redis_prefix + KEY) <= 100_000
@@ -45,7 +59,9 @@ def test_the_native_ttl_is_the_records_remaining_life(store, redis_server, redis
     assert 499_000 < redis_server.pttl(redis_prefix + KEY) <= 500_000
 
 
-def test_redis_drops_the_key_when_the_record_expires(store, redis_server, redis_prefix):
+def test_redis_drops_the_key_when_the_record_expires(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str
+) -> None:
     claim(store, now=time.time(), ttl=0.05, lease=0.05)
     deadline = time.monotonic() + 2
     while redis_server.exists(redis_prefix + KEY) and time.monotonic() < deadline:
@@ -53,11 +69,13 @@ def test_redis_drops_the_key_when_the_record_expires(store, redis_server, redis_
     assert not redis_server.exists(redis_prefix + KEY)
 
 
-def test_a_write_between_watch_and_exec_makes_the_claim_start_over(store, redis_server, redis_prefix, monkeypatch):
-    real = redis_backend.decide_claim
+def test_a_write_between_watch_and_exec_makes_the_claim_start_over(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real: Callable[..., Claim] = cast(Any, redis_backend).decide_claim
     rounds = []
 
-    def interfering(current, key, **kwargs):
+    def interfering(current: IdempotencyRecord | None, key: str, **kwargs: Any) -> Claim:
         rounds.append(current)
         if len(rounds) == 1:
             # Another client claims the key after our WATCH and read, before our EXEC.
@@ -71,10 +89,12 @@ def test_a_write_between_watch_and_exec_makes_the_claim_start_over(store, redis_
     assert rounds[0] is None
     assert rounds[1] is not None
     assert result.record.payload == {"them": True}
-    assert store.get(KEY, now=T0).payload == {"them": True}
+    theirs = store.get(KEY, now=T0)
+    assert theirs is not None
+    assert theirs.payload == {"them": True}
 
 
-def test_a_client_decoding_responses_works_too(redis_prefix):
+def test_a_client_decoding_responses_works_too(redis_prefix: str) -> None:
     with redis.Redis(host="127.0.0.1", port=6379, decode_responses=True) as client:
         store = RedisStore(client, prefix=redis_prefix)
         claim(store, "视频")
@@ -83,7 +103,7 @@ def test_a_client_decoding_responses_works_too(redis_prefix):
         assert store.purge_expired(now=T0 + 10) == 1
 
 
-def test_a_prefix_with_glob_characters_matches_only_itself(redis_server, redis_prefix):
+def test_a_prefix_with_glob_characters_matches_only_itself(redis_server: redis.Redis, redis_prefix: str) -> None:
     odd = RedisStore(redis_server, prefix=redis_prefix + "[a]*?\\:")
     sibling = RedisStore(redis_server, prefix=redis_prefix + "a-x:")
     claim(odd, "mine")
@@ -94,20 +114,22 @@ def test_a_prefix_with_glob_characters_matches_only_itself(redis_server, redis_p
     assert sibling.get("theirs", now=T0) is not None
 
 
-def test_records_walks_many_keys(store):
+def test_records_walks_many_keys(store: RedisStore) -> None:
     for i in range(250):
         store.complete(f"k{i}", {"s": "j"}, ttl_seconds=100, now=T0)
     assert len(list(store.records(now=T0))) == 250
     assert store.purge_expired(now=T0 + 100) == 250
 
 
-def test_the_page_cursor_is_scans_and_ends_when_scan_answers_zero(store, redis_server, redis_prefix, monkeypatch):
+def test_the_page_cursor_is_scans_and_ends_when_scan_answers_zero(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(5):
         claim(store, f"k{i}")
     calls = []
     real_scan = redis_server.scan
 
-    def scan(**kwargs):
+    def scan(**kwargs: Any) -> Any:
         calls.append(kwargs)
         return real_scan(**kwargs)
 
@@ -125,17 +147,19 @@ def test_the_page_cursor_is_scans_and_ends_when_scan_answers_zero(store, redis_s
 
 
 @pytest.mark.parametrize("cursor", ["abc", "-1", "1.5", " 1", "0x10", str(2**64), "\u0661"])
-def test_a_cursor_that_is_not_a_scan_cursor_is_refused(store, cursor):
+def test_a_cursor_that_is_not_a_scan_cursor_is_refused(store: RedisStore, cursor: str) -> None:
     with pytest.raises(ValueError, match="not a Redis SCAN cursor"):
         store.page(cursor=cursor, now=T0)
 
 
-def test_a_value_that_is_not_a_record_is_refused(store, redis_server, redis_prefix):
+def test_a_value_that_is_not_a_record_is_refused(
+    store: RedisStore, redis_server: redis.Redis, redis_prefix: str
+) -> None:
     redis_server.set(redis_prefix + KEY, b"[1, 2]")
     with pytest.raises(DecodeError):
         store.get(KEY, now=T0)
 
 
-def test_an_empty_prefix_is_refused(redis_server):
+def test_an_empty_prefix_is_refused(redis_server: redis.Redis) -> None:
     with pytest.raises(ValueError, match="prefix"):
         RedisStore(redis_server, prefix="")

@@ -5,27 +5,43 @@ from __future__ import annotations
 import json
 import multiprocessing
 import sqlite3
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ciflow.idempotency import RecordState, SqliteStore
+from ciflow.idempotency import Claim, IdempotencyStore, RecordState, SqliteStore
 
 T0 = 1_700_000_000.0
 KEY = "hash:media-1250000000/in/a.mp4@etag"
 
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
-def claim(store, key=KEY, *, now=T0, lease=60.0, ttl=3600.0, payload=None):
+
+def claim(
+    store: IdempotencyStore,
+    key: str = KEY,
+    *,
+    now: float = T0,
+    lease: float = 60.0,
+    ttl: float = 3600.0,
+    payload: Mapping[str, Any] | None = None,
+) -> Claim:
     return store.claim(key, lease_seconds=lease, ttl_seconds=ttl, payload=payload, now=now)
 
 
-def _claim_in_another_process(path: str, index: int, start, results) -> None:
+def _claim_in_another_process(path: str, index: int, start: Event, results: Queue[tuple[int, bool]]) -> None:
+
     store = SqliteStore(path)
     start.wait(30)
     results.put((index, claim(store, payload={"process": index}).acquired))
     store.close()
 
 
-def test_the_database_is_in_wal_mode_with_json_columns(tmp_path):
+def test_the_database_is_in_wal_mode_with_json_columns(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with SqliteStore(path) as store:
         claim(store, payload={"steps": ["a", "b"]})
@@ -43,7 +59,7 @@ def test_the_database_is_in_wal_mode_with_json_columns(tmp_path):
     assert state == "in_progress"
 
 
-def test_records_survive_reopening(tmp_path):
+def test_records_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with SqliteStore(path) as store:
         claim(store)
@@ -55,7 +71,7 @@ def test_records_survive_reopening(tmp_path):
         assert not claim(store, now=T0 + 1).acquired
 
 
-def test_an_in_memory_database_works_across_threads():
+def test_an_in_memory_database_works_across_threads() -> None:
     import threading
 
     store = SqliteStore(":memory:")
@@ -69,7 +85,7 @@ def test_an_in_memory_database_works_across_threads():
     store.close()
 
 
-def test_records_pages_through_a_large_ledger(tmp_path):
+def test_records_pages_through_a_large_ledger(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "s.sqlite3") as store:
         for i in range(1203):
             store.complete(f"k{i:05d}", {"s": f"j{i}"}, ttl_seconds=100, now=T0)
@@ -80,7 +96,7 @@ def test_records_pages_through_a_large_ledger(tmp_path):
         assert store.purge_expired(now=T0 + 100) == 1203
 
 
-def test_a_claim_waits_for_another_connections_write_lock(tmp_path):
+def test_a_claim_waits_for_another_connections_write_lock(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite3"
     with SqliteStore(path, timeout=0.2) as store:
         other = sqlite3.connect(path, isolation_level=None)
@@ -94,7 +110,7 @@ def test_a_claim_waits_for_another_connections_write_lock(tmp_path):
         assert claim(store).acquired  # the failed attempt left nothing behind
 
 
-def test_claims_from_several_processes_acquire_exactly_once(tmp_path):
+def test_claims_from_several_processes_acquire_exactly_once(tmp_path: Path) -> None:
     path = str(tmp_path / "s.sqlite3")
     SqliteStore(path).close()  # create the schema once, as a deployed store would have
     context = multiprocessing.get_context("spawn")

@@ -11,8 +11,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, cast
 
 import pika
 import pytest
@@ -70,7 +71,7 @@ class Topology:
 
 
 @pytest.fixture
-def topology(broker) -> Iterator[Topology]:
+def topology(broker: pika.BlockingConnection) -> Iterator[Topology]:
     suffix = uuid.uuid4().hex[:12]
     channel = broker.channel()
     exchange, queue, key = f"ciflow.test.{suffix}", f"ciflow.test.{suffix}.results", "results"
@@ -86,10 +87,11 @@ def topology(broker) -> Iterator[Topology]:
 
 
 @pytest.fixture
-def make_sink() -> Iterator:
+def make_sink() -> Iterator[Callable[..., AmqpSink]]:
+
     sinks: list[AmqpSink] = []
 
-    def make(url: str = URL, **options) -> AmqpSink:
+    def make(url: str = URL, **options: Any) -> AmqpSink:
         sinks.append(AmqpSink(url, **{"clock": lambda: T0, **options}))
         return sinks[-1]
 
@@ -98,8 +100,8 @@ def make_sink() -> Iterator:
         sink.close()
 
 
-def make_result(**overrides) -> JobResult:
-    values = {
+def make_result(**overrides: Any) -> JobResult:
+    values: dict[str, Any] = {
         "kind": "media",
         "event": "TaskFinish",
         "job_id": "j8d1f6c2a5b3e11ee9a7d525400f3a2b1",
@@ -133,7 +135,7 @@ class Proxy:
     def url(self) -> str:
         return f"amqp://guest:guest@127.0.0.1:{self.port}/%2F"
 
-    def _start(self, target, *args) -> None:
+    def _start(self, target: Callable[..., object], *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)
         self.threads.append(thread)
         thread.start()
@@ -194,13 +196,15 @@ def proxy() -> Iterator[Proxy]:
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return cast(int, sock.getsockname()[1])
 
 
 # -- delivery -------------------------------------------------------------------------------------------------------
 
 
-def test_a_delivered_result_is_in_the_queue_with_its_properties(topology, make_sink):
+def test_a_delivered_result_is_in_the_queue_with_its_properties(
+    topology: Topology, make_sink: Callable[..., AmqpSink]
+) -> None:
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
     result = make_result()
 
@@ -228,7 +232,7 @@ def test_a_delivered_result_is_in_the_queue_with_its_properties(topology, make_s
     }
 
 
-def test_headers_leave_out_what_a_result_does_not_have(topology, make_sink):
+def test_headers_leave_out_what_a_result_does_not_have(topology: Topology, make_sink: Callable[..., AmqpSink]) -> None:
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
 
     result = make_result(kind="unknown", job_id=None, tag=None, state=None, route=None, succeeded=False)
@@ -240,7 +244,7 @@ def test_headers_leave_out_what_a_result_does_not_have(topology, make_sink):
     assert properties.message_id.startswith("unknown:content-")
 
 
-def test_one_connection_serves_many_deliveries(topology, make_sink):
+def test_one_connection_serves_many_deliveries(topology: Topology, make_sink: Callable[..., AmqpSink]) -> None:
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
 
     sink.deliver(make_result(job_id="j1"))
@@ -253,7 +257,9 @@ def test_one_connection_serves_many_deliveries(topology, make_sink):
     assert ids == [f"media:j{n}:Success" for n in range(1, 6)]
 
 
-def test_the_routing_key_may_be_computed_from_the_result(topology, make_sink):
+def test_the_routing_key_may_be_computed_from_the_result(
+    topology: Topology, make_sink: Callable[..., AmqpSink]
+) -> None:
     topology.bind("ciflow.media.Success")
     sink = make_sink(exchange=topology.exchange, routing_key=lambda r: f"ciflow.{r.kind}.{r.state}")
 
@@ -265,7 +271,9 @@ def test_the_routing_key_may_be_computed_from_the_result(topology, make_sink):
     assert properties.headers["state"] == "Success"
 
 
-def test_concurrent_deliveries_from_many_threads_are_all_confirmed(topology, make_sink):
+def test_concurrent_deliveries_from_many_threads_are_all_confirmed(
+    topology: Topology, make_sink: Callable[..., AmqpSink]
+) -> None:
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
     errors: list[BaseException] = []
 
@@ -290,7 +298,9 @@ def test_concurrent_deliveries_from_many_threads_are_all_confirmed(topology, mak
 # -- refusals --------------------------------------------------------------------------------------------------------
 
 
-def test_an_unroutable_routing_key_is_a_permanent_error_and_the_sink_keeps_working(topology, make_sink):
+def test_an_unroutable_routing_key_is_a_permanent_error_and_the_sink_keeps_working(
+    topology: Topology, make_sink: Callable[..., AmqpSink]
+) -> None:
     lost = make_sink(exchange=topology.exchange, routing_key="nobody-listens")
     good = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
 
@@ -310,7 +320,9 @@ def test_an_unroutable_routing_key_is_a_permanent_error_and_the_sink_keeps_worki
     topology.drain(1)
 
 
-def test_a_missing_exchange_is_permanent_and_the_channel_recovers(topology, make_sink, broker):
+def test_a_missing_exchange_is_permanent_and_the_channel_recovers(
+    topology: Topology, make_sink: Callable[..., AmqpSink], broker: pika.BlockingConnection
+) -> None:
     exchange = topology.exchange + ".later"
     sink = make_sink(exchange=exchange, routing_key=topology.routing_key)
 
@@ -327,7 +339,9 @@ def test_a_missing_exchange_is_permanent_and_the_channel_recovers(topology, make
         topology.channel.exchange_delete(exchange)
 
 
-def test_wrong_credentials_are_permanent_and_never_echo_the_password(make_sink, topology):
+def test_wrong_credentials_are_permanent_and_never_echo_the_password(
+    make_sink: Callable[..., AmqpSink], topology: Topology
+) -> None:
     sink = make_sink(
         f"amqp://guest:not-the-password-42@{HOST}:{PORT}/%2F", exchange=topology.exchange, routing_key="results"
     )
@@ -340,7 +354,7 @@ def test_wrong_credentials_are_permanent_and_never_echo_the_password(make_sink, 
     assert "not-the-password-42" not in repr(sink)
 
 
-def test_an_unknown_vhost_is_permanent(make_sink, topology):
+def test_an_unknown_vhost_is_permanent(make_sink: Callable[..., AmqpSink], topology: Topology) -> None:
     sink = make_sink(
         f"amqp://guest:guest@{HOST}:{PORT}/no-such-vhost-{uuid.uuid4().hex[:6]}", exchange="x", routing_key="r"
     )
@@ -354,7 +368,7 @@ def test_an_unknown_vhost_is_permanent(make_sink, topology):
 # -- outages ---------------------------------------------------------------------------------------------------------
 
 
-def test_an_unreachable_broker_is_a_transient_error(make_sink):
+def test_an_unreachable_broker_is_a_transient_error(make_sink: Callable[..., AmqpSink]) -> None:
     sink = make_sink(f"amqp://guest:guest@127.0.0.1:{closed_port()}/%2F", exchange="x", routing_key="r")
 
     started = time.monotonic()
@@ -365,7 +379,7 @@ def test_an_unreachable_broker_is_a_transient_error(make_sink):
     assert time.monotonic() - started < 5
 
 
-def test_a_broker_that_never_answers_times_out_at_connect(make_sink):
+def test_a_broker_that_never_answers_times_out_at_connect(make_sink: Callable[..., AmqpSink]) -> None:
     silent = socket.create_server(("127.0.0.1", 0))  # accepts TCP, never speaks AMQP
     try:
         port = silent.getsockname()[1]
@@ -379,7 +393,9 @@ def test_a_broker_that_never_answers_times_out_at_connect(make_sink):
         silent.close()
 
 
-def test_a_dropped_connection_is_replaced_once(topology, make_sink, proxy):
+def test_a_dropped_connection_is_replaced_once(
+    topology: Topology, make_sink: Callable[..., AmqpSink], proxy: Proxy
+) -> None:
     sink = make_sink(proxy.url, exchange=topology.exchange, routing_key=topology.routing_key)
     sink.deliver(make_result(job_id="before"))
     first = sink._connection
@@ -393,7 +409,9 @@ def test_a_dropped_connection_is_replaced_once(topology, make_sink, proxy):
     assert ids == ["media:before:Success", "media:after:Success"]
 
 
-def test_a_broker_that_stops_confirming_hits_the_publish_timeout(topology, make_sink, proxy):
+def test_a_broker_that_stops_confirming_hits_the_publish_timeout(
+    topology: Topology, make_sink: Callable[..., AmqpSink], proxy: Proxy
+) -> None:
     sink = make_sink(proxy.url, exchange=topology.exchange, routing_key=topology.routing_key, publish_timeout=0.5)
     sink.deliver(make_result(job_id="before"))
 
@@ -412,7 +430,9 @@ def test_a_broker_that_stops_confirming_hits_the_publish_timeout(topology, make_
     assert ids == {"media:before:Success", "media:after:Success"}
 
 
-def test_the_deadline_caps_the_publish_wait(topology, make_sink, proxy):
+def test_the_deadline_caps_the_publish_wait(
+    topology: Topology, make_sink: Callable[..., AmqpSink], proxy: Proxy
+) -> None:
     sink = make_sink(proxy.url, exchange=topology.exchange, routing_key=topology.routing_key, publish_timeout=30)
     sink.deliver(make_result(job_id="before"))
     topology.drain(1)
@@ -426,7 +446,7 @@ def test_the_deadline_caps_the_publish_wait(topology, make_sink, proxy):
     assert time.monotonic() - started < 3
 
 
-def test_a_computed_routing_key_over_255_bytes_is_a_permanent_error(make_sink):
+def test_a_computed_routing_key_over_255_bytes_is_a_permanent_error(make_sink: Callable[..., AmqpSink]) -> None:
     sink = make_sink(exchange="x", routing_key=lambda r: "é" * 128)
 
     with pytest.raises(DeliveryError, match="over 255 bytes") as raised:
@@ -436,7 +456,7 @@ def test_a_computed_routing_key_over_255_bytes_is_a_permanent_error(make_sink):
     assert sink._connection is None
 
 
-def test_an_expired_deadline_publishes_nothing(topology, make_sink):
+def test_an_expired_deadline_publishes_nothing(topology: Topology, make_sink: Callable[..., AmqpSink]) -> None:
     sink = make_sink(exchange=topology.exchange, routing_key=topology.routing_key)
 
     with pytest.raises(DeliveryError, match="deadline") as raised:
@@ -454,12 +474,14 @@ def test_an_expired_deadline_publishes_nothing(topology, make_sink):
         (URL, {"routing_key": "k" * 256}, "255 bytes"),
     ],
 )
-def test_bad_configuration_is_refused(url, options, message):
+def test_bad_configuration_is_refused(url: str, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         AmqpSink(url, **{"exchange": "x", "routing_key": "r", **options})
 
 
-def test_a_connection_that_dies_under_the_publish_is_replaced_once(topology, make_sink, proxy, monkeypatch):
+def test_a_connection_that_dies_under_the_publish_is_replaced_once(
+    topology: Topology, make_sink: Callable[..., AmqpSink], proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sink = make_sink(proxy.url, exchange=topology.exchange, routing_key=topology.routing_key)
     sink.deliver(make_result(job_id="before"))
     first = sink._connection
@@ -475,7 +497,9 @@ def test_a_connection_that_dies_under_the_publish_is_replaced_once(topology, mak
     assert ids == ["media:before:Success", "media:after:Success"]
 
 
-def test_a_second_drop_in_one_delivery_is_a_transient_error(topology, make_sink, proxy, monkeypatch):
+def test_a_second_drop_in_one_delivery_is_a_transient_error(
+    topology: Topology, make_sink: Callable[..., AmqpSink], proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sink = make_sink(proxy.url, exchange=topology.exchange, routing_key=topology.routing_key)
     sink.deliver(make_result(job_id="before"))
     monkeypatch.setattr(sink._connection, "process_data_events", lambda time_limit=None: None)

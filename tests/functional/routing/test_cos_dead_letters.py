@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import respx
 
 from ciflow.client import CiClient, Deadline
+from ciflow.results import JobResult
 from ciflow.routing import CosDeadLetterStore, DeadLetterQueue, DeadLetterSink, DeadLetterStore, DeliveryError
 from tests.functional.conftest import COS, CREDS, ENDPOINT, NO_WAIT
 from tests.support.fake_cos import FakeCos
@@ -42,7 +44,7 @@ def letters(fake: FakeCos) -> list[str]:
     return sorted(key for key in fake.objects if key.startswith(PREFIX))
 
 
-def test_both_stores_are_dead_letter_queues(store: CosDeadLetterStore, tmp_path) -> None:
+def test_both_stores_are_dead_letter_queues(store: CosDeadLetterStore, tmp_path: Path) -> None:
     assert isinstance(store, DeadLetterQueue)
     with DeadLetterStore(tmp_path / "dl.sqlite3") as sqlite_store:
         assert isinstance(sqlite_store, DeadLetterQueue)
@@ -95,7 +97,7 @@ def test_a_failure_moves_to_the_back_with_one_more_attempt(store: CosDeadLetterS
     clock.now += 3600
 
     class Picky(FakeSink):
-        def deliver(self, result, *, deadline=None):
+        def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
             if result.job_id == "poison":
                 raise DeliveryError(self.name, "still refused", transient=False)
             super().deliver(result, deadline=deadline)

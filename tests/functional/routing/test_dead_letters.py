@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
 
 import httpx
 import pytest
@@ -54,17 +57,17 @@ def make_result(job_id: str = "j1", state: str = "Success") -> JobResult:
 
 
 @pytest.fixture
-def clock():
+def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def store(tmp_path, clock):
+def store(tmp_path: Path, clock: Clock) -> Iterator[DeadLetterStore]:
     with DeadLetterStore(tmp_path / "queue.sqlite3", clock=clock) as opened:
         yield opened
 
 
-def test_a_refused_result_is_kept_with_the_sink_name_reason_and_times(store, clock):
+def test_a_refused_result_is_kept_with_the_sink_name_reason_and_times(store: DeadLetterStore, clock: Clock) -> None:
     inner = FakeSink("webhook", failing=True, transient=False)
     guarded = DeadLetterSink(inner, store)
     assert guarded.name == "webhook"
@@ -88,14 +91,14 @@ def test_a_refused_result_is_kept_with_the_sink_name_reason_and_times(store, clo
     assert (again.first_failed_at, again.last_failed_at) == (clock.now - 60, clock.now)
 
 
-def test_a_delivered_result_leaves_no_dead_letter(store):
+def test_a_delivered_result_leaves_no_dead_letter(store: DeadLetterStore) -> None:
     inner = FakeSink()
     DeadLetterSink(inner, store).deliver(make_result())
     assert inner.delivered == ["j1"]
     assert store.count() == 0
 
 
-def test_when_the_store_cannot_write_the_guarded_sink_raises(tmp_path):
+def test_when_the_store_cannot_write_the_guarded_sink_raises(tmp_path: Path) -> None:
     store = DeadLetterStore(tmp_path / "dl.sqlite3")
     store.close()
     with pytest.raises(DeliveryError) as info:
@@ -105,7 +108,7 @@ def test_when_the_store_cannot_write_the_guarded_sink_raises(tmp_path):
     assert "refused j1" in str(info.value)
 
 
-def test_redrive_delivers_to_the_original_sink_and_deletes(store):
+def test_redrive_delivers_to_the_original_sink_and_deletes(store: DeadLetterStore) -> None:
     for job in ("j1", "j2"):
         store.add(make_result(job), sink="webhook", reason="HTTP 503", transient=True)
     store.add(make_result("j3"), sink="cmq", reason="HTTP 503", transient=True)
@@ -117,7 +120,7 @@ def test_redrive_delivers_to_the_original_sink_and_deletes(store):
     assert store.count() == 0
 
 
-def test_a_failed_redrive_keeps_the_letter_with_the_new_reason(store, clock):
+def test_a_failed_redrive_keeps_the_letter_with_the_new_reason(store: DeadLetterStore, clock: Clock) -> None:
     letter = store.add(make_result(), sink="webhook", reason="HTTP 503", transient=True)
     clock.now += 3600
     report = store.redrive({"webhook": FakeSink("webhook", failing=True, transient=False)})
@@ -126,12 +129,13 @@ def test_a_failed_redrive_keeps_the_letter_with_the_new_reason(store, clock):
         (letter.id, "webhook", "webhook: refused j1", False)
     ]
     assert report.remaining == 1
-    kept = store.get(letter.id)
+    kept = store.get(cast(int, letter.id))
+    assert kept is not None
     assert (kept.attempts, kept.reason, kept.transient) == (2, "webhook: refused j1", False)
     assert (kept.first_failed_at, kept.last_failed_at) == (letter.first_failed_at, clock.now)
 
 
-def test_redrive_is_bounded_by_limit_and_the_next_call_continues(store, clock):
+def test_redrive_is_bounded_by_limit_and_the_next_call_continues(store: DeadLetterStore, clock: Clock) -> None:
     for n in range(5):
         store.add(make_result(f"j{n}"), sink="webhook", reason="HTTP 503", transient=True)
         clock.now += 1
@@ -144,14 +148,16 @@ def test_redrive_is_bounded_by_limit_and_the_next_call_continues(store, clock):
     assert sink.delivered == ["j0", "j1", "j2", "j3", "j4"]
 
 
-def test_failures_move_to_the_back_so_a_poison_letter_does_not_block_the_rest(store, clock):
+def test_failures_move_to_the_back_so_a_poison_letter_does_not_block_the_rest(
+    store: DeadLetterStore, clock: Clock
+) -> None:
     store.add(make_result("poison"), sink="webhook", reason="x", transient=True)
     clock.now += 1
     store.add(make_result("fine"), sink="webhook", reason="x", transient=True)
     clock.now += 1
 
     class Picky(FakeSink):
-        def deliver(self, result, *, deadline=None):
+        def deliver(self, result: JobResult, *, deadline: Deadline | None = None) -> None:
             if result.job_id == "poison":
                 raise DeliveryError(self.name, "still refused", transient=True)
             super().deliver(result, deadline=deadline)
@@ -165,7 +171,7 @@ def test_failures_move_to_the_back_so_a_poison_letter_does_not_block_the_rest(st
     assert [letter.result().job_id for letter in store.list()] == ["poison"]
 
 
-def test_the_deadline_stops_a_redrive_and_the_rest_stays_ready(store):
+def test_the_deadline_stops_a_redrive_and_the_rest_stays_ready(store: DeadLetterStore) -> None:
     for n in range(10):
         store.add(make_result(f"j{n}"), sink="webhook", reason="x", transient=True)
     sink = FakeSink("webhook", delay=0.1)
@@ -180,7 +186,7 @@ def test_the_deadline_stops_a_redrive_and_the_rest_stays_ready(store):
     assert len(rest.delivered) == report.remaining
 
 
-def test_letters_of_sinks_not_given_are_left_alone(store):
+def test_letters_of_sinks_not_given_are_left_alone(store: DeadLetterStore) -> None:
     store.add(make_result("j1"), sink="webhook", reason="x", transient=True)
     store.add(make_result("j2"), sink="cmq", reason="x", transient=True)
     report = store.redrive({"local-queue": FakeSink("local-queue")})
@@ -189,15 +195,17 @@ def test_letters_of_sinks_not_given_are_left_alone(store):
     assert store.count(sink="cmq") == 1
 
 
-def test_a_guarded_sink_given_to_redrive_is_unwrapped(store):
+def test_a_guarded_sink_given_to_redrive_is_unwrapped(store: DeadLetterStore) -> None:
     letter = store.add(make_result(), sink="webhook", reason="x", transient=True)
     guarded = DeadLetterSink(FakeSink("webhook", failing=True), store)
     report = store.redrive({"webhook": guarded})
     assert len(report.failed) == 1
-    assert store.get(letter.id).attempts == 2  # kept and counted, not deleted as if the guard had delivered it
+    kept = store.get(cast(int, letter.id))
+    assert kept is not None
+    assert kept.attempts == 2  # kept and counted, not deleted as if the guard had delivered it
 
 
-def test_a_payload_that_is_no_longer_a_result_fails_permanently(tmp_path, store):
+def test_a_payload_that_is_no_longer_a_result_fails_permanently(tmp_path: Path, store: DeadLetterStore) -> None:
     letter = store.add(make_result(), sink="webhook", reason="x", transient=True)
     raw = sqlite3.connect(tmp_path / "queue.sqlite3")
     with raw:
@@ -209,7 +217,7 @@ def test_a_payload_that_is_no_longer_a_result_fails_permanently(tmp_path, store)
     assert "not a JobResult" in failure.reason
 
 
-def test_concurrent_redrives_deliver_each_letter_once(tmp_path):
+def test_concurrent_redrives_deliver_each_letter_once(tmp_path: Path) -> None:
     path = tmp_path / "queue.sqlite3"
     with DeadLetterStore(path) as store:
         for n in range(30):
@@ -230,7 +238,7 @@ def test_concurrent_redrives_deliver_each_letter_once(tmp_path):
             s.close()
 
 
-def test_queue_and_dead_letters_share_one_file(tmp_path):
+def test_queue_and_dead_letters_share_one_file(tmp_path: Path) -> None:
     path = tmp_path / "queue.sqlite3"
     with SqliteQueueSink(path) as queue, DeadLetterStore(path) as store:
         store.add(make_result("j1"), sink=queue.name, reason="disk full", transient=True)
@@ -239,7 +247,7 @@ def test_queue_and_dead_letters_share_one_file(tmp_path):
         assert [m.result().job_id for m in queue.list()] == ["j1"]
 
 
-def test_a_webhook_outage_is_dead_lettered_then_redriven_with_the_same_webhook_id(tmp_path):
+def test_a_webhook_outage_is_dead_lettered_then_redriven_with_the_same_webhook_id(tmp_path: Path) -> None:
     result = make_result("j-outage")
     with ReceiverServer() as receiver, DeadLetterStore(tmp_path / "dl.sqlite3") as store:
         webhook = WebhookSink(receiver.url, SECRET, attempts=2, base_delay=0.0, timeout=httpx.Timeout(2.0))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,14 +18,14 @@ def make_result(job_id: str) -> JobResult:
     return JobResult(kind="file", event="TaskFinish", job_id=job_id, state="Success", route="hash")
 
 
-def run(capsys, *argv: str) -> tuple[int, object, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else None), err
 
 
 @pytest.fixture
-def db(tmp_path):
+def db(tmp_path: Path) -> str:
     path = tmp_path / "q.sqlite3"
     with SqliteQueueSink(path) as queue:
         for job in ("j1", "j2", "j3"):
@@ -31,7 +33,7 @@ def db(tmp_path):
     return str(path)
 
 
-def test_list_shows_pending_messages_with_payloads(capsys, db):
+def test_list_shows_pending_messages_with_payloads(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, out, _ = run(capsys, "queue", "list", "--db", db)
     assert code == 0
     assert [m["payload"]["job_id"] for m in out] == ["j1", "j2", "j3"]
@@ -42,7 +44,7 @@ def test_list_shows_pending_messages_with_payloads(capsys, db):
     assert len(out) == 1
 
 
-def test_show_prints_one_message_or_exits_2(capsys, db):
+def test_show_prints_one_message_or_exits_2(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, listed, _ = run(capsys, "queue", "list", "--db", db)
     code, out, _ = run(capsys, "queue", "show", str(listed[1]["id"]), "--db", db)
     assert code == 0
@@ -52,7 +54,7 @@ def test_show_prints_one_message_or_exits_2(capsys, db):
     assert "no message 999" in err
 
 
-def test_receive_prints_then_acks_unless_told_not_to(capsys, db):
+def test_receive_prints_then_acks_unless_told_not_to(capsys: pytest.CaptureFixture[str], db: str) -> None:
     code, out, _ = run(capsys, "queue", "receive", "--db", db, "--limit", "2", "--no-ack")
     assert code == 0
     assert [m["payload"]["job_id"] for m in out] == ["j1", "j2"]
@@ -66,13 +68,15 @@ def test_receive_prints_then_acks_unless_told_not_to(capsys, db):
     assert [m["state"] for m in out] == ["pending", "pending", "acked"]
 
 
-def test_receive_with_a_zero_visibility_timeout_and_no_ack_leaves_them_ready(capsys, db):
+def test_receive_with_a_zero_visibility_timeout_and_no_ack_leaves_them_ready(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
     run(capsys, "queue", "receive", "--db", db, "--no-ack", "--visibility-timeout", "0")
     _, out, _ = run(capsys, "queue", "receive", "--db", db)
     assert [m["attempts"] for m in out] == [2, 2, 2]
 
 
-def test_purge_needs_acked_and_deletes_only_acked(capsys, db):
+def test_purge_needs_acked_and_deletes_only_acked(capsys: pytest.CaptureFixture[str], db: str) -> None:
     with pytest.raises(SystemExit) as info:
         main(["queue", "purge", "--db", db])
     assert info.value.code == 2
@@ -84,7 +88,9 @@ def test_purge_needs_acked_and_deletes_only_acked(capsys, db):
     assert [m["payload"]["job_id"] for m in out] == ["j2", "j3"]
 
 
-def test_dead_letters_lists_and_redrive_feeds_the_local_queue_only(capsys, tmp_path):
+def test_dead_letters_lists_and_redrive_feeds_the_local_queue_only(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     path = tmp_path / "q.sqlite3"
     with DeadLetterStore(path) as store:
         store.add(make_result("dl-local"), sink="local-queue", reason="database is locked", transient=True)
@@ -105,7 +111,9 @@ def test_dead_letters_lists_and_redrive_feeds_the_local_queue_only(capsys, tmp_p
     assert [d["sink"] for d in out] == ["webhook"]
 
 
-def test_the_database_path_comes_from_the_environment_or_the_default(capsys, tmp_path, monkeypatch):
+def test_the_database_path_comes_from_the_environment_or_the_default(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CIFLOW_QUEUE_PATH", raising=False)
     (tmp_path / ".ciflow").mkdir()
@@ -121,7 +129,7 @@ def test_the_database_path_comes_from_the_environment_or_the_default(capsys, tmp
     assert (code, [m["payload"]["job_id"] for m in out]) == (0, ["from-env"])
 
 
-def test_a_file_that_is_not_a_database_exits_2(capsys, tmp_path):
+def test_a_file_that_is_not_a_database_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     bad = tmp_path / "bad.sqlite3"
     bad.write_bytes(b"this is not sqlite" * 100)
     code, out, err = run(capsys, "queue", "list", "--db", str(bad))

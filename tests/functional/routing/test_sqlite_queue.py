@@ -7,6 +7,9 @@ import multiprocessing
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 
@@ -14,6 +17,10 @@ from ciflow.client import Deadline
 from ciflow.results import JobResult, ObjectLocation
 from ciflow.routing import DeliveryError
 from ciflow.routing._sqlite_queue import SqliteQueueSink
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import Queue
+    from multiprocessing.synchronize import Event
 
 
 class Clock:
@@ -38,17 +45,17 @@ def make_result(job_id: str = "j1", state: str = "Success", route: str | None = 
 
 
 @pytest.fixture
-def clock():
+def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def queue(tmp_path, clock):
+def queue(tmp_path: Path, clock: Clock) -> Iterator[SqliteQueueSink]:
     with SqliteQueueSink(tmp_path / "queue.sqlite3", clock=clock) as sink:
         yield sink
 
 
-def test_a_delivered_result_is_committed_and_round_trips(tmp_path, queue, clock):
+def test_a_delivered_result_is_committed_and_round_trips(tmp_path: Path, queue: SqliteQueueSink, clock: Clock) -> None:
     result = make_result()
     queue.deliver(result)
     (message,) = queue.list()
@@ -71,7 +78,7 @@ def test_a_delivered_result_is_committed_and_round_trips(tmp_path, queue, clock)
     assert json.loads(payload) == result.model_dump(mode="json")
 
 
-def test_messages_survive_reopening(tmp_path):
+def test_messages_survive_reopening(tmp_path: Path) -> None:
     path = tmp_path / "queue.sqlite3"
     with SqliteQueueSink(path) as first:
         first.deliver(make_result("j1"))
@@ -80,7 +87,7 @@ def test_messages_survive_reopening(tmp_path):
         assert [m.result().job_id for m in second.receive(10)] == ["j1", "j2"]
 
 
-def test_a_second_delivery_of_the_same_result_is_a_no_op(queue):
+def test_a_second_delivery_of_the_same_result_is_a_no_op(queue: SqliteQueueSink) -> None:
     first_id, created = queue.enqueue(make_result())
     assert created
     queue.deliver(make_result())
@@ -94,13 +101,13 @@ def test_a_second_delivery_of_the_same_result_is_a_no_op(queue):
     assert (queue.count("pending"), queue.count("acked")) == (0, 1)
 
 
-def test_another_state_of_the_same_job_is_another_message(queue):
+def test_another_state_of_the_same_job_is_another_message(queue: SqliteQueueSink) -> None:
     queue.deliver(make_result(state="Processing"))
     queue.deliver(make_result(state="Success"))
     assert queue.count() == 2
 
 
-def test_results_land_in_their_routes_queue(queue):
+def test_results_land_in_their_routes_queue(queue: SqliteQueueSink) -> None:
     queue.deliver(make_result("j1", route="transcode"))
     queue.deliver(make_result("j2", route="hash"))
     queue.deliver(make_result("j3", route=None))
@@ -110,7 +117,7 @@ def test_results_land_in_their_routes_queue(queue):
     assert [m.result().job_id for m in queue.receive(10)] == ["j1", "j3"]
 
 
-def test_a_received_message_is_hidden_until_its_visibility_timeout(queue, clock):
+def test_a_received_message_is_hidden_until_its_visibility_timeout(queue: SqliteQueueSink, clock: Clock) -> None:
     queue.deliver(make_result("j1"))
     queue.deliver(make_result("j2"))
     first = queue.receive(1, visibility_timeout=30)
@@ -121,10 +128,12 @@ def test_a_received_message_is_hidden_until_its_visibility_timeout(queue, clock)
     clock.now += 30
     again = queue.receive(10, visibility_timeout=30)
     assert [(m.result().job_id, m.attempts) for m in again] == [("j1", 2), ("j2", 2)]
-    assert queue.get(first[0].id).attempts == 2
+    kept = queue.get(first[0].id)
+    assert kept is not None
+    assert kept.attempts == 2
 
 
-def test_an_acked_message_is_never_received_again(queue, clock):
+def test_an_acked_message_is_never_received_again(queue: SqliteQueueSink, clock: Clock) -> None:
     queue.deliver(make_result())
     (message,) = queue.receive(1, visibility_timeout=5)
     assert queue.ack(message.id)
@@ -133,13 +142,14 @@ def test_an_acked_message_is_never_received_again(queue, clock):
     clock.now += 60
     assert queue.receive(10) == []
     acked = queue.get(message.id)
+    assert acked is not None
     assert (acked.state, acked.acked_at) == ("acked", clock.now - 60)
     assert queue.list("acked") == [acked]
     assert queue.list("pending") == []
     assert queue.list("all") == [acked]
 
 
-def test_release_makes_a_message_visible_again(queue, clock):
+def test_release_makes_a_message_visible_again(queue: SqliteQueueSink, clock: Clock) -> None:
     queue.deliver(make_result())
     (message,) = queue.receive(1, visibility_timeout=300)
     assert queue.release(message.id, delay=10)
@@ -148,7 +158,7 @@ def test_release_makes_a_message_visible_again(queue, clock):
     assert [m.id for m in queue.receive(1)] == [message.id]
 
 
-def test_purge_deletes_acked_messages_only_by_default(queue, clock):
+def test_purge_deletes_acked_messages_only_by_default(queue: SqliteQueueSink, clock: Clock) -> None:
     for job in ("j1", "j2", "j3"):
         queue.deliver(make_result(job))
     first, second = queue.receive(2)
@@ -165,19 +175,19 @@ def test_purge_deletes_acked_messages_only_by_default(queue, clock):
     assert queue.count("all") == 0
 
 
-def test_an_unknown_state_is_refused(queue):
+def test_an_unknown_state_is_refused(queue: SqliteQueueSink) -> None:
     with pytest.raises(ValueError, match="pending, acked or all"):
         queue.list("done")  # type: ignore[arg-type]
 
 
-def test_a_passed_deadline_writes_nothing(queue):
+def test_a_passed_deadline_writes_nothing(queue: SqliteQueueSink) -> None:
     with pytest.raises(DeliveryError) as info:
         queue.deliver(make_result(), deadline=Deadline.after(0))
     assert info.value.transient
     assert queue.count() == 0
 
 
-def test_a_locked_database_is_a_transient_failure_within_the_deadline(tmp_path):
+def test_a_locked_database_is_a_transient_failure_within_the_deadline(tmp_path: Path) -> None:
     path = tmp_path / "queue.sqlite3"
     with SqliteQueueSink(path, timeout=30, name="local") as queue:
         blocker = sqlite3.connect(path, isolation_level=None)
@@ -197,7 +207,7 @@ def test_a_locked_database_is_a_transient_failure_within_the_deadline(tmp_path):
         assert queue.count() == 1
 
 
-def test_concurrent_producers_and_consumers_in_threads_see_each_result_once(tmp_path):
+def test_concurrent_producers_and_consumers_in_threads_see_each_result_once(tmp_path: Path) -> None:
     path = tmp_path / "queue.sqlite3"
     jobs = [f"job-{n}" for n in range(120)]
     queue = SqliteQueueSink(path)
@@ -216,7 +226,7 @@ def test_concurrent_producers_and_consumers_in_threads_see_each_result_once(tmp_
             batch = sink.receive(5, visibility_timeout=300)
             for message in batch:
                 with lock:
-                    received.append(message.result().job_id)
+                    received.append(cast(str, message.result().job_id))
                 assert sink.ack(message.id)
             if not batch and not producing.is_set():
                 return
@@ -238,7 +248,7 @@ def test_concurrent_producers_and_consumers_in_threads_see_each_result_once(tmp_
         other.close()
 
 
-def _consume_in_another_process(path: str, start, results) -> None:
+def _consume_in_another_process(path: str, start: Event, results: Queue[list[int]]) -> None:
     start.wait(30)
     with SqliteQueueSink(path) as queue:
         seen = []
@@ -249,14 +259,14 @@ def _consume_in_another_process(path: str, start, results) -> None:
     results.put(seen)
 
 
-def _produce_in_another_process(path: str, start, count: int) -> None:
+def _produce_in_another_process(path: str, start: Event, count: int) -> None:
     start.wait(30)
     with SqliteQueueSink(path) as queue:
         for n in range(count):
             queue.deliver(make_result(f"job-{n}"))
 
 
-def test_processes_share_the_queue_without_duplicates(tmp_path):
+def test_processes_share_the_queue_without_duplicates(tmp_path: Path) -> None:
     path = str(tmp_path / "queue.sqlite3")
     SqliteQueueSink(path).close()
     context = multiprocessing.get_context("spawn")

@@ -3,6 +3,8 @@
 import io
 import json
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +15,7 @@ from ciflow.results import JobResult, ObjectLocation
 from ciflow.routing import DeliveryError
 from ciflow.routing._webhook import WebhookSink, webhook_id
 
-from .webhook_receiver import SECRET, ReceiverServer
+from .webhook_receiver import SECRET, Receiver, ReceiverServer
 
 
 def make_result(job_id: str = "j9d1e2f3a4b5", state: str = "Success") -> JobResult:
@@ -32,18 +34,18 @@ def make_result(job_id: str = "j9d1e2f3a4b5", state: str = "Success") -> JobResu
 
 
 @pytest.fixture
-def receiver():
+def receiver() -> Iterator[Receiver]:
     with ReceiverServer() as running:
         yield running
 
 
-def sink_for(receiver, **kwargs) -> WebhookSink:
+def sink_for(receiver: Receiver, **kwargs: Any) -> WebhookSink:
     kwargs.setdefault("base_delay", 0.0)
     kwargs.setdefault("timeout", httpx.Timeout(2.0))
     return WebhookSink(receiver.url, SECRET, **kwargs)
 
 
-def test_a_result_is_posted_as_json_with_valid_standard_webhooks_headers(receiver):
+def test_a_result_is_posted_as_json_with_valid_standard_webhooks_headers(receiver: Receiver) -> None:
     result = make_result()
     with sink_for(receiver) as sink:
         sink.deliver(result)
@@ -58,7 +60,7 @@ def test_a_result_is_posted_as_json_with_valid_standard_webhooks_headers(receive
     assert JobResult.model_validate_json(request.body) == result
 
 
-def test_server_errors_are_retried_with_the_same_id_until_accepted(receiver):
+def test_server_errors_are_retried_with_the_same_id_until_accepted(receiver: Receiver) -> None:
     receiver.fail(2, 503)
     result = make_result()
     with sink_for(receiver, attempts=4) as sink:
@@ -69,14 +71,14 @@ def test_server_errors_are_retried_with_the_same_id_until_accepted(receiver):
 
 
 @pytest.mark.parametrize("status", [500, 502, 504, 408, 429])
-def test_retryable_answers_are_retried(receiver, status):
+def test_retryable_answers_are_retried(receiver: Receiver, status: int) -> None:
     receiver.fail(1, status)
     with sink_for(receiver, attempts=2) as sink:
         sink.deliver(make_result())
     assert len(receiver.requests) == 2
 
 
-def test_attempts_bound_the_retries_and_the_error_is_transient(receiver):
+def test_attempts_bound_the_retries_and_the_error_is_transient(receiver: Receiver) -> None:
     receiver.fail(10, 503)
     with sink_for(receiver, attempts=3) as sink, pytest.raises(DeliveryError) as info:
         sink.deliver(make_result())
@@ -87,7 +89,7 @@ def test_attempts_bound_the_retries_and_the_error_is_transient(receiver):
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410, 413, 422])
-def test_client_errors_are_permanent_and_not_retried(receiver, status):
+def test_client_errors_are_permanent_and_not_retried(receiver: Receiver, status: int) -> None:
     receiver.fail(1, status)
     with sink_for(receiver, attempts=4, name="hooks") as sink, pytest.raises(DeliveryError) as info:
         sink.deliver(make_result())
@@ -97,7 +99,7 @@ def test_client_errors_are_permanent_and_not_retried(receiver, status):
     assert f"HTTP {status}" in str(info.value)
 
 
-def test_a_redirect_is_not_followed_and_is_permanent(receiver):
+def test_a_redirect_is_not_followed_and_is_permanent(receiver: Receiver) -> None:
     receiver.plan.append((302, {"location": receiver.url + "/elsewhere"}))
     with sink_for(receiver) as sink, pytest.raises(DeliveryError) as info:
         sink.deliver(make_result())
@@ -105,7 +107,7 @@ def test_a_redirect_is_not_followed_and_is_permanent(receiver):
     assert not info.value.transient
 
 
-def test_a_receiver_with_another_secret_refuses_and_that_is_permanent(receiver):
+def test_a_receiver_with_another_secret_refuses_and_that_is_permanent(receiver: Receiver) -> None:
     other = WebhookSink(receiver.url, "whsec_" + "b3RoZXItc2VjcmV0LW9mLTI0LWJ5dGVz", base_delay=0.0)
     with other, pytest.raises(DeliveryError) as info:
         other.deliver(make_result())
@@ -115,7 +117,7 @@ def test_a_receiver_with_another_secret_refuses_and_that_is_permanent(receiver):
     assert "HTTP 401" in str(info.value)
 
 
-def test_a_hanging_receiver_hits_the_explicit_timeout_then_the_retry_succeeds(receiver):
+def test_a_hanging_receiver_hits_the_explicit_timeout_then_the_retry_succeeds(receiver: Receiver) -> None:
     receiver.plan.append(("hang", 5.0))
     result = make_result()
     started = time.monotonic()
@@ -127,7 +129,7 @@ def test_a_hanging_receiver_hits_the_explicit_timeout_then_the_retry_succeeds(re
     assert receiver.requests[0].headers["webhook-id"] == receiver.requests[1].headers["webhook-id"]
 
 
-def test_a_receiver_that_always_hangs_gives_a_transient_error(receiver):
+def test_a_receiver_that_always_hangs_gives_a_transient_error(receiver: Receiver) -> None:
     receiver.plan.extend([("hang", 5.0)] * 2)
     started = time.monotonic()
     with sink_for(receiver, timeout=httpx.Timeout(0.2), attempts=2) as sink, pytest.raises(DeliveryError) as info:
@@ -137,7 +139,7 @@ def test_a_receiver_that_always_hangs_gives_a_transient_error(receiver):
     assert "ReadTimeout" in str(info.value)
 
 
-def test_the_deadline_bounds_retries(receiver):
+def test_the_deadline_bounds_retries(receiver: Receiver) -> None:
     receiver.fail(1000, 503)
     started = time.monotonic()
     with sink_for(receiver, attempts=1000, base_delay=0.05, max_delay=0.1) as sink, pytest.raises(DeliveryError):
@@ -147,7 +149,7 @@ def test_the_deadline_bounds_retries(receiver):
     assert 2 <= len(receiver.requests) < 1000
 
 
-def test_the_deadline_caps_each_attempts_timeout(receiver):
+def test_the_deadline_caps_each_attempts_timeout(receiver: Receiver) -> None:
     receiver.plan.append(("hang", 5.0))
     started = time.monotonic()
     with sink_for(receiver, timeout=httpx.Timeout(10.0)) as sink, pytest.raises(DeliveryError) as info:
@@ -156,14 +158,14 @@ def test_the_deadline_caps_each_attempts_timeout(receiver):
     assert info.value.transient
 
 
-def test_a_passed_deadline_sends_nothing(receiver):
+def test_a_passed_deadline_sends_nothing(receiver: Receiver) -> None:
     with sink_for(receiver) as sink, pytest.raises(DeliveryError) as info:
         sink.deliver(make_result(), deadline=Deadline.after(0.0))
     assert receiver.requests == []
     assert info.value.transient
 
 
-def test_retry_after_is_honoured(receiver):
+def test_retry_after_is_honoured(receiver: Receiver) -> None:
     receiver.plan.append((503, {"retry-after": "1"}))
     started = time.monotonic()
     with sink_for(receiver, attempts=2) as sink:
@@ -172,7 +174,7 @@ def test_retry_after_is_honoured(receiver):
     assert len(receiver.requests) == 2
 
 
-def test_a_retry_after_longer_than_we_wait_ends_retrying_transiently(receiver):
+def test_a_retry_after_longer_than_we_wait_ends_retrying_transiently(receiver: Receiver) -> None:
     receiver.plan.append((429, {"retry-after": "3600"}))
     with sink_for(receiver, attempts=5, max_delay=2.0) as sink, pytest.raises(DeliveryError) as info:
         sink.deliver(make_result())
@@ -180,7 +182,7 @@ def test_a_retry_after_longer_than_we_wait_ends_retrying_transiently(receiver):
     assert info.value.transient
 
 
-def test_a_refused_connection_is_transient():
+def test_a_refused_connection_is_transient() -> None:
     with ReceiverServer() as gone:
         url = gone.url + "?token=tok-0123456789abcdef"
     sink = WebhookSink(url, SECRET, attempts=2, base_delay=0.0, timeout=httpx.Timeout(1.0))
@@ -191,7 +193,7 @@ def test_a_refused_connection_is_transient():
     assert "tok-0123456789abcdef" not in str(info.value)
 
 
-def test_a_caller_supplied_client_is_used_and_left_open(receiver):
+def test_a_caller_supplied_client_is_used_and_left_open(receiver: Receiver) -> None:
     with httpx.Client(headers={"user-agent": "ciflow-test"}) as client:
         sink = WebhookSink(receiver.url, SECRET, client=client)
         sink.deliver(make_result())
@@ -201,7 +203,7 @@ def test_a_caller_supplied_client_is_used_and_left_open(receiver):
     assert receiver.requests[0].verified
 
 
-def test_the_secret_and_the_url_token_never_reach_the_log(receiver):
+def test_the_secret_and_the_url_token_never_reach_the_log(receiver: Receiver) -> None:
     stream = io.StringIO()
     configure_logging("DEBUG", service="ciflow-test", stream=stream)
     try:
@@ -221,12 +223,12 @@ def test_the_secret_and_the_url_token_never_reach_the_log(receiver):
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/hook", "/relative/hook", "https:///no-host", "http://[::1"])
-def test_only_http_urls_are_accepted(url):
+def test_only_http_urls_are_accepted(url: str) -> None:
     with pytest.raises(ValueError, match="url"):
         WebhookSink(url, SECRET)
 
 
-def test_the_sink_refuses_a_weak_secret_without_echoing_it():
+def test_the_sink_refuses_a_weak_secret_without_echoing_it() -> None:
     with pytest.raises(ValueError, match="16 bytes") as info:
         WebhookSink("https://example.com/hook", "tiny-secret")
     assert "tiny-secret" not in str(info.value)

@@ -6,6 +6,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 from ciflow.routing._webhook import WebhookVerificationError, verify_webhook
 
@@ -59,6 +60,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             headers = {name.lower(): value for name, value in self.headers.items()}
+            reason: str | None
             try:
                 verify_webhook(receiver.secret, headers, body)
             except WebhookVerificationError as exc:
@@ -78,7 +80,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
                 receiver.release.wait(action[1])
                 self.close_connection = True
             else:
-                status, extra = action  # type: ignore[misc]
+                status, extra = cast(tuple[int, dict[str, str]], action)
                 self._answer(status, extra)
 
     return Handler
@@ -89,7 +91,7 @@ class ReceiverServer:
         self.receiver = Receiver()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.receiver))
         self.server.daemon_threads = True
-        host, port = self.server.server_address[:2]
+        host, port = cast(tuple[str, int], self.server.server_address[:2])
         self.receiver.url = f"http://{host}:{port}/hooks/ciflow"
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

@@ -1,6 +1,7 @@
 """CIFLOW_SINKS names real sinks of every type; secrets come from the variables the spec names."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -29,7 +30,7 @@ SINKS = {
 }
 
 
-def test_every_sink_type_is_built(tmp_path, monkeypatch):
+def test_every_sink_type_is_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOOK_SECRET", "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     monkeypatch.setenv("CIFLOW_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
     sinks = json.loads(json.dumps(SINKS).replace("QUEUE", str(tmp_path / "q.sqlite3")))
@@ -48,7 +49,7 @@ def test_every_sink_type_is_built(tmp_path, monkeypatch):
     assert dead.prefix == "ciflow/dead-letters/"
 
 
-def test_dead_letters_go_to_sqlite_only_when_asked(tmp_path):
+def test_dead_letters_go_to_sqlite_only_when_asked(tmp_path: Path) -> None:
     path = tmp_path / "dead.sqlite3"
     settings = load_settings(
         CallbackSettings, {**BASE, "CIFLOW_DEAD_LETTER_STORE": "sqlite", "CIFLOW_DEAD_LETTER_PATH": str(path)}
@@ -61,7 +62,7 @@ def test_dead_letters_go_to_sqlite_only_when_asked(tmp_path):
     assert list(caught.value.problems) == ["CIFLOW_DEAD_LETTER_PREFIX"]
 
 
-def test_a_missing_sink_secret_names_its_variable(tmp_path, monkeypatch):
+def test_a_missing_sink_secret_names_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOOK_SECRET", raising=False)
     settings = load_settings(
         CallbackSettings,
@@ -76,7 +77,7 @@ def test_a_missing_sink_secret_names_its_variable(tmp_path, monkeypatch):
     ("verdict", "expected"),
     [(0, ["all"]), (1, ["all", "blocked"]), (2, ["all", "review"]), (7, ["all", "review"])],
 )
-def test_moderation_verdicts_pick_sinks(verdict, expected):
+def test_moderation_verdicts_pick_sinks(verdict: int, expected: list[str]) -> None:
     settings = load_settings(
         CallbackSettings,
         {

@@ -1,6 +1,7 @@
 """What the ledger walk reads from a record, and the callback it rebuilds for a moderation job read back."""
 
 import json
+from typing import cast
 
 import pytest
 
@@ -9,6 +10,7 @@ from ciflow.codec import from_xml
 from ciflow.idempotency import IdempotencyRecord, RecordState
 from ciflow.models.moderation import (
     MODERATION_RESPONSES,
+    ModerationDetailCallback,
     ModerationKind,
     decode_moderation_callback,
     detail_callback,
@@ -56,7 +58,10 @@ def test_moderation_jobs_are_read_by_the_kind_their_step_names_not_by_their_id()
     ],
 )
 def test_a_job_read_back_normalises_exactly_like_its_detail_callback(fixture: str, kind: ModerationKind) -> None:
-    callback = decode_moderation_callback(json.loads((MODERATION / fixture).read_text(encoding="utf-8")))
+    callback = cast(
+        ModerationDetailCallback,
+        decode_moderation_callback(json.loads((MODERATION / fixture).read_text(encoding="utf-8"))),
+    )
     assert callback.jobs_detail is not None
     rebuilt = detail_callback(kind, callback.jobs_detail)
     assert type(rebuilt) is type(callback)

@@ -53,7 +53,7 @@ BODY = b"""<Response>
 </Response>"""
 
 
-def test_xml_values_become_typed():
+def test_xml_values_become_typed() -> None:
     detail = from_xml(Detail, BODY, root="Response")
     assert detail.job_id == "j123"
     assert detail.progress == 100
@@ -64,34 +64,34 @@ def test_xml_values_become_typed():
     assert detail.ci_param == "imageMogr2/thumbnail/!50p"
 
 
-def test_repeated_elements_become_lists_and_a_single_one_a_list_of_one():
+def test_repeated_elements_become_lists_and_a_single_one_a_list_of_one() -> None:
     detail = from_xml(Detail, BODY)
     assert detail.output_file is not None
     assert detail.output_file.object_name == ["0.jpg", "1.jpg"]
     assert [m.md5 for m in detail.output_file.md5_info] == ["aa"]
 
 
-def test_unknown_elements_are_kept_not_fatal():
+def test_unknown_elements_are_kept_not_fatal() -> None:
     detail = from_xml(Detail, BODY)
     assert detail.model_extra == {"NewField": {"Nested": "kept"}}
 
 
-def test_round_trip_is_equivalent():
+def test_round_trip_is_equivalent() -> None:
     assert equivalent_xml(to_xml(from_xml(Detail, BODY), "Response"), BODY)
 
 
-def test_none_is_never_emitted():
+def test_none_is_never_emitted() -> None:
     xml = to_xml(Detail(job_id="j1"), "Request")
     assert xml == b'<?xml version="1.0" encoding="utf-8"?><Request><JobId>j1</JobId></Request>'
 
 
-def test_text_is_escaped_on_output():
+def test_text_is_escaped_on_output() -> None:
     xml = to_xml(Detail(job_id="a<b>&c"), "Request")
     assert b"<JobId>a&lt;b&gt;&amp;c</JobId>" in xml
     assert from_xml(Detail, xml).job_id == "a<b>&c"
 
 
-def test_json_tree_with_collapsed_arrays_and_string_scalars():
+def test_json_tree_with_collapsed_arrays_and_string_scalars() -> None:
     tree = {
         "JobId": "j1",
         "Progress": "50",
@@ -104,24 +104,24 @@ def test_json_tree_with_collapsed_arrays_and_string_scalars():
     assert detail.output_file.md5_info[0].md5 == "x"
 
 
-def test_empty_elements_are_unset_values_and_empty_containers():
+def test_empty_elements_are_unset_values_and_empty_containers() -> None:
     detail = from_xml(Detail, b"<Response><Progress/><OutputFile/><JobId/></Response>")
     assert detail.progress is None
     assert detail.output_file == OutputFile()
     assert detail.job_id == ""
 
 
-def test_mismatch_is_a_typed_decode_error_naming_the_field():
+def test_mismatch_is_a_typed_decode_error_naming_the_field() -> None:
     with pytest.raises(DecodeError, match="Progress"):
         from_xml(Detail, b"<Response><Progress>lots</Progress></Response>")
 
 
-def test_root_is_checked_when_asked():
+def test_root_is_checked_when_asked() -> None:
     with pytest.raises(MalformedXmlError, match="Response"):
         from_xml(Detail, b"<Error><Code>x</Code></Error>", root="Response")
 
 
-def test_time_formats_of_every_ci_api():
+def test_time_formats_of_every_ci_api() -> None:
     for text in ("2022-08-09T14:54:17+0800", "2022-08-09T14:54:17+08:00", "2022-08-09 14:54:17+0800"):
         detail = decode_tree(Detail, {"CreationTime": text})
         assert detail.creation_time == datetime(2022, 8, 9, 14, 54, 17, tzinfo=timezone(timedelta(hours=8)))
@@ -131,7 +131,7 @@ def test_time_formats_of_every_ci_api():
     )
 
 
-def test_tree_to_xml_writes_booleans_and_integral_floats_as_ci_expects():
+def test_tree_to_xml_writes_booleans_and_integral_floats_as_ci_expects() -> None:
     assert tree_to_xml("R", {"A": True, "B": 2.0, "C": 2.5, "D": [1, 2]}, prolog=False) == (
         b"<R><A>true</A><B>2</B><C>2.5</C><D>1</D><D>2</D></R>"
     )

@@ -37,7 +37,7 @@ def conf(kind: str, **extra: str) -> dict[str, str]:
     return leaves | {f"Conf/{path}": value for path, value in extra.items()}
 
 
-def test_defaults():
+def test_defaults() -> None:
     loaded = settings()
     assert loaded.moderate_kinds == ["image", "video", "audio", "text", "document"]
     assert (loaded.biz_type, loaded.detect_types, loaded.freeze_porn) == (None, [], None)
@@ -48,7 +48,7 @@ def test_defaults():
     assert loaded.large_image_detect is True
 
 
-def test_image_is_a_batch_job_with_one_input():
+def test_image_is_a_batch_job_with_one_input() -> None:
     jobs = plan(ref("photos/猫 1+1.png", size=2_000_000), settings(**POLICY), url_delivery("moderate"))
     assert steps(jobs) == ["image"]
     assert jobs[0].operation.retry == "submit"
@@ -65,7 +65,7 @@ def test_image_is_a_batch_job_with_one_input():
     )
 
 
-def test_large_images_ask_for_large_image_detection():
+def test_large_images_ask_for_large_image_detection() -> None:
     [job] = plan(ref("big.jpg", size=5 * 1024 * 1024 + 1), settings(), url_delivery("moderate"))
     assert_request(
         job,
@@ -86,7 +86,7 @@ def test_large_images_ask_for_large_image_detection():
     assert body(off).find("Input/LargeImageDetect") is None
 
 
-def test_small_images_use_the_sync_api():
+def test_small_images_use_the_sync_api() -> None:
     loaded = settings(**POLICY, CIFLOW_MODERATE_SYNC_MAX_SIZE="1048576")
     [job] = plan(ref("a/b c.webp", size=1_048_576), loaded, url_delivery("moderate"))
     assert job.step == "image-sync"
@@ -102,7 +102,7 @@ def test_small_images_use_the_sync_api():
     assert bigger.step == "image"
 
 
-def test_video():
+def test_video() -> None:
     loaded = settings(
         **POLICY,
         CIFLOW_MODERATE_SNAPSHOT_MODE="Fps",
@@ -135,7 +135,7 @@ def test_video():
     )
 
 
-def test_video_average_mode_sends_no_interval():
+def test_video_average_mode_sends_no_interval() -> None:
     [job] = plan(
         ref("v.mkv"),
         settings(CIFLOW_MODERATE_SNAPSHOT_MODE="Average", CIFLOW_MODERATE_SNAPSHOT_COUNT="10"),
@@ -149,7 +149,7 @@ def test_video_average_mode_sends_no_interval():
 
 
 @pytest.mark.parametrize(("key", "kind"), [("a/song.mp3", "audio"), ("a/notes.txt", "text")])
-def test_audio_and_text(key, kind):
+def test_audio_and_text(key: str, kind: str) -> None:
     [job] = plan(ref(key), settings(**POLICY), url_delivery("moderate"))
     assert job.step == kind
     assert_request(
@@ -161,7 +161,7 @@ def test_audio_and_text(key, kind):
     )
 
 
-def test_document():
+def test_document() -> None:
     [job] = plan(ref("d/report.PDF"), settings(**POLICY), url_delivery("moderate"))
     assert job.step == "document"
     assert_request(
@@ -173,7 +173,7 @@ def test_document():
     )
 
 
-def test_document_without_extension_names_its_type():
+def test_document_without_extension_names_its_type() -> None:
     content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     [job] = plan(ref("d/contract", content_type=content_type), settings(), url_delivery("moderate"))
     assert_request(
@@ -190,20 +190,20 @@ def test_document_without_extension_names_its_type():
     )
 
 
-def test_image_without_extension_by_content_type():
+def test_image_without_extension_by_content_type() -> None:
     [job] = plan(ref("avatars/42", content_type="image/jpeg"), settings(), url_delivery("moderate"))
     assert job.step == "image"
     assert body(job).findtext("Input/Object") == "avatars/42"
 
 
-def test_tdmq_delivery_keeps_the_data_id_and_sets_no_callback():
+def test_tdmq_delivery_keeps_the_data_id_and_sets_no_callback() -> None:
     [job] = plan(ref("a.mp4"), settings(), tdmq_delivery("moderate"))
     root = body(job)
     assert root.findtext("Input/DataId") == user_data("moderate", "video")
     assert root.find("Conf/Callback") is None
 
 
-def test_an_oversized_data_id_is_refused():
+def test_an_oversized_data_id_is_refused() -> None:
     def long_delivery(step: str) -> Delivery:
         return Delivery("x" * 513, CALLBACK, "JSON", "Url", None, None)
 
@@ -211,7 +211,7 @@ def test_an_oversized_data_id_is_refused():
         plan(ref("a.mp4"), settings(), long_delivery)
 
 
-def test_only_configured_kinds():
+def test_only_configured_kinds() -> None:
     loaded = settings(CIFLOW_MODERATE_KINDS="Image, text")
     assert steps(plan(ref("a.png"), loaded, url_delivery("moderate"))) == ["image"]
     assert steps(plan(ref("a.txt"), loaded, url_delivery("moderate"))) == ["text"]
@@ -223,11 +223,11 @@ def test_only_configured_kinds():
     ("key", "content_type"),
     [("a.zip", None), ("a.heic", None), ("blob", "application/octet-stream"), ("folder/", "image/png"), ("x", None)],
 )
-def test_other_objects_are_not_moderated(key, content_type):
+def test_other_objects_are_not_moderated(key: str, content_type: str | None) -> None:
     assert plan(ref(key, content_type=content_type), settings(), url_delivery("moderate")) == []
 
 
-def test_uploads_of_another_bucket_are_refused():
+def test_uploads_of_another_bucket_are_refused() -> None:
     with pytest.raises(ValueError, match="other-1250000000"):
         plan(ref("a.png", bucket="other-1250000000"), settings(), url_delivery("moderate"))
 
@@ -248,12 +248,12 @@ def test_uploads_of_another_bucket_are_refused():
         ({"CIFLOW_MODERATE_SYNC_MAX_SIZE": str(32 * 1024 * 1024 + 1)}, "CIFLOW_MODERATE_SYNC_MAX_SIZE"),
     ],
 )
-def test_misconfiguration_names_the_variable(env, variable):
+def test_misconfiguration_names_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(**env)
     assert set(caught.value.problems) == {variable}
 
 
-def test_blank_optional_variables_are_unset():
+def test_blank_optional_variables_are_unset() -> None:
     loaded = settings(CIFLOW_MODERATE_BIZ_TYPE="", CIFLOW_MODERATE_FREEZE_PORN=" ", CIFLOW_MODERATE_DETECT_TYPE="")
     assert (loaded.biz_type, loaded.freeze_porn, loaded.detect_types) == (None, None, [])

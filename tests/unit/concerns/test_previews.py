@@ -35,7 +35,7 @@ def output(stem: str, name: str) -> dict[str, str]:
     }
 
 
-def test_defaults():
+def test_defaults() -> None:
     loaded = settings()
     assert loaded.preview_kinds == ["image", "video", "document"]
     assert loaded.image_rule == "imageMogr2/thumbnail/320x320"
@@ -45,7 +45,7 @@ def test_defaults():
     assert (loaded.doc_start_page, loaded.doc_end_page, loaded.doc_format) == (1, 3, "jpg")
 
 
-def test_image_thumbnail_is_a_pic_job_in_the_picture_queue():
+def test_image_thumbnail_is_a_pic_job_in_the_picture_queue() -> None:
     loaded = settings(CIFLOW_PREVIEWS_PIC_QUEUE_ID="p-pic-queue")
     jobs = plan(ref("photos/猫 #1.PNG"), loaded, url_delivery("previews"))
     assert steps(jobs) == ["thumbnail"]
@@ -67,7 +67,7 @@ def test_image_thumbnail_is_a_pic_job_in_the_picture_queue():
     )
 
 
-def test_image_rule_format_names_the_output_and_the_media_queue_is_not_used():
+def test_image_rule_format_names_the_output_and_the_media_queue_is_not_used() -> None:
     loaded = settings(CIFLOW_PREVIEWS_IMAGE_RULE="imageMogr2/thumbnail/!50p/format/webp")
     [job] = plan(ref("a.jpeg"), loaded, url_delivery("previews", queue_id="p-media-queue"))
     assert_request(
@@ -86,7 +86,7 @@ def test_image_rule_format_names_the_output_and_the_media_queue_is_not_used():
     )
 
 
-def test_video_snapshot_smartcover_and_animation():
+def test_video_snapshot_smartcover_and_animation() -> None:
     loaded = settings(
         CIFLOW_PREVIEWS_SNAPSHOT_COUNT="5",
         CIFLOW_PREVIEWS_SNAPSHOT_INTERVAL="2.5",
@@ -152,7 +152,7 @@ def test_video_snapshot_smartcover_and_animation():
     )
 
 
-def test_snapshots_without_interval_are_spread_evenly():
+def test_snapshots_without_interval_are_spread_evenly() -> None:
     loaded = settings(CIFLOW_PREVIEWS_SMARTCOVER="false", CIFLOW_PREVIEWS_SNAPSHOT_INTERVAL="")
     [job] = plan(ref("v.mp4"), loaded, url_delivery("previews"))
     assert job.step == "snapshot"
@@ -163,7 +163,7 @@ def test_snapshots_without_interval_are_spread_evenly():
     assert root.find("Operation/Snapshot/Width") is None
 
 
-def test_video_jobs_can_be_switched_off_one_by_one():
+def test_video_jobs_can_be_switched_off_one_by_one() -> None:
     loaded = settings(
         CIFLOW_PREVIEWS_SNAPSHOT_COUNT="0", CIFLOW_PREVIEWS_ANIMATION="1", CIFLOW_PREVIEWS_ANIMATION_FORMAT="webp"
     )
@@ -173,7 +173,7 @@ def test_video_jobs_can_be_switched_off_one_by_one():
     assert body(jobs[1]).findtext("Operation/Output/Object") == "ciflow-out/previews/v/animation.webp"
 
 
-def test_document_pages_in_the_document_queue():
+def test_document_pages_in_the_document_queue() -> None:
     loaded = settings(
         CIFLOW_PREVIEWS_DOC_QUEUE_ID="p-doc-queue",
         CIFLOW_PREVIEWS_DOC_START_PAGE="2",
@@ -202,7 +202,7 @@ def test_document_pages_in_the_document_queue():
     )
 
 
-def test_spreadsheets_are_numbered_by_sheet():
+def test_spreadsheets_are_numbered_by_sheet() -> None:
     [job] = plan(ref("s/budget.xlsx"), settings(), url_delivery("previews"))
     assert_request(
         job,
@@ -221,7 +221,7 @@ def test_spreadsheets_are_numbered_by_sheet():
     )
 
 
-def test_document_without_extension_names_its_source_type():
+def test_document_without_extension_names_its_source_type() -> None:
     [job] = plan(ref("inbox/scan", content_type="application/pdf"), settings(), url_delivery("previews"))
     root = body(job)
     assert root.findtext("Operation/DocProcess/SrcType") == "pdf"
@@ -230,13 +230,13 @@ def test_document_without_extension_names_its_source_type():
     assert body(declared).find("Operation/DocProcess/SrcType") is None
 
 
-def test_documents_over_200_mb_are_refused():
+def test_documents_over_200_mb_are_refused() -> None:
     assert plan(ref("big.pdf", size=200 * 1024 * 1024), settings(), url_delivery("previews"))
     with pytest.raises(ValueError, match="200 MB"):
         plan(ref("big.pdf", size=200 * 1024 * 1024 + 1), settings(), url_delivery("previews"))
 
 
-def test_tdmq_delivery():
+def test_tdmq_delivery() -> None:
     [job] = plan(ref("a.png"), settings(), tdmq_delivery("previews"))
     root = body(job)
     assert root.find("CallBack") is None
@@ -245,7 +245,7 @@ def test_tdmq_delivery():
     assert root.findtext("Operation/UserData") == user_data("previews", "thumbnail")
 
 
-def test_configured_kinds_and_document_suffixes():
+def test_configured_kinds_and_document_suffixes() -> None:
     loaded = settings(CIFLOW_PREVIEWS_KINDS="document", CIFLOW_PREVIEWS_DOC_SUFFIXES=".PDF,rtf")
     assert steps(plan(ref("a.rtf"), loaded, url_delivery("previews"))) == ["pages"]
     for key in ("a.png", "a.mp4", "a.docx", "a.txt"):
@@ -256,11 +256,11 @@ def test_configured_kinds_and_document_suffixes():
     ("key", "content_type"),
     [("a.mp3", "audio/mpeg"), ("a.zip", None), ("a", None), ("dir/", "image/png"), ("a.csv", None)],
 )
-def test_other_objects_get_no_previews(key, content_type):
+def test_other_objects_get_no_previews(key: str, content_type: str | None) -> None:
     assert plan(ref(key, content_type=content_type), settings(), url_delivery("previews")) == []
 
 
-def test_uploads_of_another_bucket_are_refused():
+def test_uploads_of_another_bucket_are_refused() -> None:
     with pytest.raises(ValueError, match="CIFLOW_BUCKET"):
         plan(ref("a.png", bucket="other-1250000000"), settings(), url_delivery("previews"))
 
@@ -291,13 +291,13 @@ def test_uploads_of_another_bucket_are_refused():
         ),
     ],
 )
-def test_misconfiguration_names_the_variable(env, variable):
+def test_misconfiguration_names_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(**env)
     assert set(caught.value.problems) == {variable}
 
 
-def test_video_work_may_all_be_off_when_videos_are_not_previewed():
+def test_video_work_may_all_be_off_when_videos_are_not_previewed() -> None:
     loaded = settings(
         CIFLOW_PREVIEWS_KINDS="image,document",
         CIFLOW_PREVIEWS_SNAPSHOT_COUNT="0",

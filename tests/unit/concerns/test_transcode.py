@@ -1,5 +1,7 @@
 """The transcode planner: one job per configured output of a video or audio upload, templates and presets."""
 
+from typing import Any
+
 import pytest
 
 from ciflow.concerns.transcode import TranscodeSettings, plan
@@ -67,7 +69,7 @@ EVERYTHING = {
 }
 
 
-def test_video_gets_every_configured_output():
+def test_video_gets_every_configured_output() -> None:
     jobs = plan(ref("uploads/clip.MP4"), settings(**EVERYTHING), url_delivery("transcode"))
     assert steps(jobs) == [
         "transcode-0",
@@ -184,7 +186,7 @@ def test_video_gets_every_configured_output():
         assert job.operation.retry == "submit"
 
 
-def test_audio_gets_audio_templates_and_audio_presets_only():
+def test_audio_gets_audio_templates_and_audio_presets_only() -> None:
     jobs = plan(ref("podcasts/ep 1.m4a"), settings(**EVERYTHING), url_delivery("transcode"))
     assert steps(jobs) == ["transcode-audio-0", "preset-mp3"]
     key, stem = "podcasts/ep 1.m4a", "podcasts/ep 1"
@@ -216,7 +218,7 @@ def test_audio_gets_audio_templates_and_audio_presets_only():
 
 
 @pytest.mark.parametrize(("preset", "container", "codec"), [("m4a", "m4a", "aac"), ("wav", "wav", "pcm_s16le")])
-def test_audio_only_presets(preset, container, codec):
+def test_audio_only_presets(preset: str, container: str, codec: str) -> None:
     [job] = plan(ref("a.flac"), settings(CIFLOW_TRANSCODE_PRESETS=preset), url_delivery("transcode"))
     root = body(job)
     assert root.findtext("Operation/Transcode/Container/Format") == container
@@ -224,7 +226,7 @@ def test_audio_only_presets(preset, container, codec):
     assert root.find("Operation/Transcode/Video") is None
 
 
-def test_configured_codecs_and_long_short_mode():
+def test_configured_codecs_and_long_short_mode() -> None:
     loaded = settings(
         CIFLOW_TRANSCODE_PRESETS="mp4-1080p,hls-480p",
         CIFLOW_TRANSCODE_VIDEO_CODEC="hevc",
@@ -247,7 +249,7 @@ def test_configured_codecs_and_long_short_mode():
     assert body(av1).find("Operation/Transcode/Video/LongShortMode") is None  # not supported for AV1
 
 
-def test_video_without_extension_is_recognised_by_content_type():
+def test_video_without_extension_is_recognised_by_content_type() -> None:
     jobs = plan(
         ref("uploads/clip", content_type="video/mp4; codecs=avc1"),
         settings(CIFLOW_TRANSCODE_TEMPLATES=T1),
@@ -260,7 +262,7 @@ def test_video_without_extension_is_recognised_by_content_type():
     )
 
 
-def test_tdmq_delivery():
+def test_tdmq_delivery() -> None:
     [job] = plan(ref("a.mp4"), settings(CIFLOW_TRANSCODE_TEMPLATES=T1), tdmq_delivery("transcode"))
     root = body(job)
     assert root.find("CallBack") is None
@@ -274,25 +276,25 @@ def test_tdmq_delivery():
     ("key", "content_type"),
     [("photo.jpg", "image/jpeg"), ("doc.pdf", None), ("clip", "application/octet-stream"), ("videos/", None)],
 )
-def test_other_objects_are_not_for_transcode(key, content_type):
+def test_other_objects_are_not_for_transcode(key: str, content_type: str | None) -> None:
     assert plan(ref(key, content_type=content_type), settings(**EVERYTHING), url_delivery("transcode")) == []
 
 
-def test_audio_upload_with_only_video_outputs_gives_nothing():
+def test_audio_upload_with_only_video_outputs_gives_nothing() -> None:
     loaded = settings(
         CIFLOW_TRANSCODE_TEMPLATES=T1, CIFLOW_TRANSCODE_PRESETS="mp4-720p", CIFLOW_TRANSCODE_TSC_TEMPLATE=TSC
     )
     assert plan(ref("song.mp3"), loaded, url_delivery("transcode")) == []
 
 
-def test_uploads_of_another_bucket_are_refused():
+def test_uploads_of_another_bucket_are_refused() -> None:
     with pytest.raises(ValueError, match="CIFLOW_BUCKET"):
         plan(
             ref("a.mp4", bucket="other-1250000000"), settings(CIFLOW_TRANSCODE_TEMPLATES=T1), url_delivery("transcode")
         )
 
 
-def test_defaults_and_blank_variables():
+def test_defaults_and_blank_variables() -> None:
     loaded = settings(CIFLOW_TRANSCODE_TEMPLATES=T1, CIFLOW_TRANSCODE_VIDEO_CODEC="", CIFLOW_TRANSCODE_TSC_TEMPLATE=" ")
     assert loaded.templates == [T1]
     assert (loaded.video_codec, loaded.audio_codec, loaded.tsc_template) == (None, None, None)
@@ -327,14 +329,14 @@ def test_defaults_and_blank_variables():
         ),
     ],
 )
-def test_misconfiguration_names_the_variable(env, variable):
+def test_misconfiguration_names_the_variable(env: dict[str, Any], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(**env)
     assert set(caught.value.problems) == {variable}
     assert variable in str(caught.value)
 
 
-def test_nothing_configured_names_every_way_to_configure_an_output():
+def test_nothing_configured_names_every_way_to_configure_an_output() -> None:
     with pytest.raises(ConfigError) as caught:
         settings()
     for variable in (
@@ -345,7 +347,7 @@ def test_nothing_configured_names_every_way_to_configure_an_output():
         assert variable in caught.value.problems["CIFLOW_TRANSCODE_TEMPLATES"]
 
 
-def test_quality_estimate_alone_is_enough():
+def test_quality_estimate_alone_is_enough() -> None:
     [job] = plan(ref("a.mp4"), settings(CIFLOW_TRANSCODE_QUALITY_ESTIMATE="yes"), url_delivery("transcode"))
     assert job.step == "quality"
     assert body(job).findtext("Operation/QualityEstimateConfig/Mode") == "general"

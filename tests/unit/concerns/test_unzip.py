@@ -32,7 +32,7 @@ def expected(key: str, prefix: str, replaced: str = "0", **extra: str) -> dict[s
     }
 
 
-def test_defaults():
+def test_defaults() -> None:
     loaded = settings()
     assert loaded.suffixes == ["tar.gz", "rar", "tar", "tgz", "zip", "7z"]  # longest first
     assert loaded.prefix is None
@@ -53,13 +53,13 @@ def test_defaults():
         ("inbox/.zip", "ciflow-out/unzip/inbox/.zip/"),
     ],
 )
-def test_archives_extract_under_the_output_prefix(key, prefix):
+def test_archives_extract_under_the_output_prefix(key: str, prefix: str) -> None:
     jobs = plan(ref(key), settings(), url_delivery("unzip"))
     assert steps(jobs) == ["unzip"]
     assert_request(jobs[0], "POST", "ci", "/file_jobs", expected(key, prefix))
 
 
-def test_configured_prefix_replaced_and_password():
+def test_configured_prefix_replaced_and_password() -> None:
     loaded = settings(
         CIFLOW_UNZIP_PREFIX="extracted/",
         CIFLOW_UNZIP_PREFIX_REPLACED="1",
@@ -76,7 +76,7 @@ def test_configured_prefix_replaced_and_password():
     assert "pässword" not in repr(loaded)
 
 
-def test_configured_suffixes_replace_the_defaults():
+def test_configured_suffixes_replace_the_defaults() -> None:
     loaded = settings(CIFLOW_UNZIP_SUFFIXES=".ZIP, jar")
     assert loaded.suffixes == ["jar", "zip"]
     assert steps(plan(ref("lib/app.jar"), loaded, url_delivery("unzip"))) == ["unzip"]
@@ -84,28 +84,28 @@ def test_configured_suffixes_replace_the_defaults():
 
 
 @pytest.mark.parametrize("key", ["inbox/photo.jpg", "inbox/zip", "inbox/a.gz", "inbox/archive.zip/", "inbox/a.zipx"])
-def test_other_objects_are_not_for_unzip(key):
+def test_other_objects_are_not_for_unzip(key: str) -> None:
     assert plan(ref(key, content_type="application/zip"), settings(), url_delivery("unzip")) == []
 
 
-def test_archives_over_the_limit_are_refused():
+def test_archives_over_the_limit_are_refused() -> None:
     loaded = settings(CIFLOW_UNZIP_MAX_SIZE="1000")
     assert steps(plan(ref("a.zip", size=1000), loaded, url_delivery("unzip"))) == ["unzip"]
     with pytest.raises(ValueError, match=r"1001 bytes is over CIFLOW_UNZIP_MAX_SIZE \(1000 bytes\)"):
         plan(ref("a.zip", size=1001), loaded, url_delivery("unzip"))
 
 
-def test_archives_of_unknown_size_are_refused():
+def test_archives_of_unknown_size_are_refused() -> None:
     with pytest.raises(ValueError, match="size unknown"):
         plan(ref("a.zip", size=None), settings(), url_delivery("unzip"))
 
 
-def test_archives_of_another_bucket_are_refused():
+def test_archives_of_another_bucket_are_refused() -> None:
     with pytest.raises(ValueError, match="other-1250000000"):
         plan(ref("a.zip", bucket="other-1250000000"), settings(), url_delivery("unzip"))
 
 
-def test_no_password_no_key_element():
+def test_no_password_no_key_element() -> None:
     [job] = plan(ref("a.zip"), settings(CIFLOW_UNZIP_PASSWORD=""), url_delivery("unzip"))
     assert body(job).find("Operation/FileUncompressConfig/UnCompressKey") is None
 
@@ -122,7 +122,7 @@ def test_no_password_no_key_element():
         ({"CIFLOW_UNZIP_SUFFIXES": "zip,."}, "CIFLOW_UNZIP_SUFFIXES"),
     ],
 )
-def test_misconfiguration_names_the_variable(env, variable):
+def test_misconfiguration_names_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError) as caught:
         settings(**env)
     assert set(caught.value.problems) == {variable}

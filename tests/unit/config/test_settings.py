@@ -9,7 +9,7 @@ from ciflow.signing import environment_credentials
 GOOD = {"CIFLOW_REGION": "ap-guangzhou", "CIFLOW_BUCKET": "media-1250000000"}
 
 
-def test_minimal_environment_gives_defaults():
+def test_minimal_environment_gives_defaults() -> None:
     settings = load_settings(CoreSettings, GOOD)
     assert settings.region == "ap-guangzhou"
     assert settings.scheme == "https"
@@ -17,7 +17,7 @@ def test_minimal_environment_gives_defaults():
     assert settings.client_timeout().connect == 3.0
 
 
-def test_every_bad_variable_is_named_at_once():
+def test_every_bad_variable_is_named_at_once() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(
             CoreSettings,
@@ -41,18 +41,18 @@ def test_every_bad_variable_is_named_at_once():
     assert "CIFLOW_BUCKET" in str(caught.value)
 
 
-def test_missing_required_variables_say_not_set():
+def test_missing_required_variables_say_not_set() -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(CoreSettings, {})
     assert caught.value.problems == {"CIFLOW_REGION": "not set", "CIFLOW_BUCKET": "not set"}
 
 
-def test_scf_region_and_short_codes_are_accepted():
+def test_scf_region_and_short_codes_are_accepted() -> None:
     settings = load_settings(CoreSettings, {"TENCENTCLOUD_REGION": "sh", "CIFLOW_BUCKET": "a-1250000000"})
     assert settings.region == "ap-shanghai"
 
 
-def test_endpoint_override_forms():
+def test_endpoint_override_forms() -> None:
     plain = load_settings(CoreSettings, {**GOOD, "CIFLOW_ENDPOINT": "http://127.0.0.1:9000"}).client_endpoint()
     assert plain.base_url("ci") == ("http://127.0.0.1:9000", "media-1250000000.ci.ap-guangzhou.myqcloud.com")
     template = load_settings(
@@ -64,7 +64,7 @@ def test_endpoint_override_forms():
     )
 
 
-def test_handler_settings_extend_the_core():
+def test_handler_settings_extend_the_core() -> None:
     from pydantic import Field
 
     class HashSettings(CoreSettings):
@@ -76,7 +76,7 @@ def test_handler_settings_extend_the_core():
     assert list(caught.value.problems) == ["CIFLOW_HASH_ALGORITHM"]
 
 
-def test_one_client_per_process_and_settings():
+def test_one_client_per_process_and_settings() -> None:
     first = load_settings(CoreSettings, GOOD)
     again = load_settings(CoreSettings, dict(GOOD))
     assert shared_client(first) is shared_client(again)
@@ -84,7 +84,7 @@ def test_one_client_per_process_and_settings():
     assert shared_client(other) is not shared_client(first)
 
 
-def test_credentials_come_from_scf_variables_on_every_read():
+def test_credentials_come_from_scf_variables_on_every_read() -> None:
     env = {"TENCENTCLOUD_SECRETID": "AKID1", "TENCENTCLOUD_SECRETKEY": "key-one", "TENCENTCLOUD_SESSIONTOKEN": "t1"}
     read = environment_credentials(env)
     assert read().token == "t1"
@@ -94,13 +94,13 @@ def test_credentials_come_from_scf_variables_on_every_read():
     assert "t2" not in repr(read())
 
 
-def test_missing_credentials_name_the_variables():
+def test_missing_credentials_name_the_variables() -> None:
     with pytest.raises(ConfigError) as caught:
         environment_credentials({"TENCENTCLOUD_SECRETID": "AKID1"})()
     assert list(caught.value.problems) == ["TENCENTCLOUD_SECRETKEY"]
 
 
-def test_handler_settings_with_lists_share_one_client_per_endpoint():
+def test_handler_settings_with_lists_share_one_client_per_endpoint() -> None:
     from ciflow.handlers import UploadSettings
 
     env = {
@@ -115,7 +115,7 @@ def test_handler_settings_with_lists_share_one_client_per_endpoint():
     assert shared_client(first).timeout.read == 15.0
 
 
-def test_empty_variables_count_as_unset():
+def test_empty_variables_count_as_unset() -> None:
     settings = load_settings(CoreSettings, {**GOOD, "CIFLOW_ENDPOINT": "", "CIFLOW_READ_TIMEOUT": ""})
     assert settings.endpoint is None
     assert settings.read_timeout == 15.0

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from xml.etree.ElementTree import fromstring
 
 import pytest
@@ -75,7 +75,7 @@ def model_for(entry: dict[str, Any], body: bytes) -> tuple[type[CiModel], str]:
         return moderation.MODERATION_RESPONSES[moderation.ModerationKind(kind)], "Response"
     if entry["role"] == "request":
         # All-nodes samples leave <Tag/> empty; the API they document names it.
-        tag = fromstring(body).findtext("Tag") or re.search(r"Tag=(\w+)", entry["api"]).group(1)
+        tag = fromstring(body).findtext("Tag") or cast(re.Match[str], re.search(r"Tag=(\w+)", entry["api"])).group(1)
         return REQUESTS_BY_TAG[tag], "Request"
     if "filehash" in entry["api"] and "ci-process" in entry["api"]:
         return files.FileHashResponse, "Response"
@@ -103,7 +103,7 @@ CALLBACK_ENTRIES = [e for e in INDEX if e["role"] == "callback"]
 
 
 @pytest.mark.parametrize("entry", XML_ENTRIES, ids=lambda e: e["file"])
-def test_xml_sample_parses_and_round_trips(entry):
+def test_xml_sample_parses_and_round_trips(entry: dict[str, Any]) -> None:
     body = (FIXTURES / entry["file"]).read_bytes()
     model_type, root = model_for(entry, body)
     model = from_xml(model_type, body, root=root)
@@ -116,7 +116,7 @@ def test_xml_sample_parses_and_round_trips(entry):
 
 
 @pytest.mark.parametrize("entry", CALLBACK_ENTRIES, ids=lambda e: e["file"])
-def test_callback_sample_parses_into_its_envelope_and_round_trips(entry):
+def test_callback_sample_parses_into_its_envelope_and_round_trips(entry: dict[str, Any]) -> None:
     body = (FIXTURES / entry["file"]).read_bytes()
     callback = parse_callback(body)
     assert not isinstance(callback, RawCallback), "a documented callback was not recognised"
@@ -143,7 +143,7 @@ def test_callback_sample_parses_into_its_envelope_and_round_trips(entry):
     assert again == original, explain(original, again)
 
 
-def test_every_family_and_role_has_samples():
+def test_every_family_and_role_has_samples() -> None:
     seen = {(e["file"].split("/")[0], e["role"]) for e in INDEX}
     for family in ("media", "files", "documents", "pictures", "moderation"):
         assert (family, "request") in seen

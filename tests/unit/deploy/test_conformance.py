@@ -1,16 +1,20 @@
 """deploy/ read as the deploy tool reads it (multi-scf 0.3.14, apigateway 0.4.2, toolkit 2.27.6): what SCF gets."""
 
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
 import pytest
 import yaml
 
 from ciflow_local.cli import main
-from ciflow_local.deploy import errors_of, read_deployment, read_instance
+from ciflow_local.deploy import InstancePlan, errors_of, read_deployment, read_instance
 from ciflow_local.deploy._deployment import not_passed
 
 from .conftest import BEFORE, DEPLOY, ROOT
 
 
-def _plans(env, documents=None):
+def _plans(env: Mapping[str, str], documents: dict[str, Any] | None = None) -> list[InstancePlan]:
     if documents is None:
         return read_deployment(DEPLOY, env)
     from ciflow_local.deploy._deployment import _check_together
@@ -20,18 +24,18 @@ def _plans(env, documents=None):
     return plans
 
 
-def _documents():
+def _documents() -> dict[str, Any]:
     return {
         folder: yaml.safe_load((DEPLOY / folder / "serverless.yml").read_text())
         for folder in ("layer", "routing", "api", "uploads")
     }
 
 
-def _errors(env, documents=None):
+def _errors(env: Mapping[str, str], documents: dict[str, Any] | None = None) -> str:
     return "\n".join(errors_of(_plans(env, documents)))
 
 
-def test_the_committed_deployment_has_no_errors_and_says_what_scf_gets(example_env):
+def test_the_committed_deployment_has_no_errors_and_says_what_scf_gets(example_env: dict[str, str]) -> None:
     plans = _plans(example_env)
     assert errors_of(plans) == []
     functions = {function.name: function for plan in plans for function in plan.functions}
@@ -51,7 +55,7 @@ def test_the_committed_deployment_has_no_errors_and_says_what_scf_gets(example_e
     assert (route.function_name, route.integrated_response, route.service_timeout_s) == ("ciflow-callback", True, 30)
 
 
-def test_the_file_before_issue_11_fails_as_the_component_would(example_env):
+def test_the_file_before_issue_11_fails_as_the_component_would(example_env: dict[str, str]) -> None:
     document = yaml.safe_load(BEFORE.read_text())
     plan = read_instance(document, example_env, ROOT)
     from ciflow_local.deploy._deployment import _check_together
@@ -66,16 +70,16 @@ def test_the_file_before_issue_11_fails_as_the_component_would(example_env):
     assert "no API Gateway route reaches the callback function" in errors
 
 
-def test_nothing_exported_means_undefined_hosts_and_values():
+def test_nothing_exported_means_undefined_hosts_and_values() -> None:
     errors = _errors({})
     assert "'undefined.cos.undefined.myqcloud.com'" in errors
     assert "${env:CIFLOW_BUCKET}: unset when deploying" in errors
     assert "layer ciflow-core: version unset" in errors
 
 
-def _mutated(path, value):
+def _mutated(path: tuple[str | int, ...], value: object) -> dict[str, Any]:
     documents = _documents()
-    target = documents
+    target: Any = documents
     *head, last = path
     for part in head:
         target = target[part]
@@ -113,16 +117,18 @@ HASH = ("uploads", "inputs", "functions", "hash")
         (("layer", "inputs", "runtimes"), ["Python3.7"], "built for ['Python3.7'], not Python3.10"),
     ],
 )
-def test_each_broken_file_is_refused_with_its_reason(path, value, expected, example_env):
+def test_each_broken_file_is_refused_with_its_reason(
+    path: tuple[str | int, ...], value: object, expected: str, example_env: dict[str, str]
+) -> None:
     assert expected in _errors(example_env, _mutated(path, value))
 
 
-def test_bucket_without_appid_in_the_trigger_is_refused(example_env):
+def test_bucket_without_appid_in_the_trigger_is_refused(example_env: dict[str, str]) -> None:
     env = {**example_env, "CIFLOW_BUCKET": "media"}
     assert "COS trigger bucket 'media.cos.ap-guangzhou.myqcloud.com'" in _errors(env)
 
 
-def test_a_multi_scf_apigw_trigger_loses_the_integrated_response(example_env):
+def test_a_multi_scf_apigw_trigger_loses_the_integrated_response(example_env: dict[str, str]) -> None:
     documents = _documents()
     documents["routing"]["inputs"]["triggers"].append(
         {"type": "apigw", "parameters": {"apis": [{"path": "/cb", "method": "POST", "function": "callback"}]}}
@@ -131,7 +137,7 @@ def test_a_multi_scf_apigw_trigger_loses_the_integrated_response(example_env):
     assert "POST /cb: integrated response is off" in errors
 
 
-def test_a_variable_the_env_file_sets_but_the_files_do_not_pass_is_reported(example_env):
+def test_a_variable_the_env_file_sets_but_the_files_do_not_pass_is_reported(example_env: dict[str, str]) -> None:
     plans = _plans(example_env)
     assert not_passed(plans, {**example_env, "CIFLOW_HASH_ALGORITHMS": "MD5,SHA256"}) == [
         "ciflow-uploads: hash: the env file sets CIFLOW_HASH_ALGORITHMS but serverless.yml does not pass it on:"
@@ -139,7 +145,9 @@ def test_a_variable_the_env_file_sets_but_the_files_do_not_pass_is_reported(exam
     ]
 
 
-def test_deploy_check_command_exit_codes(capsys, tmp_path, monkeypatch):
+def test_deploy_check_command_exit_codes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["deploy", "check", "--env-file", "deploy/example.env"]) == 0
     out = capsys.readouterr().out
@@ -151,7 +159,9 @@ def test_deploy_check_command_exit_codes(capsys, tmp_path, monkeypatch):
     assert main(["deploy", "check", "--env-file", str(bad)]) == 1
 
 
-def test_render_check_catches_a_hand_edited_file(tmp_path, example_env, capsys):
+def test_render_check_catches_a_hand_edited_file(
+    tmp_path: Path, example_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     copy_dir = tmp_path / "deploy"
     assert main(["deploy", "render", "--env-file", str(DEPLOY / "example.env"), "--dir", str(copy_dir)]) == 0
     assert main(["deploy", "render", "--check", "--env-file", str(DEPLOY / "example.env"), "--dir", str(copy_dir)]) == 0
@@ -161,7 +171,9 @@ def test_render_check_catches_a_hand_edited_file(tmp_path, example_env, capsys):
     assert "uploads/serverless.yml differs" in capsys.readouterr().err
 
 
-def test_config_check_names_every_bad_variable(tmp_path, capsys, monkeypatch):
+def test_config_check_names_every_bad_variable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in list(__import__("os").environ):
         if name.startswith("CIFLOW_"):
             monkeypatch.delenv(name)
@@ -179,14 +191,14 @@ def test_config_check_names_every_bad_variable(tmp_path, capsys, monkeypatch):
     assert "hash: ok" in capsys.readouterr().out
 
 
-def test_config_check_refuses_a_malformed_env_file(tmp_path, capsys):
+def test_config_check_refuses_a_malformed_env_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     env_file = tmp_path / "bad.env"
     env_file.write_text("CIFLOW_REGION=ap-guangzhou\nthis is not an assignment\n")
     assert main(["config", "check", "--env-file", str(env_file)]) == 2
     assert "bad.env:2: not KEY=VALUE" in capsys.readouterr().err
 
 
-def test_an_unbuilt_layer_is_a_warning_naming_make_layer(example_env, tmp_path):
+def test_an_unbuilt_layer_is_a_warning_naming_make_layer(example_env: dict[str, str], tmp_path: Path) -> None:
     document = yaml.safe_load((DEPLOY / "layer" / "serverless.yml").read_text())
     (problem,) = read_instance(document, example_env, tmp_path / "deploy" / "layer").problems
     assert problem.severity == "warning"

@@ -3,10 +3,14 @@
 import copy
 import json
 import textwrap
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ciflow import operations as ops
+from ciflow.client import Operation
 from ciflow.models import JobsQuery
 from ciflow.models.moderation import (
     AudioModerationRequest,
@@ -40,18 +44,18 @@ SUBMIT_MODERATION = {f"Submit{kind.value.title()}Moderation" for kind in Moderat
 QUERY_MODERATION = {f"Query{kind.value.title()}Moderation" for kind in ModerationKind}
 
 
-def policy(key):
+def policy(key: str) -> Any:
     return json.loads(template_path(key).read_text(encoding="utf-8"))
 
 
-def actions_of(document):
+def actions_of(document: Mapping[str, Any]) -> set[str]:
     return {grant.action for grant in granted(document)}
 
 
 # -- (a) every operation has its CAM actions ----------------------------------------------------------------
 
 
-def test_every_builder_builds_named_operations_that_have_cam_actions():
+def test_every_builder_builds_named_operations_that_have_cam_actions() -> None:
     builders = {name for name in ops.__all__ if callable(getattr(ops, name))}
     read = builder_operations()
     assert set(read) == builders
@@ -60,18 +64,22 @@ def test_every_builder_builds_named_operations_that_have_cam_actions():
         assert names <= set(CAM_ACTIONS), f"{builder} builds {sorted(names - set(CAM_ACTIONS))} without CAM actions"
 
 
-def test_cam_actions_name_only_operations_some_builder_builds():
+def test_cam_actions_name_only_operations_some_builder_builds() -> None:
     built = set().union(*builder_operations().values())
     assert set(CAM_ACTIONS) == built
 
 
-def _samples():
+def _samples() -> Iterator[tuple[str, Operation[Any]]]:
     query = JobsQuery(tag="Transcode")
     source = ModerationInput(object="uploads/moderate/a")
     yield "head_object", ops.head_object("k")
     yield "get_object", ops.get_object("k")
     yield "put_object", ops.put_object("k", b"x")
-    source_object = {"source_bucket": "b-1250000000", "source_region": "ap-guangzhou", "source_key": "s"}
+    source_object: dict[str, Any] = {
+        "source_bucket": "b-1250000000",
+        "source_region": "ap-guangzhou",
+        "source_key": "s",
+    }
     yield "copy_object", ops.copy_object("k", **source_object)
     yield "delete_object", ops.delete_object("k")
     yield "delete_objects", ops.delete_objects(["k"])
@@ -92,7 +100,7 @@ def _samples():
     yield "submit_moderation", ops.submit_moderation(DocumentModerationRequest(input=source))
 
 
-def test_names_read_from_the_source_are_the_names_the_builders_give():
+def test_names_read_from_the_source_are_the_names_the_builders_give() -> None:
     read = builder_operations()
     seen: dict[str, set[str]] = {}
     for builder, operation in _samples():
@@ -117,11 +125,11 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_what_each_function_can_call(key):
+def test_what_each_function_can_call(key: str) -> None:
     assert operations_called_by(key) == EXPECTED[key]
 
 
-def test_lazy_imports_are_followed_and_type_checking_imports_are_not():
+def test_lazy_imports_are_followed_and_type_checking_imports_are_not() -> None:
     callback = reach_of(SHARED.parent / "functions" / "callback" / "index.py")
     upload = reach_of(SHARED.parent / "functions" / "hash" / "index.py")
     assert "ciflow.routing._cmq" in callback.modules  # imported inside callback._sinks._build only
@@ -133,12 +141,12 @@ def test_lazy_imports_are_followed_and_type_checking_imports_are_not():
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_each_policy_grants_everything_its_function_can_call(key):
+def test_each_policy_grants_everything_its_function_can_call(key: str) -> None:
     assert coverage_gaps(key, policy(key)) == []
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_no_policy_touches_objects_across_the_whole_bucket(key):
+def test_no_policy_touches_objects_across_the_whole_bucket(key: str) -> None:
     for grant in granted(policy(key)):
         if grant.resource == BUCKET_WIDE_COS:
             assert grant.action == "name/cos:GetBucket"
@@ -149,7 +157,7 @@ def test_no_policy_touches_objects_across_the_whole_bucket(key):
             assert len(grant.resource) > len(BUCKET_WIDE_COS)
 
 
-def test_upload_policies_submit_only_for_their_own_uploads():
+def test_upload_policies_submit_only_for_their_own_uploads() -> None:
     for key in UPLOADS:
         for grant in granted(policy(key)):
             if grant.action.startswith("ci:Create"):
@@ -160,11 +168,11 @@ def test_upload_policies_submit_only_for_their_own_uploads():
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_each_policy_grants_nothing_its_function_cannot_use(key):
+def test_each_policy_grants_nothing_its_function_cannot_use(key: str) -> None:
     assert excess_grants(key, policy(key)) == []
 
 
-def test_pass_role_and_cmq_only_where_their_calls_are():
+def test_pass_role_and_cmq_only_where_their_calls_are() -> None:
     for key in KEYS:
         actions = actions_of(policy(key))
         assert ("cam:PassRole" in actions) == (key in UPLOADS)
@@ -176,7 +184,7 @@ def test_pass_role_and_cmq_only_where_their_calls_are():
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_templates_are_cam_json_with_known_placeholders_only(key):
+def test_templates_are_cam_json_with_known_placeholders_only(key: str) -> None:
     assert template_problems(template_path(key).read_text(encoding="utf-8")) == []
 
 
@@ -189,11 +197,11 @@ def test_templates_are_cam_json_with_known_placeholders_only(key):
         ('{"version": "1.0", "statement": [{"effect": "allow", "action": ["a"], "resource": ["*"]}]}', "2.0"),
     ],
 )
-def test_template_problems_name_what_is_wrong(text, problem):
+def test_template_problems_name_what_is_wrong(text: str, problem: str) -> None:
     assert any(problem in message for message in template_problems(text))
 
 
-def test_render_fills_every_placeholder_of_every_template():
+def test_render_fills_every_placeholder_of_every_template() -> None:
     rendered = render_policies("ap-guangzhou", "1250000000", "media-1250000000", "100000000001")
     assert set(rendered) == {f"ciflow-{key}.json" for key in KEYS}
     for name, text in rendered.items():
@@ -217,12 +225,14 @@ def test_render_fills_every_placeholder_of_every_template():
         ("ap-guangzhou", "1250000000", 'a"}-1250000000', "100000000001", "bucket"),
     ],
 )
-def test_render_refuses_values_that_are_not_what_they_claim(region, appid, bucket, owner_uin, wrong):
+def test_render_refuses_values_that_are_not_what_they_claim(
+    region: str, appid: str, bucket: str, owner_uin: str, wrong: str
+) -> None:
     with pytest.raises(ValueError, match=wrong):
         render_policies(region, appid, bucket, owner_uin)
 
 
-def test_render_refuses_a_template_with_an_unknown_placeholder(tmp_path):
+def test_render_refuses_a_template_with_an_unknown_placeholder(tmp_path: Path) -> None:
     for key in KEYS:
         (tmp_path / f"ciflow-{key}.json").write_text(template_path(key).read_text(encoding="utf-8"))
     (tmp_path / "ciflow-hash.json").write_text('{"version": "2.0", "statement": [], "x": "${bucketName}"}')
@@ -234,7 +244,7 @@ def test_render_refuses_a_template_with_an_unknown_placeholder(tmp_path):
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_removing_any_action_from_a_policy_is_a_coverage_gap(key):
+def test_removing_any_action_from_a_policy_is_a_coverage_gap(key: str) -> None:
     document = policy(key)
     for index, statement in enumerate(document["statement"]):
         for action in statement["action"]:
@@ -246,7 +256,7 @@ def test_removing_any_action_from_a_policy_is_a_coverage_gap(key):
             assert any(f"missing {action} on" in gap for gap in gaps), (key, action)
 
 
-def test_narrowing_a_listing_condition_is_a_coverage_gap():
+def test_narrowing_a_listing_condition_is_a_coverage_gap() -> None:
     document = policy("hash")
     for statement in document["statement"]:
         if "condition" in statement:
@@ -263,7 +273,7 @@ def test_narrowing_a_listing_condition_is_a_coverage_gap():
         ({"action": ["ci:CreateDocProcessJobs"], "resource": ["*"]}, "dead"),
     ],
 )
-def test_grants_beyond_the_calls_are_reported(statement, expected):
+def test_grants_beyond_the_calls_are_reported(statement: dict[str, Any], expected: str) -> None:
     document = policy("hash")
     document["statement"].append({"effect": "allow", **statement})
     excess = excess_grants("hash", document)
@@ -271,7 +281,7 @@ def test_grants_beyond_the_calls_are_reported(statement, expected):
     assert excess[0].startswith(expected + ":")
 
 
-def _fake_package(tmp_path):
+def _fake_package(tmp_path: Path) -> Reach:
     package = tmp_path / "fakeflow"
     package.mkdir()
     sources = {
@@ -300,7 +310,7 @@ def _fake_package(tmp_path):
     return reach_of(entry, roots=(SHARED, tmp_path))
 
 
-def test_a_new_call_in_a_reached_module_is_reported(tmp_path):
+def test_a_new_call_in_a_reached_module_is_reported(tmp_path: Path) -> None:
     reach = _fake_package(tmp_path)
     assert ("fakeflow._docs", "SubmitDocJob") in reach.sites
     assert {module for module, _ in reach.sites if module.startswith("fakeflow")} == {"fakeflow._docs"}
@@ -311,7 +321,7 @@ def test_a_new_call_in_a_reached_module_is_reported(tmp_path):
     assert coverage_gaps("hash", policy("hash")) == []
 
 
-def test_an_operation_without_cam_actions_is_reported():
+def test_an_operation_without_cam_actions_is_reported() -> None:
     reach = Reach(frozenset(), frozenset({("ciflow.concerns.hash", "SubmitTeleportJob")}))
     assert coverage_gaps("hash", policy("hash"), reach=reach) == [
         "SubmitTeleportJob (called in ciflow.concerns.hash) has no CAM_ACTIONS entry"

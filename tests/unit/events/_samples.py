@@ -11,7 +11,8 @@ APPID = "1250000000"
 
 
 def load(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return loaded
 
 
 def cos_samples() -> list[str]:
@@ -32,7 +33,8 @@ def cos_record(
     **changes: Any,
 ) -> dict[str, Any]:
     """A record of the base sample for ``key``; ``url=""`` derives the encoded url, ``None`` drops it."""
-    record = copy.deepcopy(load("cos-put.json")["Records"][0])
+    record: dict[str, Any] = copy.deepcopy(load("cos-put.json")["Records"][0])
+
     obj, bucket = record["cos"]["cosObject"], record["cos"]["cosBucket"]
     obj["key"] = f"/{APPID}/{name}/{key}"
     bucket["name"] = name

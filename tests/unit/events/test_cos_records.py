@@ -1,6 +1,8 @@
 """COS events: region and bucket derivation, times, version facts, malformed events and records."""
 
 from datetime import datetime, timezone
+from types import EllipsisType
+from typing import Any, cast
 
 import pytest
 
@@ -11,30 +13,30 @@ from tests.unit.events._samples import APPID, cos_record
 UTC = timezone.utc
 
 
-def ref_of(record: dict) -> ObjectRef:
+def ref_of(record: dict[str, Any]) -> ObjectRef:
     return object_ref(CosRecord.model_validate(record))
 
 
-def items(event: dict) -> list:
+def items(event: dict[str, Any]) -> list[Any]:
     return list(parse_cos_event(event).records_or_errors())
 
 
 # -- region -------------------------------------------------------------------------------------------------
 
 
-def test_region_prefers_cos_region():
+def test_region_prefers_cos_region() -> None:
     record = cos_record(region="ap-guangzhou", bucket__cosRegion="ap-shanghai", bucket__region="bj")
     assert ref_of(record).region == "ap-shanghai"
 
 
-def test_region_falls_back_to_the_url_host():
+def test_region_falls_back_to_the_url_host() -> None:
     record = cos_record(region="ap-chengdu", bucket__cosRegion=..., bucket__region="sh")
     assert ref_of(record).region == "ap-chengdu"
     record = cos_record(region="ap-chengdu", bucket__cosRegion="not a region", bucket__region="sh")
     assert ref_of(record).region == "ap-chengdu"
 
 
-def test_region_falls_back_to_the_short_code():
+def test_region_falls_back_to_the_short_code() -> None:
     record = cos_record(url=None, bucket__cosRegion=..., bucket__region="cd")
     assert ref_of(record).region == "ap-chengdu"
     other_host = "https://cdn.example.com/uploads/a.mp4"
@@ -42,13 +44,13 @@ def test_region_falls_back_to_the_short_code():
     assert ref_of(record).region == "ap-hongkong"
 
 
-def test_url_host_of_another_bucket_does_not_give_the_region():
+def test_url_host_of_another_bucket_does_not_give_the_region() -> None:
     url = f"http://other-{APPID}.cos.ap-beijing.myqcloud.com/uploads/a.mp4"
     record = cos_record(url=url, bucket__cosRegion=..., bucket__region="sh")
     assert ref_of(record).region == "ap-shanghai"
 
 
-def test_no_usable_region_is_a_record_error():
+def test_no_usable_region_is_a_record_error() -> None:
     record = cos_record(url=None, bucket__cosRegion=..., bucket__region="mars")
     ((index, error),) = items({"Records": [record]})
     assert index == 0
@@ -59,65 +61,68 @@ def test_no_usable_region_is_a_record_error():
 # -- bucket -------------------------------------------------------------------------------------------------
 
 
-def test_full_bucket_is_name_dash_appid():
+def test_full_bucket_is_name_dash_appid() -> None:
     assert ref_of(cos_record(name="photos")).bucket == f"photos-{APPID}"
 
 
-def test_name_that_already_carries_the_appid_is_not_doubled():
+def test_name_that_already_carries_the_appid_is_not_doubled() -> None:
     record = cos_record(bucket__name=f"media-{APPID}")
     assert ref_of(record).bucket == f"media-{APPID}"
     assert ref_of(record).key == "uploads/a.mp4"
 
 
-def test_appid_missing_is_read_from_the_url_host():
+def test_appid_missing_is_read_from_the_url_host() -> None:
     record = cos_record(bucket__appid=...)
     assert ref_of(record).bucket == f"media-{APPID}"
     assert "appid" in str(items({"Records": [cos_record(url=None, bucket__appid=...)]})[0][1])
 
 
-def test_numeric_appid_is_accepted():
+def test_numeric_appid_is_accepted() -> None:
     assert ref_of(cos_record(bucket__appid=int(APPID))).bucket == f"media-{APPID}"
 
 
 # -- object facts -------------------------------------------------------------------------------------------
 
 
-def test_etag_loses_its_quotes_and_meta_names_are_case_insensitive():
+def test_etag_loses_its_quotes_and_meta_names_are_case_insensitive() -> None:
     record = cos_record(
-        meta__ETag=..., meta__etag='"abc-2"', **{"meta__Content-Type": ...}, **{"meta__content-type": "image/png"}
+        meta__ETag=...,
+        meta__etag='"abc-2"',
+        **cast(dict[str, Any], {"meta__Content-Type": ...}),
+        **{"meta__content-type": "image/png"},
     )
     ref = ref_of(record)
     assert ref.etag == "abc-2"
     assert ref.content_type == "image/png"
 
 
-def test_blank_etag_and_content_type_are_none():
+def test_blank_etag_and_content_type_are_none() -> None:
     ref = ref_of(cos_record(meta__ETag='""', **{"meta__Content-Type": ""}))
     assert ref.etag is None
     assert ref.content_type is None
 
 
 @pytest.mark.parametrize(("vid", "expected"), [("", None), (None, None), ("null", None), ("MTg0", "MTg0")])
-def test_version_id(vid, expected):
+def test_version_id(vid: str | None, expected: str | None) -> None:
     ref = ref_of(cos_record(obj__vid=vid))
     assert ref.version_id == expected
     assert ref.version == (expected or ref.etag)
 
 
-def test_size_accepts_numeric_text_and_may_be_missing():
+def test_size_accepts_numeric_text_and_may_be_missing() -> None:
     assert ref_of(cos_record(obj__size="2048")).size == 2048
     assert ref_of(cos_record(obj__size=...)).size is None
     assert ref_of(cos_record(obj__size="")).size is None
 
 
-def test_metadata_keeps_only_custom_entries():
+def test_metadata_keeps_only_custom_entries() -> None:
     record = cos_record(
         **{"meta__X-Cos-Meta-Owner": "ops", "meta__x-cos-meta-": "empty name", "meta__x-cos-acl": "private"}
     )
     assert ref_of(record).metadata == {"uploader": "demo", "Owner": "ops"}
 
 
-def test_null_meta_is_empty():
+def test_null_meta_is_empty() -> None:
     ref = ref_of(cos_record(obj__meta=None))
     assert (ref.etag, ref.content_type, dict(ref.metadata)) == (None, None, {})
 
@@ -139,17 +144,17 @@ def test_null_meta_is_empty():
         "2018-12-19 07:49:30",  # no offset: UTC
     ],
 )
-def test_event_time_unix_or_iso(value):
+def test_event_time_unix_or_iso(value: float | int | str) -> None:
     assert ref_of(cos_record(event__eventTime=value)).event_time == datetime(2018, 12, 19, 7, 49, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("value", [None, "", ...])
-def test_event_time_may_be_absent(value):
+def test_event_time_may_be_absent(value: EllipsisType | str | None) -> None:
     assert ref_of(cos_record(event__eventTime=value)).event_time is None
 
 
 @pytest.mark.parametrize("value", ["yesterday", True, [1]])
-def test_bad_event_time_fails_only_its_record(value):
+def test_bad_event_time_fails_only_its_record(value: object) -> None:
     result = items({"Records": [cos_record(event__eventTime=value), cos_record("b.jpg")]})
     assert isinstance(result[0][1], EventError)
     assert "eventTime" in str(result[0][1])
@@ -175,7 +180,7 @@ def test_bad_event_time_fails_only_its_record(value):
         ("cos:ObjectCreatedSoon", False),
     ],
 )
-def test_is_create(name, expected):
+def test_is_create(name: str, expected: bool) -> None:
     record = CosRecord.model_validate(cos_record(event__eventName=name))
     assert record.is_create is expected
     assert is_create_event(name) is expected
@@ -198,20 +203,20 @@ def test_is_create(name, expected):
         ({"Type": "Timer"}, "no Records"),
     ],
 )
-def test_malformed_events_raise_a_typed_error(event, message):
+def test_malformed_events_raise_a_typed_error(event: object, message: str) -> None:
     with pytest.raises(EventError, match=message) as caught:
         parse_cos_event(event)
     assert isinstance(caught.value, DecodeError)
     assert caught.value.index is None
 
 
-def test_empty_records_is_an_empty_event():
+def test_empty_records_is_an_empty_event() -> None:
     event = parse_cos_event({"Records": []})
     assert len(event) == 0
     assert list(event.records_or_errors()) == []
 
 
-def test_malformed_records_fail_alone():
+def test_malformed_records_fail_alone() -> None:
     no_bucket = cos_record("b.jpg")
     del no_bucket["cos"]["cosBucket"]
     no_event_name = cos_record("c.jpg", event__eventName=...)
@@ -229,10 +234,10 @@ def test_malformed_records_fail_alone():
     assert str(result[1][1]) == "record 1: expected an object, got str"
     assert "cos.cosBucket" in str(result[2][1])
     assert "event.eventName" in str(result[3][1])
-    assert result[5][1].key == "z.jpg"
+    assert cast(ObjectRef, result[5][1]).key == "z.jpg"
 
 
-def test_underivable_record_fails_alone_in_records_or_errors():
+def test_underivable_record_fails_alone_in_records_or_errors() -> None:
     bad = cos_record("b.jpg", url=None, obj__key=...)
     event = parse_cos_event({"Records": [cos_record("a.jpg"), bad]})
     assert len(event.records) == 2  # both fit the model
@@ -243,7 +248,7 @@ def test_underivable_record_fails_alone_in_records_or_errors():
     assert str(second).startswith("record 1: ")
 
 
-def test_unknown_fields_are_tolerated_and_kept():
+def test_unknown_fields_are_tolerated_and_kept() -> None:
     record = cos_record(obj__storageTier="hot", event__traceId="t-1")
     record["brandNew"] = {"x": 1}
     parsed = CosRecord.model_validate(record)
@@ -252,7 +257,7 @@ def test_unknown_fields_are_tolerated_and_kept():
     assert parsed.object_ref().key == "uploads/a.mp4"
 
 
-def test_doc_shape_record_without_new_fields_parses():
+def test_doc_shape_record_without_new_fields_parses() -> None:
     record = {
         "cos": {
             "cosSchemaVersion": "1.0",

@@ -89,11 +89,11 @@ def refs_of(event: CosEvent) -> list[ObjectRef]:
     return refs
 
 
-def test_every_cos_sample_has_expectations():
+def test_every_cos_sample_has_expectations() -> None:
     assert set(cos_samples()) == set(EXPECTED)
 
 
-def test_samples_cover_every_media_kind_the_handlers_take():
+def test_samples_cover_every_media_kind_the_handlers_take() -> None:
     created = {
         ref.extension
         for name in cos_samples()
@@ -104,7 +104,8 @@ def test_samples_cover_every_media_kind_the_handlers_take():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_sample_derives_the_expected_object_refs(name):
+def test_sample_derives_the_expected_object_refs(name: str) -> None:
+
     event = parse_cos_event(load(name))
     assert not event.errors
     got = [
@@ -115,7 +116,8 @@ def test_sample_derives_the_expected_object_refs(name):
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_sample_key_and_url_agree(name):
+def test_sample_key_and_url_agree(name: str) -> None:
+
     for record in load(name)["Records"]:
         obj, bucket = record["cos"]["cosObject"], record["cos"]["cosBucket"]
         prefix = f"/{bucket['appid']}/{bucket['name']}/"
@@ -127,7 +129,7 @@ def test_sample_key_and_url_agree(name):
         assert unquote(url.path)[1:] == obj["key"][len(prefix) :]
 
 
-def test_multi_record_sample_keeps_order_and_odd_keys():
+def test_multi_record_sample_keeps_order_and_odd_keys() -> None:
     event = parse_cos_event(load("cos-multi-record.json"))
     assert len(event) == len(event.records) == 4
     assert [index for index, _ in event.records_or_errors()] == [0, 1, 2, 3]
@@ -136,14 +138,14 @@ def test_multi_record_sample_keeps_order_and_odd_keys():
     assert len({ref.identity for ref in refs_of(event)}) == 4
 
 
-def test_unix_and_iso_event_times_are_utc():
+def test_unix_and_iso_event_times_are_utc() -> None:
     (unix,) = refs_of(parse_cos_event(load("cos-put.json")))
     (iso,) = refs_of(parse_cos_event(load("cos-put-iso-time.json")))
     assert unix.event_time == datetime(2026, 11, 22, 7, 0, tzinfo=UTC)  # 1795330800
     assert iso.event_time == datetime(2026, 11, 22, 3, 10, tzinfo=UTC)  # "2026-11-22T03:10:00.000Z"
 
 
-def test_version_facts_of_samples():
+def test_version_facts_of_samples() -> None:
     (versioned,) = refs_of(parse_cos_event(load("cos-put-video-mp4.json")))
     assert versioned.version_id == "MTg0NDUxNTc1NjIzMTQ1MjAwODk"
     assert versioned.version == "MTg0NDUxNTc1NjIzMTQ1MjAwODk"
@@ -154,7 +156,7 @@ def test_version_facts_of_samples():
     assert no_etag.version == "size-1029"
 
 
-def test_custom_metadata_loses_its_prefix_and_system_headers_stay_out():
+def test_custom_metadata_loses_its_prefix_and_system_headers_stay_out() -> None:
     (ref,) = refs_of(parse_cos_event(load("cos-put-image-jpg.json")))
     assert ref.metadata == {"device": "phone", "album": "trip"}
     (doc_shape,) = refs_of(parse_cos_event(load("cos-put-iso-time.json")))
@@ -171,7 +173,7 @@ def test_custom_metadata_loses_its_prefix_and_system_headers_stay_out():
         ("cos-delete.json", False),
     ],
 )
-def test_is_create_covers_every_created_variant_and_only_those(name, is_create):
+def test_is_create_covers_every_created_variant_and_only_those(name: str, is_create: bool) -> None:
     (record,) = parse_cos_event(load(name)).records
     assert record.is_create is is_create
     assert record.event.is_create is is_create

@@ -1,6 +1,7 @@
 """SCF dead-letter messages, in the shape of Tencent's "Dead Letter Queue" page (SCF, document 583/39704)."""
 
 import json
+from typing import Any
 
 import pytest
 
@@ -9,7 +10,7 @@ from ciflow.events import EventError, parse_cos_event, parse_scf_dead_letter
 from ._samples import EVENTS, load
 
 #: The page's own example, with its placeholders (``xxx``) filled in: a timer event that raised.
-DOCUMENTED = {
+DOCUMENTED: dict[str, Any] = {
     "RequestId": "b615b896-d197-47d7-8919-000000000000",
     "ErrorCode": -1,
     "ErrorMessage": 'Traceback (most recent call last):\n File "/var/user/index.py", line 5, in main_handler\n'

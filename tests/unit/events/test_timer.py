@@ -8,7 +8,7 @@ from ciflow.events import EventError, TimerEvent, parse_timer_event
 from tests.unit.events._samples import load
 
 
-def test_timer_sample_parses():
+def test_timer_sample_parses() -> None:
     event = parse_timer_event(load("timer.json"))
     assert event.type == "Timer"
     assert event.trigger_name == "cleanup-every-10-minutes"
@@ -28,12 +28,12 @@ def test_timer_sample_parses():
         ("user define msg body", ("user", "define", "msg", "body")),
     ],
 )
-def test_tasks_split_on_commas_and_whitespace(message, tasks):
+def test_tasks_split_on_commas_and_whitespace(message: str | None, tasks: tuple[str, ...]) -> None:
     event = parse_timer_event({"Type": "Timer", "TriggerName": "t", "Time": "2019-02-21T11:49:00Z", "Message": message})
     assert event.tasks == tasks
 
 
-def test_missing_optional_fields_and_unknown_ones():
+def test_missing_optional_fields_and_unknown_ones() -> None:
     event = parse_timer_event({"Type": "Timer", "Extra": 1})
     assert (event.trigger_name, event.time, event.message, event.tasks) == ("", None, "", ())
     assert event.model_extra == {"Extra": 1}
@@ -43,10 +43,10 @@ def test_missing_optional_fields_and_unknown_ones():
     "event",
     [None, "Timer", {}, {"Records": []}, {"Type": "APIGW"}, {"Type": "Timer", "Time": "not a time"}],
 )
-def test_not_a_timer_event(event):
+def test_not_a_timer_event(event: object) -> None:
     with pytest.raises(EventError):
         parse_timer_event(event)
 
 
-def test_model_is_usable_directly():
+def test_model_is_usable_directly() -> None:
     assert TimerEvent.model_validate({"Type": "Timer", "Message": "x y"}).tasks == ("x", "y")

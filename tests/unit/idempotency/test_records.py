@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 
 from ciflow.errors import CiflowError
-from ciflow.idempotency import IdempotencyRecord, RecordNotFoundError, RecordPage, RecordState
+from ciflow.idempotency import Claim, IdempotencyRecord, RecordNotFoundError, RecordPage, RecordState
 from ciflow.idempotency._records import (
     completed,
     copy_record,
@@ -21,7 +24,7 @@ from ciflow.idempotency._records import (
 T0 = 1000.0
 
 
-def record(**changes) -> IdempotencyRecord:
+def record(**changes: Any) -> IdempotencyRecord:
     base = IdempotencyRecord(
         key="k",
         state=RecordState.IN_PROGRESS,
@@ -37,17 +40,17 @@ def record(**changes) -> IdempotencyRecord:
     return base
 
 
-def decide(existing, now, payload=None):
+def decide(existing: IdempotencyRecord | None, now: float, payload: Mapping[str, Any] | None = None) -> Claim:
     return decide_claim(existing, "k", lease_seconds=10, ttl_seconds=100, payload=payload, now=now)
 
 
-def test_no_record_is_a_fresh_claim():
+def test_no_record_is_a_fresh_claim() -> None:
     claim = decide(None, T0, {"p": 1})
     assert claim.acquired
     assert claim.record == IdempotencyRecord("k", RecordState.IN_PROGRESS, T0 + 100, T0 + 10, {}, {"p": 1}, T0, T0)
 
 
-def test_a_held_lease_refuses_with_a_copy_of_the_record():
+def test_a_held_lease_refuses_with_a_copy_of_the_record() -> None:
     existing = record()
     claim = decide(existing, T0 + 9.99)
     assert not claim.acquired
@@ -57,7 +60,7 @@ def test_a_held_lease_refuses_with_a_copy_of_the_record():
     assert existing.jobs == {"a": "j-a"}
 
 
-def test_a_lapsed_lease_is_taken_over_keeping_jobs_created_at_and_payload():
+def test_a_lapsed_lease_is_taken_over_keeping_jobs_created_at_and_payload() -> None:
     claim = decide(record(), T0 + 10, {"q": 3, "r": 4})
     assert claim.acquired
     assert claim.record == IdempotencyRecord(
@@ -72,29 +75,29 @@ def test_a_lapsed_lease_is_taken_over_keeping_jobs_created_at_and_payload():
     )
 
 
-def test_an_in_progress_record_without_a_lease_counts_as_lapsed():
+def test_an_in_progress_record_without_a_lease_counts_as_lapsed() -> None:
     assert decide(record(lease_until=None), T0 + 1).acquired
 
 
-def test_a_completed_record_is_never_taken_over_while_live():
+def test_a_completed_record_is_never_taken_over_while_live() -> None:
     done = record(state=RecordState.COMPLETED, lease_until=None)
     assert not decide(done, T0 + 99).acquired
 
 
 @pytest.mark.parametrize("state", list(RecordState))
-def test_an_expired_record_of_any_state_is_replaced_by_a_fresh_one(state):
+def test_an_expired_record_of_any_state_is_replaced_by_a_fresh_one(state: RecordState) -> None:
     claim = decide(record(state=state), T0 + 100)
     assert claim.acquired
     assert (claim.record.jobs, claim.record.payload, claim.record.created_at) == ({}, {}, T0 + 100)
 
 
 @pytest.mark.parametrize(("lease", "ttl"), [(0, 1), (1, 0), (-1, 1), (float("nan"), 1)])
-def test_durations_must_be_positive(lease, ttl):
+def test_durations_must_be_positive(lease: float, ttl: int) -> None:
     with pytest.raises(ValueError, match="must be positive"):
         decide_claim(None, "k", lease_seconds=lease, ttl_seconds=ttl, payload=None, now=T0)
 
 
-def test_with_jobs_merges_whatever_the_state_and_refuses_a_missing_record():
+def test_with_jobs_merges_whatever_the_state_and_refuses_a_missing_record() -> None:
     merged = with_jobs(record(state=RecordState.COMPLETED), "k", {"a": "j-a2", "b": "j-b"}, T0 + 5)
     assert merged.jobs == {"a": "j-a2", "b": "j-b"}
     assert merged.updated_at == T0 + 5
@@ -106,14 +109,14 @@ def test_with_jobs_merges_whatever_the_state_and_refuses_a_missing_record():
         with_jobs(record(), "k", {}, T0 + 100)
 
 
-def test_record_not_found_is_a_permanent_lookup_error():
+def test_record_not_found_is_a_permanent_lookup_error() -> None:
     error = RecordNotFoundError("k")
     assert isinstance(error, CiflowError)
     assert isinstance(error, LookupError)
     assert not error.transient
 
 
-def test_completed_sets_the_state_clears_the_lease_and_resets_the_expiry():
+def test_completed_sets_the_state_clears_the_lease_and_resets_the_expiry() -> None:
     existing = record()
     done = completed(existing, "k", {"b": "j-b"}, ttl_seconds=50, now=T0 + 5)
     assert done == IdempotencyRecord(
@@ -126,7 +129,7 @@ def test_completed_sets_the_state_clears_the_lease_and_resets_the_expiry():
         completed(existing, "k", {}, ttl_seconds=0, now=T0)
 
 
-def test_the_json_form_round_trips():
+def test_the_json_form_round_trips() -> None:
     original = record(payload={"nested": {"x": [1, None, "三"]}})
     data = record_to_dict(original)
     assert data["state"] == "in_progress"
@@ -145,12 +148,12 @@ def test_the_json_form_round_trips():
         {"key": "k", "state": "completed", "expires_at": 1, "jobs": ["a"]},
     ],
 )
-def test_anything_else_is_not_a_record(data):
+def test_anything_else_is_not_a_record(data: Any) -> None:
     with pytest.raises(ValueError, match="not an idempotency record"):
         record_from_dict(data)
 
 
-def test_copies_are_independent():
+def test_copies_are_independent() -> None:
     original = record()
     copy = copy_record(original)
     copy.jobs["z"] = "1"
@@ -159,13 +162,13 @@ def test_copies_are_independent():
     assert "z" not in original.payload
 
 
-def test_now_defaults_to_the_wall_clock(monkeypatch):
+def test_now_defaults_to_the_wall_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("time.time", lambda: 42.0)
     assert now_or_clock(None) == 42.0
     assert now_or_clock(7) == 7.0
 
 
-def test_walk_pages_follows_the_cursor_lazily_to_the_end_and_filters_the_state():
+def test_walk_pages_follows_the_cursor_lazily_to_the_end_and_filters_the_state() -> None:
     done = record(key="b", state=RecordState.COMPLETED)
     pages = {"": RecordPage([record(key="a")], "c1"), "c1": RecordPage([], "c2"), "c2": RecordPage([done], "")}
     asked: list[str] = []
@@ -183,7 +186,7 @@ def test_walk_pages_follows_the_cursor_lazily_to_the_end_and_filters_the_state()
 
 
 @pytest.mark.parametrize("limit", [0, -3, 2.5, "10", None])
-def test_a_page_limit_is_an_integer_of_at_least_one(limit):
+def test_a_page_limit_is_an_integer_of_at_least_one(limit: Any) -> None:
     with pytest.raises(ValueError, match="limit must be an integer of at least 1"):
         page_limit(limit)
     assert page_limit(1) == 1

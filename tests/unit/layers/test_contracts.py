@@ -32,7 +32,7 @@ def _layered() -> set[str]:
     }
 
 
-def test_every_part_of_the_core_has_its_layer():
+def test_every_part_of_the_core_has_its_layer() -> None:
     assert set(_packages()) - _layered() == set(), "add the new package to the layers contract (and README, Layout)"
     assert _layered() - set(_packages()) == set(), "the layers contract names a package that does not exist"
 
@@ -58,14 +58,14 @@ def _protected_by(package: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("package", "module"), _private_modules(), ids=lambda value: value)
-def test_every_private_module_is_protected_for_its_package(package, module):
+def test_every_private_module_is_protected_for_its_package(package: str, module: str) -> None:
     expressions = _protected_by(package)
     assert module in expressions or f"{package}.*" in expressions, (
         f"{module} is private to {package}: add it to the protected contract of {package}"
     )
 
 
-def test_a_wildcard_protects_only_private_modules():
+def test_a_wildcard_protects_only_private_modules() -> None:
     for contract in CONTRACTS.values():
         if contract["type"] != "protected":
             continue
@@ -87,7 +87,7 @@ def _lint_imports(cwd: Path, *contracts: str) -> subprocess.CompletedProcess[str
     )
 
 
-def test_the_contracts_hold():
+def test_the_contracts_hold() -> None:
     result = subprocess.run(  # noqa: S603
         [str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=ROOT, capture_output=True, text=True, check=False
     )
@@ -95,7 +95,7 @@ def test_the_contracts_hold():
 
 
 @pytest.fixture(scope="module")
-def copy(tmp_path_factory):
+def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The core and the tooling copied with the project's contracts; each case edits one module of it."""
     root = tmp_path_factory.mktemp("layers")
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -146,7 +146,9 @@ VIOLATIONS = [
 
 
 @pytest.mark.parametrize(("contract", "module", "statement", "shown"), VIOLATIONS)
-def test_a_violating_import_breaks_its_contract(copy, contract, module, statement, shown):
+def test_a_violating_import_breaks_its_contract(
+    copy: Path, contract: str, module: str, statement: str, shown: str
+) -> None:
     path = copy / "src" / module
     original = path.read_text(encoding="utf-8")
     if contract != "no-cycles":  # the emulator's cycle is no business of these cases (see the no-cycles case)

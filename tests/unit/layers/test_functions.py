@@ -95,45 +95,45 @@ def _package_loaded(loaded: set[str], package: str) -> bool:
     return any(name == package or name.startswith(package + ".") for name in loaded)
 
 
-def test_hash_imports_only_its_path():
+def test_hash_imports_only_its_path() -> None:
     loaded = _check("hash")
     assert _families(loaded) == FAMILIES["hash"]
 
 
-def test_unzip_imports_only_its_path():
+def test_unzip_imports_only_its_path() -> None:
     loaded = _check("unzip")
     assert _families(loaded) == FAMILIES["unzip"]
 
 
-def test_transcode_imports_only_its_path():
+def test_transcode_imports_only_its_path() -> None:
     loaded = _check("transcode")
     assert _families(loaded) == FAMILIES["transcode"]
 
 
-def test_moderate_imports_only_its_path():
+def test_moderate_imports_only_its_path() -> None:
     loaded = _check("moderate")
     assert _families(loaded) == FAMILIES["moderate"]
 
 
-def test_previews_imports_only_its_path():
+def test_previews_imports_only_its_path() -> None:
     loaded = _check("previews")
     assert _families(loaded) == FAMILIES["previews"]
 
 
-def test_callback_imports_only_its_path():
+def test_callback_imports_only_its_path() -> None:
     loaded = _check("callback")
     for package in ("ciflow.handlers", "ciflow.concerns", "ciflow.operations", "ciflow.cleanup", "ciflow.api3"):
         assert not _package_loaded(loaded, package), f"the callback entry loads {package}"
 
 
-def test_cleanup_imports_only_its_path():
+def test_cleanup_imports_only_its_path() -> None:
     loaded = _check("cleanup")
     for package in ("ciflow.handlers", "ciflow.concerns"):
         assert not _package_loaded(loaded, package), f"the cleanup entry loads {package}"
 
 
 @pytest.mark.parametrize("function", UPLOAD_FUNCTIONS)
-def test_an_upload_function_loads_no_other_concern_nor_the_result_side(function):
+def test_an_upload_function_loads_no_other_concern_nor_the_result_side(function: str) -> None:
     loaded = expected_modules(function)
     others = {f"ciflow.concerns.{name}" for name in UPLOAD_FUNCTIONS if name != function}
     assert loaded & others == set()
@@ -153,13 +153,13 @@ def _imported(function: str) -> set[str]:
 
 
 @pytest.mark.parametrize("function", ALL_FUNCTIONS)
-def test_a_function_imports_only_its_concerns_entry(function):
+def test_a_function_imports_only_its_concerns_entry(function: str) -> None:
     allowed = (
         {f"ciflow.concerns.{function}", "ciflow.handlers"} if function in UPLOAD_FUNCTIONS else {f"ciflow.{function}"}
     )
     assert _imported(function) <= allowed, f"functions/{function}/index.py imports {_imported(function) - allowed}"
 
 
-def test_every_function_is_pinned():
+def test_every_function_is_pinned() -> None:
     assert sorted(path.parent.name for path in FUNCTIONS.glob("*/index.py")) == sorted(ALL_FUNCTIONS)
     assert sorted(path.stem for path in EXPECTED.glob("*.txt")) == sorted(ALL_FUNCTIONS)

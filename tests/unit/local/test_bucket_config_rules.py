@@ -72,14 +72,14 @@ def test_checkers_refuse_what_cos_refuses() -> None:
     assert refused("cors", {"CORSRule": {"AllowedMethod": "GET"}}).code == "MalformedXML"
     assert refused("lifecycle", {"Rule": {"Status": "On", "Filter": "", "Expiration": {"Days": "1"}}}).status == 400
     assert refused("lifecycle", {"Rule": {"Status": "Enabled", "Filter": ""}}).code == "MalformedXML"
-    no_days = {"Rule": {"Status": "Enabled", "Filter": "", "Expiration": {"Days": "0"}}}
+    no_days: dict[str, object] = {"Rule": {"Status": "Enabled", "Filter": "", "Expiration": {"Days": "0"}}}
     assert refused("lifecycle", no_days).code == "InvalidArgument"
     assert refused("website", {"ErrorDocument": {"Key": "e.html"}}).code == "MalformedXML"
     assert refused("tagging", {"TagSet": {"Tag": [{"Key": "", "Value": "v"}]}}).code == "InvalidTag"
     assert refused("inventory", {"Id": "a"}, "b").code == "InvalidArgument"
     assert refused("inventory", {}, "bad id!").code == "InvalidArgument"
     assert refused("object-lock", {"ObjectLockEnabled": "Disabled"}).code == "MalformedXML"
-    bad_target = {"Role": "r", "Rule": {"Status": "Enabled", "Destination": {"Bucket": "elsewhere"}}}
+    bad_target: dict[str, object] = {"Role": "r", "Rule": {"Status": "Enabled", "Destination": {"Bucket": "elsewhere"}}}
     assert refused("replication", bad_target).code == "InvalidArgument"
 
 

@@ -5,6 +5,7 @@ import base64
 import json
 import os
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -28,7 +29,7 @@ ROUTES |= dict.fromkeys(REVIEWS, "moderate")
 
 
 @pytest.fixture
-def local(tmp_path, monkeypatch):
+def local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The callback function's settings for a local run: token, secret, memory dedupe, SQLite dead letters."""
     for name in [n for n in os.environ if n.startswith(("CIFLOW_", "TENCENTCLOUD_"))]:
         monkeypatch.delenv(name)
@@ -47,38 +48,43 @@ def local(tmp_path, monkeypatch):
     return tmp_path
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def generate(capsys, path: Path, *argv: str) -> dict:
+def generate(capsys: pytest.CaptureFixture[str], path: Path, *argv: str) -> dict[str, Any]:
     code, out, err = run(capsys, "generate-event", "apigw-callback", "--key", KEY, *argv)
     assert code == 0, err
     path.write_text(out, encoding="utf-8")
-    return json.loads(out)
+    generated: dict[str, Any] = json.loads(out)
+    return generated
 
 
-def answer(out: str) -> dict:
+def answer(out: str) -> dict[str, Any]:
     """The handler's answer: the indented JSON after the function's one-line JSON logs."""
-    return json.loads(out[out.index("{\n") :])
+    answered: dict[str, Any] = json.loads(out[out.index("{\n") :])
+    return answered
 
 
-def invoke_callback(capsys, event: Path) -> dict:
+def invoke_callback(capsys: pytest.CaptureFixture[str], event: Path) -> dict[str, Any]:
     code, out, err = run(capsys, "invoke", "callback", "-e", str(event), "--functions-dir", str(ROOT / "functions"))
     assert code == 0, err
     return answer(out)
 
 
-def queue(capsys, command: str) -> list[dict]:
+def queue(capsys: pytest.CaptureFixture[str], command: str) -> list[dict[str, Any]]:
     code, out, err = run(capsys, "queue", command)
     assert code == 0, err
-    return json.loads(out)
+    messages: list[dict[str, Any]] = json.loads(out)
+    return messages
 
 
 @pytest.mark.parametrize(("kind", "fmt"), [*((k, "json") for k in KINDS + REVIEWS), *((k, "xml") for k in KINDS)])
-def test_a_generated_report_is_routed_to_the_local_queue(capsys, local, kind, fmt):
+def test_a_generated_report_is_routed_to_the_local_queue(
+    capsys: pytest.CaptureFixture[str], local: Path, kind: str, fmt: str
+) -> None:
     event = generate(capsys, local / "cb.json", "--kind", kind, "--format", fmt)
     assert event["queryStringParameters"] == {"token": TOKEN}
     response = invoke_callback(capsys, local / "cb.json")
@@ -90,7 +96,7 @@ def test_a_generated_report_is_routed_to_the_local_queue(capsys, local, kind, fm
     assert queue(capsys, "dead-letters") == []
 
 
-def test_a_failed_job_is_routed_with_its_error(capsys, local):
+def test_a_failed_job_is_routed_with_its_error(capsys: pytest.CaptureFixture[str], local: Path) -> None:
     generate(capsys, local / "cb.json", "--kind", "FileUncompress", "--state", "Failed", "--format", "xml")
     assert invoke_callback(capsys, local / "cb.json")["statusCode"] == 200
     (message,) = queue(capsys, "list")
@@ -98,7 +104,7 @@ def test_a_failed_job_is_routed_with_its_error(capsys, local):
     assert "InvalidInput" in json.dumps(message["payload"])
 
 
-def test_user_data_signed_with_another_secret_is_dead_lettered(capsys, local):
+def test_user_data_signed_with_another_secret_is_dead_lettered(capsys: pytest.CaptureFixture[str], local: Path) -> None:
     generate(capsys, local / "cb.json", "--kind", "Transcode", "--user-data-secret", "another-secret-0123456789")
     response = invoke_callback(capsys, local / "cb.json")
     assert (response["statusCode"], json.loads(response["body"])["dead-lettered"]) == (200, 1)  # durably kept
@@ -108,7 +114,9 @@ def test_user_data_signed_with_another_secret_is_dead_lettered(capsys, local):
     assert letter["payload"]["route"] is None
 
 
-def test_a_wrong_token_is_refused_and_a_missing_one_unauthorised(capsys, local):
+def test_a_wrong_token_is_refused_and_a_missing_one_unauthorised(
+    capsys: pytest.CaptureFixture[str], local: Path
+) -> None:
     generate(capsys, local / "cb.json", "--kind", "Snapshot", "--token", "not-the-callback-token")
     assert invoke_callback(capsys, local / "cb.json")["statusCode"] == 403
     event = json.loads((local / "cb.json").read_text())
@@ -118,7 +126,9 @@ def test_a_wrong_token_is_refused_and_a_missing_one_unauthorised(capsys, local):
     assert queue(capsys, "list") == []
 
 
-def test_token_and_secret_come_from_options_or_the_environment(capsys, local, monkeypatch):
+def test_token_and_secret_come_from_options_or_the_environment(
+    capsys: pytest.CaptureFixture[str], local: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("CIFLOW_CALLBACK_TOKEN")
     code, _, err = run(capsys, "generate-event", "apigw-callback", "--kind", "Transcode", "--key", KEY)
     assert code == 2
@@ -136,7 +146,7 @@ def test_token_and_secret_come_from_options_or_the_environment(capsys, local, mo
     assert [m["payload"]["user_data_valid"] for m in queue(capsys, "list")] == [True]
 
 
-def test_moderation_reports_are_json_only(capsys, local):
+def test_moderation_reports_are_json_only(capsys: pytest.CaptureFixture[str], local: Path) -> None:
     code, _, err = run(
         capsys, "generate-event", "apigw-callback", "--kind", "ReviewImage", "--key", KEY, "--format", "xml"
     )
@@ -144,7 +154,9 @@ def test_moderation_reports_are_json_only(capsys, local):
     assert "JSON only" in err
 
 
-def test_xml_and_json_reports_carry_the_same_job_as_ci_sends_it(capsys, local):
+def test_xml_and_json_reports_carry_the_same_job_as_ci_sends_it(
+    capsys: pytest.CaptureFixture[str], local: Path
+) -> None:
     for fmt, content_type in (("xml", "application/xml"), ("json", "application/json")):
         event = generate(capsys, local / "cb.json", "--kind", "Transcode", "--format", fmt)
         request = parse_api_request(event)
@@ -152,6 +164,8 @@ def test_xml_and_json_reports_carry_the_same_job_as_ci_sends_it(capsys, local):
         callback = parse_callback(request.body, request.content_type)
         assert isinstance(callback, TaskFinish)
         (detail,) = callback.jobs_detail
+        assert detail.input is not None
+        assert detail.job_id is not None
         assert (detail.tag, detail.state, detail.input.object) == ("Transcode", "Success", KEY)
         assert detail.job_id.startswith("j")
     assert event["isBase64Encoded"] is True
@@ -159,7 +173,9 @@ def test_xml_and_json_reports_carry_the_same_job_as_ci_sends_it(capsys, local):
 
 
 @respx.mock
-def test_the_user_data_is_the_one_the_upload_function_signed(capsys, local, monkeypatch):
+def test_the_user_data_is_the_one_the_upload_function_signed(
+    capsys: pytest.CaptureFixture[str], local: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The hash function submits a job for a generated upload; the generated report of that upload carries
     the very UserData the job was submitted with."""
     for name, value in {
@@ -183,10 +199,11 @@ def test_the_user_data_is_the_one_the_upload_function_signed(capsys, local, monk
     assert f"<UserData>{user_data}</UserData>" in event["body"]
 
 
-def test_the_report_times_are_now_whatever_the_machines_zone(capsys, local):
+def test_the_report_times_are_now_whatever_the_machines_zone(capsys: pytest.CaptureFixture[str], local: Path) -> None:
     from datetime import datetime, timezone
 
     event = generate(capsys, local / "cb.json", "--kind", "Transcode", "--format", "json")
     request = parse_api_request(event)
-    (detail,) = parse_callback(request.body, request.content_type).jobs_detail
+    (detail,) = cast(TaskFinish, parse_callback(request.body, request.content_type)).jobs_detail
+    assert detail.creation_time is not None
     assert abs((detail.creation_time - datetime.now(timezone.utc)).total_seconds()) < 60

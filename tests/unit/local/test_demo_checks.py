@@ -4,6 +4,7 @@ routed twice, and outputs read back while the API answers 503 — each must be n
 import io
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def _upload(concern: str, name: str, steps: tuple[str, ...]) -> UploadRow:
 
 def _result(job_id: str, state: str = "Success", **fields: object) -> JobResult:
     return JobResult(kind="file", event="TaskFinish", job_id=job_id, state=state, succeeded=state == "Success",
-                     route="hash", **fields)  # type: ignore[arg-type]  # fmt: skip
+                     route="hash", **fields)  # fmt: skip
 
 
 def _finished(row: UploadRow, step: str, job_id: str) -> JobRow:
@@ -44,12 +45,12 @@ def _data(uploads: list[UploadRow], messages: list[RoutedMessage] | None = None)
     return data
 
 
-def test_the_expected_steps_are_counted_from_the_plan():
+def test_the_expected_steps_are_counted_from_the_plan() -> None:
     assert {(concern, sample) for concern, sample, _ in PLAN} == set(EXPECTED_STEPS)
     assert sum(len(EXPECTED_STEPS[(concern, sample)]) for concern, sample, _ in PLAN) == 26
 
 
-def test_an_upload_without_a_job_is_lost_and_named_not_counted_as_fine():
+def test_an_upload_without_a_job_is_lost_and_named_not_counted_as_fine() -> None:
     fine = _upload("hash", "a.txt", ("md5", "sha256"))
     _finished(fine, "md5", "f1")
     _finished(fine, "sha256", "f2")
@@ -68,7 +69,7 @@ def test_an_upload_without_a_job_is_lost_and_named_not_counted_as_fine():
     assert _data([fine, lost]).problems == []
 
 
-def test_a_job_without_a_routed_result_and_a_wrong_hash_are_problems():
+def test_a_job_without_a_routed_result_and_a_wrong_hash_are_problems() -> None:
     row = _upload("hash", "a.txt", ("md5", "sha256"))
     row.jobs.append(JobRow(row.concern, row.key, "md5", "f1"))
     wrong = _finished(row, "sha256", "f2")
@@ -90,7 +91,7 @@ def _hash_job(emulator: Emulator, key: str, step: str, nonce: str) -> None:
     emulator.engine.submit("file_jobs", tree, bucket=BUCKET, region=REGION)
 
 
-def test_a_duplicate_job_planted_in_the_emulator_is_found_and_named(tmp_path):
+def test_a_duplicate_job_planted_in_the_emulator_is_found_and_named(tmp_path: Path) -> None:
     emulator = Emulator(tmp_path)
     try:
         emulator.store.put_bytes(BUCKET, "uploads/hash/a.txt", b"abc")
@@ -113,12 +114,12 @@ def test_a_duplicate_job_planted_in_the_emulator_is_found_and_named(tmp_path):
     assert "UNEXPECTED job" in find_problems([], [], strays)[0]
 
 
-def test_steps_are_read_from_user_data_and_moderation_data_ids():
-    media = {"JobId": "j1", "State": "Success", "Input": {"Object": "uploads/transcode/clip.mp4"},
+def test_steps_are_read_from_user_data_and_moderation_data_ids() -> None:
+    media: dict[str, Any] = {"JobId": "j1", "State": "Success", "Input": {"Object": "uploads/transcode/clip.mp4"},
              "Operation": {"UserData": "cf1.transcode.abc.preset-mp3.sig_-1"}}  # fmt: skip
-    moderation = {"JobId": "st1", "State": "Success", "Object": "uploads/moderate/notes.txt",
+    moderation: dict[str, Any] = {"JobId": "st1", "State": "Success", "Object": "uploads/moderate/notes.txt",
                   "DataId": "cf1.moderate.abc.text.sig"}  # fmt: skip
-    foreign = {"JobId": "j2", "State": "Failed", "Operation": {"UserData": "somebody else's"}}
+    foreign: dict[str, Any] = {"JobId": "j2", "State": "Failed", "Operation": {"UserData": "somebody else's"}}
     assert [(j.object_key, j.step) for j in map(job_from_detail, (media, moderation, foreign))] == [
         ("uploads/transcode/clip.mp4", "preset-mp3"),
         ("uploads/moderate/notes.txt", "text"),
@@ -126,7 +127,7 @@ def test_steps_are_read_from_user_data_and_moderation_data_ids():
     ]
 
 
-def test_a_result_routed_twice_for_one_job_is_named(tmp_path):
+def test_a_result_routed_twice_for_one_job_is_named(tmp_path: Path) -> None:
     row = _upload("hash", "a.txt", ("md5",))
     job = JobRow(row.concern, row.key, "md5", "f1")
     row.jobs.append(job)
@@ -150,7 +151,7 @@ def _messages(path: Path, jobs: list[JobRow] | None = None) -> list[RoutedMessag
     return wait_for_results(jobs or [], path / "queue.sqlite3", 0.0, Printer(io.StringIO(), time.time()))
 
 
-def test_outputs_are_read_back_while_the_api_answers_every_request_with_503(tmp_path):
+def test_outputs_are_read_back_while_the_api_answers_every_request_with_503(tmp_path: Path) -> None:
     with Emulator(tmp_path, faults=Faults(error_rate=1.0)) as emulator:
         emulator.store.put_bytes(BUCKET, "out/thumb.png", PNG)
         emulator.store.put_bytes(BUCKET, "out/clip.mp4", b"0123456789")
@@ -173,7 +174,7 @@ def test_outputs_are_read_back_while_the_api_answers_every_request_with_503(tmp_
     assert bad.problem == "output out/never.png was not written"
 
 
-def test_a_job_without_user_data_takes_its_step_from_its_tag_and_is_checked_like_the_others():
+def test_a_job_without_user_data_takes_its_step_from_its_tag_and_is_checked_like_the_others() -> None:
     row = _upload("previews", "document.pdf", ("pages",))
     doc = [EmulatorJob(f"d{n}", row.key, None, "Success", tag="DocProcess") for n in (1, 2)]
     assert attach_jobs(doc[:1], [row]) == doc[:1]  # without the mapping: no step, a stray

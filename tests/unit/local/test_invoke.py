@@ -4,6 +4,8 @@ the deadline margin eats whole is refused before the handler starts."""
 import json
 import os
 import textwrap
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,7 @@ PROBE = textwrap.dedent(
 
 
 @pytest.fixture
-def functions(tmp_path, monkeypatch):
+def functions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in [n for n in os.environ if n.startswith(("CIFLOW_", "TENCENTCLOUD_"))]:
         monkeypatch.delenv(name)
     for name in ("probe", "callback"):
@@ -36,13 +38,15 @@ def functions(tmp_path, monkeypatch):
     return tmp_path
 
 
-def invoke(capsys, *argv: str, function: str = "probe") -> tuple[int, dict | None, str]:
+def invoke(capsys: pytest.CaptureFixture[str], *argv: str, function: str = "probe") -> tuple[int, Any, str]:
     code = main(["invoke", function, "-e", "event.json", "--functions-dir", ".", *argv])
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else None), err
 
 
-def test_env_file_overrides_the_environment_for_the_run_only(capsys, functions, monkeypatch):
+def test_env_file_overrides_the_environment_for_the_run_only(
+    capsys: pytest.CaptureFixture[str], functions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CIFLOW_BUCKET", "from-environment-1250000000")
     monkeypatch.setenv("CIFLOW_REGION", "ap-guangzhou")
     (functions / "run.env").write_text("CIFLOW_BUCKET=from-file-1250000000\nCIFLOW_ROUTE='quoted value'\nCIFLOW_X=\n")
@@ -59,7 +63,7 @@ def test_env_file_overrides_the_environment_for_the_run_only(capsys, functions, 
     assert "CIFLOW_ROUTE" not in os.environ
 
 
-def test_a_bad_env_file_is_refused_naming_it(capsys, functions):
+def test_a_bad_env_file_is_refused_naming_it(capsys: pytest.CaptureFixture[str], functions: Path) -> None:
     code, out, err = invoke(capsys, "--env-file", "missing.env")
     assert (code, out) == (2, None)
     assert "missing.env" in err
@@ -69,7 +73,9 @@ def test_a_bad_env_file_is_refused_naming_it(capsys, functions):
     assert "bad.env:2" in err
 
 
-def test_emulator_sets_endpoint_and_its_credentials_for_the_run_only(capsys, functions):
+def test_emulator_sets_endpoint_and_its_credentials_for_the_run_only(
+    capsys: pytest.CaptureFixture[str], functions: Path
+) -> None:
     code, out, _ = invoke(capsys, "--emulator", "http://127.0.0.1:9000")
     assert code == 0
     seen = out["at_import"]
@@ -82,7 +88,9 @@ def test_emulator_sets_endpoint_and_its_credentials_for_the_run_only(capsys, fun
 @pytest.mark.parametrize(
     ("variable", "source"), [("TENCENTCLOUD_SECRETID", "environment"), ("TENCENTCLOUD_SESSIONTOKEN", "env file")]
 )
-def test_emulator_never_replaces_real_credentials(capsys, functions, monkeypatch, variable, source):
+def test_emulator_never_replaces_real_credentials(
+    capsys: pytest.CaptureFixture[str], functions: Path, monkeypatch: pytest.MonkeyPatch, variable: str, source: str
+) -> None:
     if source == "environment":
         monkeypatch.setenv(variable, "AKIDreal0123456789")
         extra: tuple[str, ...] = ()
@@ -97,14 +105,18 @@ def test_emulator_never_replaces_real_credentials(capsys, functions, monkeypatch
         assert os.environ[variable] == "AKIDreal0123456789"
 
 
-def test_emulator_credentials_already_set_are_fine(capsys, functions, monkeypatch):
+def test_emulator_credentials_already_set_are_fine(
+    capsys: pytest.CaptureFixture[str], functions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("TENCENTCLOUD_SECRETID", DEFAULT_CREDENTIALS.secret_id)
     code, out, _ = invoke(capsys, "--emulator", "http://127.0.0.1:9000")
     assert code == 0
     assert out["secret_id"] == DEFAULT_CREDENTIALS.secret_id
 
 
-def test_a_time_limit_within_the_deadline_margin_is_refused_naming_both(capsys, functions):
+def test_a_time_limit_within_the_deadline_margin_is_refused_naming_both(
+    capsys: pytest.CaptureFixture[str], functions: Path
+) -> None:
     code, out, err = invoke(capsys, "--timeout", "3")
     assert (code, out) == (2, None)
     assert "--timeout 3 s" in err
@@ -114,7 +126,9 @@ def test_a_time_limit_within_the_deadline_margin_is_refused_naming_both(capsys, 
     assert (code, out["limit"]) == (0, 3500)
 
 
-def test_the_margin_checked_is_the_one_the_run_will_have(capsys, functions, monkeypatch):
+def test_the_margin_checked_is_the_one_the_run_will_have(
+    capsys: pytest.CaptureFixture[str], functions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (functions / "fast.env").write_text("CIFLOW_DEADLINE_MARGIN_MS=500\n")
     code, out, _ = invoke(capsys, "--timeout", "3", "--env-file", "fast.env")
     assert (code, out["limit"]) == (0, 3000)
@@ -129,7 +143,9 @@ def test_the_margin_checked_is_the_one_the_run_will_have(capsys, functions, monk
     assert invoke(capsys, "--timeout", "2", function="callback")[0] == 0
 
 
-def test_results_default_to_the_queue_that_ciflow_queue_reads(capsys, functions, monkeypatch):
+def test_results_default_to_the_queue_that_ciflow_queue_reads(
+    capsys: pytest.CaptureFixture[str], functions: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CIFLOW_DEAD_LETTER_STORE", "sqlite")
     code, out, _ = invoke(capsys)
     assert code == 0

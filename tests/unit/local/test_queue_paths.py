@@ -2,6 +2,8 @@
 
 import json
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,14 +17,14 @@ def result(job_id: str) -> JobResult:
     return JobResult(kind="file", event="TaskFinish", job_id=job_id, state="Success", route="hash")
 
 
-def run(capsys, *argv: str) -> tuple[int, object, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, (json.loads(out) if out.strip() else None), err
 
 
 @pytest.fixture
-def here(tmp_path, monkeypatch):
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CIFLOW_QUEUE_PATH", raising=False)
     return tmp_path
@@ -31,7 +33,9 @@ def here(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "command", [["list"], ["show", "1"], ["receive"], ["dead-letters"], ["purge", "--acked"], ["redrive"]]
 )
-def test_a_missing_database_is_refused_naming_it_and_not_created(capsys, here, command):
+def test_a_missing_database_is_refused_naming_it_and_not_created(
+    capsys: pytest.CaptureFixture[str], here: Path, command: list[str]
+) -> None:
     code, out, err = run(capsys, "queue", *command)
     assert (code, out) == (2, None)
     assert f"no queue database at {DEFAULT_QUEUE_PATH}" in err
@@ -42,7 +46,9 @@ def test_a_missing_database_is_refused_naming_it_and_not_created(capsys, here, c
     assert not (here / "typo.sqlite3").exists()
 
 
-def test_the_demo_writes_its_queue_and_dead_letters_where_the_queue_command_reads_them(capsys, here):
+def test_the_demo_writes_its_queue_and_dead_letters_where_the_queue_command_reads_them(
+    capsys: pytest.CaptureFixture[str], here: Path
+) -> None:
     demo = cli._parser().parse_args(["demo"])
     assert demo.data_dir / "queue.sqlite3" == DEMO_QUEUE_PATH  # the demo's default --data-dir
     from ciflow_local._demo import _function_env
@@ -54,7 +60,9 @@ def test_the_demo_writes_its_queue_and_dead_letters_where_the_queue_command_read
     assert env["cleanup"]["CIFLOW_CLEANUP_RECONCILE_AFTER_S"] == "0"  # the demo's own settings are kept
 
 
-def test_after_make_demo_the_queue_command_reads_the_demos_queue(capsys, here, monkeypatch):
+def test_after_make_demo_the_queue_command_reads_the_demos_queue(
+    capsys: pytest.CaptureFixture[str], here: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     os.makedirs(DEMO_QUEUE_PATH.parent)
     with SqliteQueueSink(DEMO_QUEUE_PATH) as queue, DeadLetterStore(DEMO_QUEUE_PATH) as letters:
         queue.deliver(result("from-demo"))

@@ -2,6 +2,8 @@
 
 import io
 import json
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, cast
 
 import httpx
 import pytest
@@ -27,23 +29,31 @@ TOKEN = "session-token-ABCDEFGHIJ"
 WEBHOOK_SECRET = "whsec-topsecret-42"
 
 
+class LogLines(Protocol):
+    """The ``log_lines`` fixture: the JSON lines logged so far, and ``raw()`` for the text itself."""
+
+    raw: Callable[[], str]
+
+    def __call__(self) -> list[dict[str, Any]]: ...
+
+
 @pytest.fixture
-def log_lines(monkeypatch):
+def log_lines(monkeypatch: pytest.MonkeyPatch) -> Iterator[LogLines]:
     monkeypatch.setenv("TENCENTCLOUD_SECRETID", "AKIDlogtest")
     monkeypatch.setenv("TENCENTCLOUD_SECRETKEY", SECRET_KEY)
     monkeypatch.setenv("TENCENTCLOUD_SESSIONTOKEN", TOKEN)
     stream = io.StringIO()
     configure_logging("DEBUG", service="ciflow-test", stream=stream)
 
-    def lines():
+    def lines() -> list[dict[str, Any]]:
         return [json.loads(line) for line in stream.getvalue().splitlines()]
 
     lines.raw = stream.getvalue  # type: ignore[attr-defined]
-    yield lines
+    yield cast(LogLines, lines)
     configure_logging("INFO")
 
 
-def test_lines_carry_service_invocation_and_correlation(log_lines):
+def test_lines_carry_service_invocation_and_correlation(log_lines: LogLines) -> None:
     bind_invocation({"function_name": "transcode", "request_id": "req-1", "memory_limit_in_mb": 128})
     bind_correlation(object_key="in/a b.mp4")
     with correlation(job_id="j1"):
@@ -60,13 +70,14 @@ def test_lines_carry_service_invocation_and_correlation(log_lines):
     assert "job_id" not in second
 
 
-def test_cold_start_is_true_only_for_the_first_invocation(log_lines):
+def test_cold_start_is_true_only_for_the_first_invocation(log_lines: LogLines) -> None:
     import ciflow.logging._context as context
 
     context._state["cold"] = True
 
     @log_invocation
-    def handler(event, context):
+    def handler(event: Any, context: Any) -> dict[str, bool]:
+
         return {"ok": True}
 
     handler({}, {"function_name": "f", "request_id": "a"})
@@ -76,7 +87,7 @@ def test_cold_start_is_true_only_for_the_first_invocation(log_lines):
     assert [line["function_request_id"] for line in finished] == ["a", "b"]
 
 
-def test_level_filters():
+def test_level_filters() -> None:
     stream = io.StringIO()
     configure_logging("WARNING", stream=stream)
     get_logger().info("hidden")
@@ -85,7 +96,7 @@ def test_level_filters():
     assert [json.loads(line)["message"] for line in stream.getvalue().splitlines()] == ["shown"]
 
 
-def test_no_secret_reaches_a_log_line(log_lines):
+def test_no_secret_reaches_a_log_line(log_lines: LogLines) -> None:
     register_secret(WEBHOOK_SECRET)
     log = get_logger("probe")
     credentials = environment_credentials()()
@@ -121,7 +132,7 @@ def test_no_secret_reaches_a_log_line(log_lines):
     assert "retrying" in raw
 
 
-def test_level_and_service_default_to_the_environment(monkeypatch):
+def test_level_and_service_default_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CIFLOW_LOG_LEVEL", "error")
     monkeypatch.setenv("CIFLOW_SERVICE", "from-env")
     stream = io.StringIO()

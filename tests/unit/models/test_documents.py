@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -212,7 +213,7 @@ LISTED = """
 def test_submit_response() -> None:
     resp = from_xml(DocJobsResponse, SUBMITTED, root="Response")
     (job,) = resp.jobs_detail
-    assert isinstance(job, DocJobDetail)
+    assert isinstance(job, cast(type, DocJobDetail))
     assert job.job_id == "d99b3127ecfd911eab5e60dedb7c395dd"
     assert job.tag == "DocProcess"
     assert job.state == "Submitted"
@@ -273,7 +274,7 @@ def test_list_response_two_jobs_and_next_token() -> None:
     resp = from_xml(DocJobsResponse, LISTED, root="Response")
     assert resp.next_token == "19193"
     assert [j.input.object for j in resp.jobs_detail if j.input] == ["1.docx", "test.docx"]
-    assert all(isinstance(j, DocJobDetail) for j in resp.jobs_detail)
+    assert all(isinstance(j, cast(type, DocJobDetail)) for j in resp.jobs_detail)
     assert resp.non_exist_job_ids == []
 
 
@@ -433,5 +434,5 @@ def test_seed_request_fixture_parses_fully() -> None:
 def test_seed_response_fixtures_parse_fully(path: Path) -> None:
     resp = from_xml(DocJobsResponse, path.read_bytes(), root="Response")
     assert len(resp.jobs_detail) == FIXTURE_JOB_COUNTS[path.stem.rsplit("-", 1)[1]]
-    assert all(isinstance(job, DocJobDetail) for job in resp.jobs_detail)
+    assert all(isinstance(job, cast(type, DocJobDetail)) for job in resp.jobs_detail)
     assert unmodelled(resp) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -41,7 +42,7 @@ from ciflow.models.files import (
 )
 from tests.support.models import CHINA, seed_fixtures, unmodelled, xml_tree
 
-REQUESTS: dict[str, type[JobRequest]] = {
+REQUESTS: dict[str, type[JobRequest[Any]]] = {
     "filehashcode": FileHashCodeJobRequest,
     "fileuncompress": FileUncompressJobRequest,
     "filecompress": FileCompressJobRequest,
@@ -232,7 +233,7 @@ def test_hash_job_submit_response() -> None:
     resp = from_xml(FileJobsResponse, HASH_SUBMITTED, root="Response")
     assert len(resp.jobs_detail) == 1
     job = resp.jobs_detail[0]
-    assert isinstance(job, FileHashCodeJobDetail)
+    assert isinstance(job, cast(type, FileHashCodeJobDetail))
     assert job.job_id == "f93984788066911ed89ed352d4d9d2084"
     assert job.state == "Submitted"
     assert not job.finished
@@ -253,7 +254,7 @@ def test_hash_job_submit_response() -> None:
 
 def test_hash_job_describe_has_result() -> None:
     job = from_xml(FileJobsResponse, HASH_DESCRIBED, root="Response").jobs_detail[0]
-    assert isinstance(job, FileHashCodeJobDetail)
+    assert isinstance(job, cast(type, FileHashCodeJobDetail))
     assert job.operation is not None
     result = job.operation.file_hash_code_result
     assert result is not None
@@ -268,7 +269,7 @@ def test_uncompress_callback_xml() -> None:
     assert callback.event_name == "TaskFinish"
     assert len(callback.jobs_detail) == 1
     job = callback.jobs_detail[0]
-    assert isinstance(job, FileUncompressJobDetail)
+    assert isinstance(job, cast(type, FileUncompressJobDetail))
     assert job.finished
     assert job.succeeded
     assert job.progress == 100
@@ -285,7 +286,7 @@ def test_uncompress_callback_xml() -> None:
 
 def test_compress_job_describe_has_no_input() -> None:
     job = from_xml(FileJobsResponse, COMPRESS_DESCRIBED, root="Response").jobs_detail[0]
-    assert isinstance(job, FileCompressJobDetail)
+    assert isinstance(job, cast(type, FileCompressJobDetail))
     assert job.input is None
     assert job.operation is not None
     config = job.operation.file_compress_config
@@ -305,7 +306,7 @@ def test_compress_result_newer_fields() -> None:
         <ErrorDetail><ErrorCount>2</ErrorCount><ErrorFile>a.txt</ErrorFile><ErrorFile>b.txt</ErrorFile></ErrorDetail>
       </FileCompressResult></Operation></JobsDetail></Response>"""
     job = from_xml(FileJobsResponse, body, root="Response").jobs_detail[0]
-    assert isinstance(job, FileCompressJobDetail)
+    assert isinstance(job, cast(type, FileCompressJobDetail))
     assert job.operation is not None
     result = job.operation.file_compress_result
     assert result is not None
@@ -330,14 +331,14 @@ def test_uncompress_result_file_list_one_and_many() -> None:
     one = from_xml(FileJobsResponse, body(entry.format("a", 3)), root="Response").jobs_detail[0]
     many = from_xml(FileJobsResponse, body(entry.format("a", 3) + entry.format("b", 4)), root="Response").jobs_detail[0]
     for job, keys in ((one, ["out/a"]), (many, ["out/a", "out/b"])):
-        assert isinstance(job, FileUncompressJobDetail)
+        assert isinstance(job, cast(type, FileUncompressJobDetail))
         assert job.operation is not None
         assert job.operation.file_uncompress_result is not None
         file_list = job.operation.file_uncompress_result.file_list
         assert file_list is not None
         assert [c.key for c in file_list.contents] == keys
         assert file_list.is_truncated is False
-    assert isinstance(many, FileUncompressJobDetail)
+    assert isinstance(many, cast(type, FileUncompressJobDetail))
     assert many.operation is not None
     assert many.operation.file_uncompress_result is not None
     assert many.operation.file_uncompress_result.file_list is not None
@@ -353,7 +354,7 @@ def test_unknown_tag_falls_back_to_plain_job_detail() -> None:
     </Response>"""
     resp = from_xml(FileJobsResponse, body, root="Response")
     first, second = resp.jobs_detail
-    assert isinstance(first, FileHashCodeJobDetail)
+    assert isinstance(first, cast(type, FileHashCodeJobDetail))
     assert type(second) is JobDetail
     assert second.operation == {"Anything": "1"}
     assert resp.non_exist_job_ids == ["c"]
@@ -467,7 +468,7 @@ def test_compress_config_single_key_element_is_a_list() -> None:
     body = """<Response><JobsDetail><Tag>FileCompress</Tag><Operation><FileCompressConfig>
       <Format>tar.gz</Format><Key>only.txt</Key></FileCompressConfig></Operation></JobsDetail></Response>"""
     job = from_xml(FileJobsResponse, body, root="Response").jobs_detail[0]
-    assert isinstance(job, FileCompressJobDetail)
+    assert isinstance(job, cast(type, FileCompressJobDetail))
     assert job.operation is not None
     assert job.operation.file_compress_config is not None
     assert job.operation.file_compress_config.key == ["only.txt"]
@@ -498,7 +499,7 @@ def test_json_callback_collapsed_array_and_string_scalars() -> None:
     callback = TaskFinish.model_validate(body)
     assert callback.event_name == "TaskFinish"
     (job,) = callback.jobs_detail
-    assert isinstance(job, FileHashCodeJobDetail)
+    assert isinstance(job, cast(type, FileHashCodeJobDetail))
     assert job.progress == 100
     assert job.end_time == datetime(2022, 7, 18, 15, 16, 44, tzinfo=CHINA)
     assert job.input is not None

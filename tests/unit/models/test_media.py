@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import cast
 
 import pytest
 from pydantic import ValidationError
@@ -145,7 +146,7 @@ def test_video_enhance_submit_response_parses_all_in_one_container() -> None:
 
     assert len(response.jobs_detail) == 1
     detail = response.jobs_detail[0]
-    assert isinstance(detail, VideoEnhanceJobDetail)
+    assert isinstance(detail, cast(type, VideoEnhanceJobDetail))
     assert detail.job_id == "je8f65004eb8511eaaed4f377124a303c"
     assert detail.state == "Submitted"
     assert detail.progress == 0
@@ -252,7 +253,7 @@ def test_video_enhance_template_sample_keeps_transcode_template_id_and_watermark
 
     detail = parse(body).jobs_detail[0]
 
-    assert isinstance(detail, VideoEnhanceJobDetail)
+    assert isinstance(detail, cast(type, VideoEnhanceJobDetail))
     assert detail.operation is not None
     assert detail.operation.template_name == "VideoEnhance_demo"
     assert detail.operation.watermark_template_id == [
@@ -343,7 +344,7 @@ def test_ultra_hd_operation_requires_template_id() -> None:
 def test_ultra_hd_response_is_a_transcode_detail() -> None:
     detail = parse(ULTRA_HD_RESPONSE).jobs_detail[0]
 
-    assert isinstance(detail, TranscodeJobDetail)
+    assert isinstance(detail, cast(type, TranscodeJobDetail))
     assert detail.operation is not None
     assert detail.operation.template_name == "high_993874"
     assert len(detail.operation.watermark_template_id) == 3
@@ -523,7 +524,7 @@ TRANSCODE_FINISHED = """<Response><JobsDetail>
 def test_describe_finished_transcode_job_parses_media_info_and_result() -> None:
     detail = parse(TRANSCODE_FINISHED).jobs_detail[0]
 
-    assert isinstance(detail, TranscodeJobDetail)
+    assert isinstance(detail, cast(type, TranscodeJobDetail))
     assert detail.finished
     assert detail.succeeded
     assert detail.progress == 100
@@ -635,7 +636,7 @@ def test_transcode_json_callback_validates_with_collapsed_arrays() -> None:
 
     assert callback.event_name == "TaskFinish"
     detail = callback.jobs_detail[0]
-    assert isinstance(detail, TranscodeJobDetail)
+    assert isinstance(detail, cast(type, TranscodeJobDetail))
     assert detail.progress == 100
     assert detail.workflow is not None
     assert detail.workflow.run_id == "ic90edd59f84f11ec9d4f525400a3c59f"
@@ -694,7 +695,7 @@ def test_snapshot_callback_gives_prefix_plus_name_keys() -> None:
 
     assert callback.event_name == "TaskFinish"
     detail = callback.jobs_detail[0]
-    assert isinstance(detail, SnapshotJobDetail)
+    assert isinstance(detail, cast(type, SnapshotJobDetail))
     op = detail.operation
     assert op is not None
     assert op.media_result is not None
@@ -755,7 +756,7 @@ def test_snapshot_json_callback_with_array_and_single_sprite_name() -> None:
 
     detail = decode_tree(MediaJobsResponse, body).jobs_detail[0]
 
-    assert isinstance(detail, SnapshotJobDetail)
+    assert isinstance(detail, cast(type, SnapshotJobDetail))
     assert detail.operation is not None
     assert detail.operation.media_result is not None
     assert len(detail.operation.media_result.output_keys) == 6
@@ -875,7 +876,7 @@ def test_smart_cover_response_and_finished_result() -> None:
 
     detail = parse(body).jobs_detail[0]
 
-    assert isinstance(detail, SmartCoverJobDetail)
+    assert isinstance(detail, cast(type, SmartCoverJobDetail))
     assert detail.operation is not None
     assert detail.operation.smart_cover is not None
     assert detail.operation.smart_cover.count == 5
@@ -923,7 +924,7 @@ def test_animation_request_and_response() -> None:
         <UserData>This is my data.</UserData><JobLevel>0</JobLevel></Operation></JobsDetail></Response>"""
     )
     detail = response.jobs_detail[0]
-    assert isinstance(detail, AnimationJobDetail)
+    assert isinstance(detail, cast(type, AnimationJobDetail))
     assert detail.operation is not None
     assert detail.operation.template_name == "animation_demo"
 
@@ -981,7 +982,7 @@ def test_quality_estimate_xml_callback_has_score_under_operation() -> None:
 
     detail = parse(body).jobs_detail[0]
 
-    assert isinstance(detail, QualityEstimateJobDetail)
+    assert isinstance(detail, cast(type, QualityEstimateJobDetail))
     op = detail.operation
     assert op is not None
     assert op.result is not None
@@ -1024,7 +1025,7 @@ def test_quality_estimate_json_callback_quirk_score_under_media_result() -> None
 
     assert len(callback.jobs_detail) == 1
     detail = callback.jobs_detail[0]
-    assert isinstance(detail, QualityEstimateJobDetail)
+    assert isinstance(detail, cast(type, QualityEstimateJobDetail))
     assert detail.operation is not None
     assert detail.operation.quality_estimate is None
     assert detail.operation.result is not None
@@ -1048,7 +1049,7 @@ def test_quality_estimate_vqa_plus_result() -> None:
 
     detail = parse(body).jobs_detail[0]
 
-    assert isinstance(detail, QualityEstimateJobDetail)
+    assert isinstance(detail, cast(type, QualityEstimateJobDetail))
     assert detail.operation is not None
     assert detail.operation.result is not None
     vqa = detail.operation.result.vqa_plus_result
@@ -1093,7 +1094,7 @@ def test_super_resolution_callback_with_sub_tag_and_watermark_state() -> None:
 
     detail = parse(body).jobs_detail[0]
 
-    assert isinstance(detail, SuperResolutionJobDetail)
+    assert isinstance(detail, cast(type, SuperResolutionJobDetail))
     assert detail.sub_tag == "DigitalWatermark"
     op = detail.operation
     assert op is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 
 import pytest
 from pydantic import ValidationError
@@ -249,7 +250,7 @@ UPLOAD_RESULT_SHAPE = """
 def test_submit_response_with_template() -> None:
     resp = from_xml(PicJobsResponse, SUBMITTED, root="Response")
     (job,) = resp.jobs_detail
-    assert isinstance(job, PicJobDetail)
+    assert isinstance(job, cast(type, PicJobDetail))
     assert job.job_id == "c93984788066911ed89ed352d4d9d2084"
     assert job.state == "Submitted"
     assert job.start_time is None
@@ -333,7 +334,7 @@ def test_workflow_callback_xml() -> None:
 def test_json_callback() -> None:
     callback = TaskFinish.model_validate(json.loads(CALLBACK_JSON))
     (job,) = callback.jobs_detail
-    assert isinstance(job, PicJobDetail)
+    assert isinstance(job, cast(type, PicJobDetail))
     assert job.tag == "PicProcess"
     assert job.input is not None
     assert len(job.input.cos_headers) == 4
@@ -489,7 +490,7 @@ def test_list_pic_jobs_reads_pic_jobs_and_follows_next_token() -> None:
     assert dict(operation.params) == {"queueId": "p1", "tag": "PicProcess", "size": "10"}
     body = SUBMITTED.replace("</Response>", "<NextToken>n2</NextToken></Response>")
     page = from_xml(PicJobsResponse, body, root="Response")
-    assert isinstance(page.jobs_detail[0], PicJobDetail)
+    assert isinstance(page.jobs_detail[0], cast(type, PicJobDetail))
     assert operation.next_page is not None
     following = operation.next_page(page)
     assert following is not None
@@ -516,7 +517,7 @@ def test_seed_response_fixtures_parse_fully(path: Path) -> None:
     resp = from_xml(PicJobsResponse, path.read_bytes(), root="Response")
     assert resp.jobs_detail
     for job in resp.jobs_detail:
-        assert isinstance(job, PicJobDetail)
+        assert isinstance(job, cast(type, PicJobDetail))
         assert job.tag == "PicProcess"
         assert job.operation is not None
         assert job.operation.output is not None

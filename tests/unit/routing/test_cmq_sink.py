@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import itertools
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
@@ -36,14 +38,18 @@ NO_WAIT = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
 # -- independent oracles ------------------------------------------------------------------------------------------
 
 
-def v1_signature(secret_key: str, method: str, host: str, path: str, params: dict[str, str], digest=hashlib.sha256):
+def v1_signature(
+    secret_key: str, method: str, host: str, path: str, params: dict[str, str], digest: Any = hashlib.sha256
+) -> str:
     """§5.1: base64(HMAC(key, METHOD + host + path + '?' + k=v sorted by key, raw values, '_' in keys as '.'))."""
     pairs = "&".join(f"{key.replace('_', '.')}={params[key]}" for key in sorted(params))
     source = f"{method}{host}{path}?{pairs}"
     return base64.b64encode(hmac.new(secret_key.encode(), source.encode(), digest).digest()).decode()
 
 
-def tc3_authorization(secret_id, secret_key, *, service, host, payload: bytes, timestamp, content_type):
+def tc3_authorization(
+    secret_id: str, secret_key: str, *, service: str, host: str, payload: bytes, timestamp: float, content_type: str
+) -> tuple[str, str]:
     """§6: TC3-HMAC-SHA256 over POST / with content-type;host signed."""
     date = datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d")
     headers = f"content-type:{content_type}\nhost:{host}\n"
@@ -60,7 +66,7 @@ def tc3_authorization(secret_id, secret_key, *, service, host, payload: bytes, t
     )
 
 
-def test_the_v1_oracle_reproduces_the_published_vector():
+def test_the_v1_oracle_reproduces_the_published_vector() -> None:
     params = {
         "Action": "DescribeInstances",
         "InstanceIds.0": "ins-09dx96dg",
@@ -78,7 +84,7 @@ def test_the_v1_oracle_reproduces_the_published_vector():
     assert signature == "EliP9YW3pW28FpsEdkXt/+WcGeI="
 
 
-def test_the_tc3_oracle_reproduces_the_published_vector():
+def test_the_tc3_oracle_reproduces_the_published_vector() -> None:
     payload = b'{"Limit": 1, "Filters": [{"Values": ["\\u672a\\u547d\\u540d"], "Name": "instance-name"}]}'
     _, signature = tc3_authorization(
         "AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******",
@@ -95,8 +101,8 @@ def test_the_tc3_oracle_reproduces_the_published_vector():
 # -- fixtures ---------------------------------------------------------------------------------------------------
 
 
-def make_result(**overrides) -> JobResult:
-    values = {
+def make_result(**overrides: Any) -> JobResult:
+    values: dict[str, Any] = {
         "kind": "media",
         "event": "TaskFinish",
         "job_id": "j8d1f6c2a5b3e11ee9a7d525400f3a2b1",
@@ -114,19 +120,19 @@ def make_result(**overrides) -> JobResult:
     return JobResult(**values)
 
 
-def plane_ok(msg_id="msg-1", request_id="req-1"):
+def plane_ok(msg_id: str = "msg-1", request_id: str = "req-1") -> httpx.Response:
     return httpx.Response(200, json={"code": 0, "message": "", "requestId": request_id, "msgId": msg_id})
 
 
-def plane_error(code, message="boom"):
+def plane_error(code: int, message: str = "boom") -> httpx.Response:
     return httpx.Response(200, json={"code": code, "message": message, "requestId": "req-e"})
 
 
-def api3_ok(msg_id="msg-3"):
+def api3_ok(msg_id: str = "msg-3") -> httpx.Response:
     return httpx.Response(200, json={"Response": {"Result": True, "MsgId": msg_id, "RequestId": "req-3"}})
 
 
-def api3_error(code, message="boom"):
+def api3_error(code: str, message: str = "boom") -> httpx.Response:
     return httpx.Response(200, json={"Response": {"Error": {"Code": code, "Message": message}, "RequestId": "req-e"}})
 
 
@@ -138,8 +144,8 @@ def form_of(request: httpx.Request) -> dict[str, str]:
     return form
 
 
-def sink(endpoint=DATA_PLANE, **options) -> CmqSink:
-    defaults = {
+def sink(endpoint: str = DATA_PLANE, **options: Any) -> CmqSink:
+    defaults: dict[str, Any] = {
         "target": "queue",
         "destination": "ciflow-results",
         "credentials": ROLE,
@@ -151,7 +157,7 @@ def sink(endpoint=DATA_PLANE, **options) -> CmqSink:
 
 
 @pytest.fixture
-def router():
+def router() -> Iterator[respx.MockRouter]:
     with respx.mock(assert_all_called=False) as mock:
         yield mock
 
@@ -159,13 +165,13 @@ def router():
 # -- the data plane -----------------------------------------------------------------------------------------------
 
 
-def test_a_cmq_sink_has_the_sink_shape():
+def test_a_cmq_sink_has_the_sink_shape() -> None:
     queue: Sink = sink(name="results")  # mypy checks the protocol in the module itself
     assert queue.name == "results"
     assert callable(queue.deliver)
 
 
-def test_send_message_posts_the_exact_signed_form(router):
+def test_send_message_posts_the_exact_signed_form(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
     result = make_result()
 
@@ -192,7 +198,7 @@ def test_send_message_posts_the_exact_signed_form(router):
     assert JobResult.model_validate_json(form["msgBody"]) == result
 
 
-def test_long_lived_keys_send_no_token_and_delay_is_sent(router):
+def test_long_lived_keys_send_no_token_and_delay_is_sent(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     sink(credentials=LONG_LIVED, delay_seconds=30).deliver(make_result())
@@ -204,7 +210,7 @@ def test_long_lived_keys_send_no_token_and_delay_is_sent(router):
     assert signature == v1_signature("long-secret-key", "POST", "cmq-gz.public.tencenttdmq.com", "/v2/index.php", form)
 
 
-def test_publish_message_sends_numbered_tags(router):
+def test_publish_message_sends_numbered_tags(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
     result = make_result()
 
@@ -228,7 +234,7 @@ def test_publish_message_sends_numbered_tags(router):
     assert signature == v1_signature("role-secret-key", "POST", "cmq-gz.public.tencenttdmq.com", "/v2/index.php", form)
 
 
-def test_publish_message_with_a_routing_key_computed_from_the_result(router):
+def test_publish_message_with_a_routing_key_computed_from_the_result(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     topic = sink(target="topic", destination="t", routing_key=lambda r: f"{r.route}.{r.kind}.{r.state}")
@@ -246,7 +252,7 @@ def test_publish_message_with_a_routing_key_computed_from_the_result(router):
         )
 
 
-def test_tags_may_be_computed_per_result(router):
+def test_tags_may_be_computed_per_result(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     sink(target="topic", destination="t", tags=lambda r: [r.kind, r.state or "none"]).deliver(make_result())
@@ -255,7 +261,7 @@ def test_tags_may_be_computed_per_result(router):
     assert (form["msgTag.1"], form["msgTag.2"]) == ("media", "Success")
 
 
-def test_the_endpoint_is_used_verbatim_port_and_path_included(router):
+def test_the_endpoint_is_used_verbatim_port_and_path_included(router: respx.MockRouter) -> None:
     endpoint = "http://gz.mqadapter.cmq.tencentyun.com:8080/v2/index.php"
     route = router.post(endpoint).mock(return_value=plane_ok())
 
@@ -271,7 +277,7 @@ def test_the_endpoint_is_used_verbatim_port_and_path_included(router):
     )
 
 
-def test_credentials_time_and_nonce_are_read_for_every_delivery(router):
+def test_credentials_time_and_nonce_are_read_for_every_delivery(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
     environ = {"TENCENTCLOUD_SECRETID": "AKIDfirst", "TENCENTCLOUD_SECRETKEY": "first-key"}
     now = iter([T0, T0 + 60])
@@ -304,7 +310,7 @@ def test_credentials_time_and_nonce_are_read_for_every_delivery(router):
 # -- API 3.0 ----------------------------------------------------------------------------------------------------
 
 
-def test_send_cmq_msg_carries_the_exact_tc3_headers_and_payload(router):
+def test_send_cmq_msg_carries_the_exact_tc3_headers_and_payload(router: respx.MockRouter) -> None:
     route = router.post(API3 + "/").mock(return_value=api3_ok())
     result = make_result()
 
@@ -340,7 +346,7 @@ def test_send_cmq_msg_carries_the_exact_tc3_headers_and_payload(router):
     assert int(request.headers["content-length"]) == len(payload)
 
 
-def test_publish_cmq_msg_sends_tags_or_the_routing_key_as_msg_tag(router):
+def test_publish_cmq_msg_sends_tags_or_the_routing_key_as_msg_tag(router: respx.MockRouter) -> None:
     route = router.post(API3 + "/").mock(return_value=api3_ok())
 
     sink(API3, protocol="api3", region="ap-shanghai", target="topic", destination="t", tags=["a", "b"]).deliver(
@@ -375,7 +381,7 @@ def test_publish_cmq_msg_sends_tags_or_the_routing_key_as_msg_tag(router):
     assert keyed.headers["authorization"] == authorization
 
 
-def test_api3_endpoint_override_with_a_port_signs_that_host(router):
+def test_api3_endpoint_override_with_a_port_signs_that_host(router: respx.MockRouter) -> None:
     endpoint = "https://tdmq.ap-guangzhou.tencentcloudapi.com:8443"
     route = router.post(endpoint + "/").mock(return_value=api3_ok())
 
@@ -411,7 +417,9 @@ def test_api3_endpoint_override_with_a_port_signs_that_host(router):
         (6000, True, 3),  # server internal error / send failed
     ],
 )
-def test_data_plane_codes_map_to_permanent_or_retried_transient_errors(router, code, transient, calls):
+def test_data_plane_codes_map_to_permanent_or_retried_transient_errors(
+    router: respx.MockRouter, code: int, transient: bool, calls: int
+) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_error(code, "(10110)nope"))
 
     with pytest.raises(DeliveryError) as raised:
@@ -423,7 +431,7 @@ def test_data_plane_codes_map_to_permanent_or_retried_transient_errors(router, c
     assert route.call_count == calls
 
 
-def test_a_transient_code_then_success_delivers(router):
+def test_a_transient_code_then_success_delivers(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(side_effect=[plane_error(6000), plane_error(4420), plane_ok()])
 
     sink().deliver(make_result())
@@ -452,7 +460,9 @@ def test_a_transient_code_then_success_delivers(router):
         (httpx.Response(200, json={"code": 0, "requestId": "r"}), True, 3),  # accepted without a msgId
     ],
 )
-def test_http_statuses_and_odd_bodies(router, response, transient, calls):
+def test_http_statuses_and_odd_bodies(
+    router: respx.MockRouter, response: httpx.Response, transient: bool, calls: int
+) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=response)
 
     with pytest.raises(DeliveryError) as raised:
@@ -470,7 +480,7 @@ def test_http_statuses_and_odd_bodies(router, response, transient, calls):
         httpx.RemoteProtocolError("server disconnected"),
     ],
 )
-def test_network_errors_are_retried_then_delivered(router, error):
+def test_network_errors_are_retried_then_delivered(router: respx.MockRouter, error: httpx.TransportError) -> None:
     route = router.post(DATA_PLANE_URL).mock(side_effect=[error, plane_ok()])
 
     sink().deliver(make_result())
@@ -478,7 +488,7 @@ def test_network_errors_are_retried_then_delivered(router, error):
     assert route.call_count == 2
 
 
-def test_network_errors_on_every_attempt_give_a_transient_error(router):
+def test_network_errors_on_every_attempt_give_a_transient_error(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(side_effect=httpx.ConnectError("connection refused"))
 
     with pytest.raises(DeliveryError) as raised:
@@ -505,7 +515,9 @@ def test_network_errors_on_every_attempt_give_a_transient_error(router):
         ("FailedOperation.MaxMessageSizeError", False, 1),
     ],
 )
-def test_api3_response_errors_map_to_permanent_or_transient(router, code, transient, calls):
+def test_api3_response_errors_map_to_permanent_or_transient(
+    router: respx.MockRouter, code: str, transient: bool, calls: int
+) -> None:
     route = router.post(API3 + "/").mock(return_value=api3_error(code, "no way"))
 
     with pytest.raises(DeliveryError) as raised:
@@ -515,7 +527,7 @@ def test_api3_response_errors_map_to_permanent_or_transient(router, code, transi
     assert f"{code}: no way (request id req-e)" in str(raised.value)
 
 
-def test_api3_throttling_then_success(router):
+def test_api3_throttling_then_success(router: respx.MockRouter) -> None:
     route = router.post(API3 + "/").mock(side_effect=[api3_error("RequestLimitExceeded"), api3_ok()])
 
     sink(API3, protocol="api3", region="gz").deliver(make_result())
@@ -523,7 +535,7 @@ def test_api3_throttling_then_success(router):
     assert route.call_count == 2
 
 
-def test_api3_result_false_is_not_delivered(router):
+def test_api3_result_false_is_not_delivered(router: respx.MockRouter) -> None:
     router.post(API3 + "/").mock(
         return_value=httpx.Response(200, json={"Response": {"Result": False, "RequestId": "r"}})
     )
@@ -537,7 +549,7 @@ def test_api3_result_false_is_not_delivered(router):
 # -- size, deadline, configuration ------------------------------------------------------------------------------
 
 
-def test_a_result_over_the_message_limit_is_refused_before_sending(router):
+def test_a_result_over_the_message_limit_is_refused_before_sending(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
     big = make_result(details={"blob": "x" * 70_000})
 
@@ -548,7 +560,7 @@ def test_a_result_over_the_message_limit_is_refused_before_sending(router):
     assert route.call_count == 0
 
 
-def test_the_limit_counts_utf8_bytes_and_is_configurable(router):
+def test_the_limit_counts_utf8_bytes_and_is_configurable(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
     result = make_result()
     size = len(result.model_dump_json().encode())
@@ -561,7 +573,7 @@ def test_the_limit_counts_utf8_bytes_and_is_configurable(router):
     assert route.call_count == 1
 
 
-def test_an_expired_deadline_sends_nothing(router):
+def test_an_expired_deadline_sends_nothing(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     with pytest.raises(DeliveryError, match="deadline") as raised:
@@ -571,7 +583,7 @@ def test_an_expired_deadline_sends_nothing(router):
     assert route.call_count == 0
 
 
-def test_retries_stop_when_the_next_wait_would_pass_the_deadline(router):
+def test_retries_stop_when_the_next_wait_would_pass_the_deadline(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_error(6000))
     slow = RetryPolicy(attempts=5, base_delay=5.0, max_delay=5.0)
 
@@ -582,10 +594,10 @@ def test_retries_stop_when_the_next_wait_would_pass_the_deadline(router):
     assert route.call_count == 1
 
 
-def test_each_attempts_timeout_is_capped_by_the_deadline(router):
+def test_each_attempts_timeout_is_capped_by_the_deadline(router: respx.MockRouter) -> None:
     seen = []
 
-    def answer(request):
+    def answer(request: httpx.Request) -> httpx.Response:
         seen.append(request.extensions["timeout"])
         return plane_ok()
 
@@ -598,7 +610,7 @@ def test_each_attempts_timeout_is_capped_by_the_deadline(router):
     assert 0 < seen[0]["connect"] <= 2.0
 
 
-def test_missing_credentials_are_a_permanent_error(router):
+def test_missing_credentials_are_a_permanent_error(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     with pytest.raises(DeliveryError, match="TENCENTCLOUD_SECRETID") as raised:
@@ -608,7 +620,7 @@ def test_missing_credentials_are_a_permanent_error(router):
     assert route.call_count == 0
 
 
-def test_errors_never_carry_the_secret_key_or_token(router):
+def test_errors_never_carry_the_secret_key_or_token(router: respx.MockRouter) -> None:
     router.post(DATA_PLANE_URL).mock(return_value=plane_error(4100, "authentication failed"))
 
     with pytest.raises(DeliveryError) as raised:
@@ -639,12 +651,12 @@ def test_errors_never_carry_the_secret_key_or_token(router):
         (API3 + "/v2/index.php", {"protocol": "api3", "region": "gz"}, "no path"),
     ],
 )
-def test_bad_configuration_is_refused_at_construction(endpoint, options, message):
+def test_bad_configuration_is_refused_at_construction(endpoint: str, options: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         sink(endpoint, **options)
 
 
-def test_a_computed_tag_that_is_too_long_is_refused(router):
+def test_a_computed_tag_that_is_too_long_is_refused(router: respx.MockRouter) -> None:
     route = router.post(DATA_PLANE_URL).mock(return_value=plane_ok())
 
     with pytest.raises(DeliveryError, match="1-64") as raised:
@@ -655,7 +667,7 @@ def test_a_computed_tag_that_is_too_long_is_refused(router):
     assert route.call_count == 0
 
 
-def test_an_owned_client_is_closed_and_a_shared_one_is_not():
+def test_an_owned_client_is_closed_and_a_shared_one_is_not() -> None:
     shared = httpx.Client()
     with sink(http=shared):
         pass

@@ -1,6 +1,7 @@
 """Our Authorization equals the official SDK's (cos-python-sdk-v5) for arbitrary requests."""
 
 from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
@@ -34,7 +35,7 @@ header_names = st.one_of(
 header_values = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30)
 
 
-def sdk_authorization(request: httpx.Request, key: str, params: dict[str, str], monkeypatch) -> str:
+def sdk_authorization(request: httpx.Request, key: str, params: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(cos_auth.time, "time", lambda: NOW)
     conf = SimpleNamespace(
         _secret_id=CREDS.secret_id,
@@ -47,7 +48,7 @@ def sdk_authorization(request: httpx.Request, key: str, params: dict[str, str], 
     prepared = requests.Request(request.method, str(request.url)).prepare()
     prepared.headers = requests.structures.CaseInsensitiveDict(dict(request.headers))
     signed = cos_auth.CosS3Auth(conf, key, params=params, expire=EXPIRE)(prepared)
-    return signed.headers["Authorization"]
+    return cast(str, signed.headers["Authorization"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -61,7 +62,9 @@ def sdk_authorization(request: httpx.Request, key: str, params: dict[str, str], 
         lambda h: len({k.lower() for k in h}) == len(h)
     ),
 )
-def test_authorization_equals_official_sdk(method, key, params, headers):
+def test_authorization_equals_official_sdk(
+    method: str, key: str, params: dict[str, str], headers: dict[str, str]
+) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch:
         operation = Operation(
             "Probe",

@@ -12,7 +12,7 @@ def signature_of(authorization: str) -> str:
     return dict(part.split("=", 1) for part in authorization.split("&"))["q-signature"]
 
 
-def test_put_object_vector():
+def test_put_object_vector() -> None:
     headers = [
         ("Date", "Thu, 16 May 2019 06:45:51 GMT"),
         ("Host", HOST),
@@ -31,7 +31,7 @@ def test_put_object_vector():
     )
 
 
-def test_get_object_with_params_vector():
+def test_get_object_with_params_vector() -> None:
     params = [
         ("response-content-type", "application/octet-stream"),
         ("response-cache-control", "max-age=600"),
@@ -43,13 +43,13 @@ def test_get_object_with_params_vector():
     assert "&q-header-list=date;host&" in auth
 
 
-def test_range_vector():
+def test_range_vector() -> None:
     headers = [("Host", "bucket1-1254000000.cos.ap-beijing.myqcloud.com"), ("Range", "bytes=0-3")]
     auth = cos_authorization(DOC_CREDENTIALS, "GET", "/testfile", [], headers, "1417773892;1417853898")
     assert signature_of(auth) == "4b6cbab14ce01381c29032423481ebffd514e8be"
 
 
-def test_signed_header_selection_matches_the_sdk_rules():
+def test_signed_header_selection_matches_the_sdk_rules() -> None:
     chosen = signed_headers(
         [
             ("Host", "h"),
@@ -71,11 +71,11 @@ def test_signed_header_selection_matches_the_sdk_rules():
     ]
 
 
-def test_key_time_is_backdated_and_bounded():
+def test_key_time_is_backdated_and_bounded() -> None:
     assert cos_key_time(1_000_000.9, expires_in=600) == "999940;1000600"
 
 
-def test_temporary_credentials_send_and_sign_the_token_header():
+def test_temporary_credentials_send_and_sign_the_token_header() -> None:
     creds = Credentials("AKIDx", "secretsecret", token="tok-123")
     ci = httpx.Request("POST", "https://b-1250000000.ci.ap-beijing.myqcloud.com/jobs", content=b"<Request/>")
     cos = httpx.Request("GET", "https://b-1250000000.cos.ap-beijing.myqcloud.com/k")
@@ -88,7 +88,7 @@ def test_temporary_credentials_send_and_sign_the_token_header():
     assert "x-cos-security-token" in cos.headers["authorization"].split("q-header-list=")[1].split("&")[0]
 
 
-def test_service_extension_decides_token_header_behind_an_endpoint_override():
+def test_service_extension_decides_token_header_behind_an_endpoint_override() -> None:
     creds = Credentials("AKIDx", "secretsecret", token="tok-123")
     request = httpx.Request("POST", "http://127.0.0.1:9000/jobs", extensions={"ciflow.service": "ci"})
     sign_request(request, creds, "1;2")

@@ -1,5 +1,7 @@
 """check_cos_authorization: the server's side of the COS signature, used to check what clients put on the wire."""
 
+from typing import Any
+
 import pytest
 
 from ciflow.signing import Credentials, check_cos_authorization, cos_authorization, cos_key_time
@@ -17,7 +19,8 @@ HEADERS = [
 AUTH = cos_authorization(CREDS, "PUT", PATH, PARAMS, HEADERS, KEY_TIME)
 
 
-def check(**changes):
+def check(**changes: Any) -> str | None:
+
     arguments = {
         "credentials": CREDS,
         "authorization": AUTH,
@@ -30,13 +33,13 @@ def check(**changes):
     return check_cos_authorization(**{**arguments, **changes})
 
 
-def test_a_correct_signature_verifies_whatever_the_order_and_case_of_names():
+def test_a_correct_signature_verifies_whatever_the_order_and_case_of_names() -> None:
     assert check() is None
     assert check(headers=[(k.upper(), v) for k, v in reversed(HEADERS)], params=list(reversed(PARAMS))) is None
     assert check(method="put") is None
 
 
-def test_received_values_are_read_trimmed_as_http_parses_them():
+def test_received_values_are_read_trimmed_as_http_parses_them() -> None:
     assert check(headers=[(k, f" {v}\t") for k, v in HEADERS]) is None
 
 
@@ -63,7 +66,9 @@ def test_received_values_are_read_trimmed_as_http_parses_them():
         ({"authorization": AUTH.replace("content-type;host", "host;content-type")}, "q-header-list does not match"),
     ],
 )
-def test_anything_that_differs_from_what_was_signed_is_refused_with_its_reason(changes, reason):
+def test_anything_that_differs_from_what_was_signed_is_refused_with_its_reason(
+    changes: dict[str, Any], reason: str
+) -> None:
     problem = check(**changes)
     assert problem is not None
     assert reason in problem

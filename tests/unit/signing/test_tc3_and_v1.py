@@ -21,7 +21,7 @@ TC3_CONTENT_TYPE = "application/json; charset=utf-8"
         ),
     ],
 )
-def test_tc3_published_vector(secret_key, expected):
+def test_tc3_published_vector(secret_key: str, expected: str) -> None:
     signature = tc3_signature(
         secret_key,
         service="cvm",
@@ -33,7 +33,7 @@ def test_tc3_published_vector(secret_key, expected):
     assert signature == expected
 
 
-def test_tc3_headers_carry_scope_action_and_token():
+def test_tc3_headers_carry_scope_action_and_token() -> None:
     creds = Credentials("AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******", "Gu5t9xGARNpq86cd98joQYCN3*******", token="tk")
     headers = tc3_headers(
         creds,
@@ -56,7 +56,7 @@ def test_tc3_headers_carry_scope_action_and_token():
     assert headers["X-TC-Token"] == "tk"
 
 
-def test_hmac_v1_published_vector():
+def test_hmac_v1_published_vector() -> None:
     params = {
         "Action": "DescribeInstances",
         "InstanceIds.0": "ins-09dx96dg",
@@ -78,7 +78,7 @@ def test_hmac_v1_published_vector():
     assert signature == "EliP9YW3pW28FpsEdkXt/+WcGeI="
 
 
-def test_hmac_v1_params_adds_common_fields_and_signs_underscores_as_dots():
+def test_hmac_v1_params_adds_common_fields_and_signs_underscores_as_dots() -> None:
     creds = Credentials("AKIDid", "key-123456", token="session")
     signed = hmac_v1_params(
         creds,
