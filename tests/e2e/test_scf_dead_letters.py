@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,6 +28,7 @@ from ciflow.routing import CmqQueueReader, DeadLetterStore
 from ciflow_local._demo import BUCKET as DEMO_BUCKET
 from ciflow_local._demo import FUNCTION_ENV, default_functions_dir
 from ciflow_local._events import cos_event
+from ciflow_local._scf_dead_letters import DEFAULT_DEAD_LETTER_QUEUE as DEAD_LETTER_QUEUE
 from ciflow_local._scf_dead_letters import ScfDeadLetterQueue, scf_dead_letter_message
 from ciflow_local._shims import LocalFunctions
 from ciflow_local.drill._proxy import FaultProxy
@@ -39,6 +41,15 @@ QUEUE = "ciflow-scf-dead-letters"
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 #: Redis database of the last test (tests run one at a time; no other module uses it).
 REDIS_DB = 10
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 class RecordingInvoker:
@@ -222,6 +233,8 @@ def test_an_upload_whose_store_was_down_for_every_retry_is_finished_from_scfs_de
                 endpoint = Endpoint(REGION, DEMO_BUCKET, scheme="http", override=emulator.url)
                 with CiClient(endpoint, DEFAULT_CREDENTIALS, retry=RetryPolicy(attempts=1)) as uploader:
                     uploader.send(ops.put_object(key, b"hash me" * 100))
+                # The upload event is announced after the PUT is answered: wait for SCF's last step, the letter.
+                assert wait_for(lambda: bool(emulator.cmq.messages(DEAD_LETTER_QUEUE)), 60)
                 assert functions.uploads.wait_idle(60)
                 tries = [i for i in functions.uploads.invocations if i.function == "hash"]
                 assert len(tries) == 3

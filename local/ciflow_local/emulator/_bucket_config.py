@@ -48,8 +48,9 @@ from ciflow.errors import XmlError
 from ._app import Target, error_response
 from ._bucket_config_acl import acl_from_body, acl_from_headers, acl_xml, check_policy, default_acl
 from ._bucket_config_enforce import cors_response_headers, cors_rule, expired_keys
-from ._bucket_config_rules import KINDS, ConfigRefusedError, Kind, Tree, as_list, leaf
+from ._bucket_config_rules import KINDS, Kind
 from ._bucket_config_store import ConfigStore
+from ._bucket_config_tree import ConfigRefusedError, Tree, as_list, leaf
 from ._storage import ObjectStore
 
 __all__ = ["SUBRESOURCES", "BucketConfigApi", "ConfigStore"]

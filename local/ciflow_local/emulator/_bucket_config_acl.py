@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 from ciflow.codec import local_name, parse_xml, tree_depth_within
 from ciflow.errors import XmlError
 
-from ._bucket_config_rules import ConfigRefusedError
+from ._bucket_config_tree import ConfigRefusedError
 
 __all__ = [
     "ALL_USERS",

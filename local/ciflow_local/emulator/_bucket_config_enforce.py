@@ -17,7 +17,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from ._bucket_config_rules import Tree, as_list, leaf, parse_time
+from ._bucket_config_tree import Tree, as_list, leaf, parse_time
 
 __all__ = ["Expirable", "cors_rule", "cors_response_headers", "expiry_time", "expired_keys", "rule_prefix"]
 

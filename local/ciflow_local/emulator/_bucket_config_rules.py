@@ -13,21 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any
 
-__all__ = [
-    "KINDS",
-    "ConfigRefusedError",
-    "Kind",
-    "Tree",
-    "as_list",
-    "leaf",
-    "parse_time",
-]
+from ._bucket_config_tree import (
+    ConfigRefusedError,
+    Tree,
+    as_list,
+    check_date,
+    child,
+    counted,
+    invalid,
+    leaf,
+    malformed,
+    one_of,
+    positive_int,
+    unique_ids,
+)
 
-#: A configuration body as a plain tree: dicts of elements, lists for repeated ones, strings for leaves.
-Tree = dict[str, Any]
+__all__ = ["KINDS", "Kind"]
 
 _CORS_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "HEAD"})
 _LIFECYCLE_ACTIONS = (
@@ -41,207 +43,101 @@ _INVENTORY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _REPLICATION_BUCKET = re.compile(r"^qcs::cos:[a-z0-9-]+::[a-z0-9][a-z0-9-]*-\d+$")
 
 
-class ConfigRefusedError(Exception):
-    """A configuration COS refuses: answered as its ``<Error>`` with ``status`` and ``code``."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def _malformed(message: str) -> ConfigRefusedError:
-    return ConfigRefusedError(400, "MalformedXML", f"The XML you provided was not well-formed: {message}")
-
-
-def _invalid(message: str) -> ConfigRefusedError:
-    return ConfigRefusedError(400, "InvalidArgument", message)
-
-
-def as_list(node: Any, name: str) -> list[Any]:
-    """The ``name`` children of an element as a list ([] when absent or when ``node`` is a leaf)."""
-    value = node.get(name) if isinstance(node, dict) else None
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def leaf(node: Any, name: str) -> str | None:
-    """The text of the single leaf child ``name``; ``None`` when absent; MalformedXML when not a leaf."""
-    value = node.get(name) if isinstance(node, dict) else None
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise _malformed(f"<{name}> must be a single text element")
-    return value
-
-
-def _element(node: Any, name: str, *, required: bool = True) -> Tree:
-    """The single element child ``name`` (a dict); ``{}`` when absent and not required."""
-    value = node.get(name) if isinstance(node, dict) else None
-    if value is None or value == "":
-        if required:
-            raise _malformed(f"<{name}> is required")
-        return {}
-    if not isinstance(value, dict):
-        raise _malformed(f"<{name}> must appear once and hold elements")
-    return value
-
-
-def _one_of(node: Any, name: str, allowed: frozenset[str] | tuple[str, ...], *, required: bool = True) -> str | None:
-    value = leaf(node, name)
-    if value is None:
-        if required:
-            raise _malformed(f"<{name}> is required")
-        return None
-    if value not in allowed:
-        raise _malformed(f"<{name}> must be one of {sorted(allowed)}, not {value!r}")
-    return value
-
-
-def _count(items: list[Any], name: str, low: int, high: int) -> list[Any]:
-    if not low <= len(items) <= high:
-        raise _malformed(f"between {low} and {high} <{name}> elements are required, not {len(items)}")
-    for item in items:
-        if not isinstance(item, dict):
-            raise _malformed(f"<{name}> must hold elements")
-    return items
-
-
-def _positive_int(node: Any, name: str, *, required: bool = False) -> int | None:
-    value = leaf(node, name)
-    if value is None:
-        if required:
-            raise _malformed(f"<{name}> is required")
-        return None
-    if not value.strip().isdigit() or int(value) <= 0:
-        raise _invalid(f"<{name}> must be a positive integer, not {value!r}")
-    return int(value)
-
-
-def parse_time(text: str) -> float:
-    """A lifecycle ``Date`` (ISO 8601, as the SDK's ``get_date`` writes: ``2018-04-24T00:00:00+08:00``)."""
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
-def _date(node: Any, name: str) -> None:
-    value = leaf(node, name)
-    if value is not None:
-        try:
-            parse_time(value)
-        except ValueError:
-            raise _invalid(f"<{name}> must be an ISO 8601 date, not {value!r}") from None
-
-
-def _unique_ids(rules: list[Any], what: str) -> None:
-    ids = [leaf(rule, "ID") for rule in rules]
-    present = [rule_id for rule_id in ids if rule_id]
-    if len(set(present)) != len(present):
-        raise _invalid(f"{what} rule IDs must be unique")
-    if any(len(rule_id) > 255 for rule_id in present):
-        raise _invalid(f"a {what} rule ID is at most 255 characters")
-
-
 # -- the checkers: (tree, bucket, query id) -> the tree to store ------------------------------------------------
 
 
 def _cors(tree: Tree, bucket: str, item_id: str) -> Tree:
-    rules = _count(as_list(tree, "CORSRule"), "CORSRule", 1, 100)
-    _unique_ids(rules, "CORS")
+    rules = counted(as_list(tree, "CORSRule"), "CORSRule", 1, 100)
+    unique_ids(rules, "CORS")
     for rule in rules:
         origins = as_list(rule, "AllowedOrigin")
         methods = as_list(rule, "AllowedMethod")
         if not origins or not all(isinstance(origin, str) and origin for origin in origins):
-            raise _malformed("every <CORSRule> needs at least one non-empty <AllowedOrigin>")
+            raise malformed("every <CORSRule> needs at least one non-empty <AllowedOrigin>")
         if any(origin.count("*") > 1 for origin in origins):
-            raise _invalid("an <AllowedOrigin> may hold at most one '*' wildcard")
+            raise invalid("an <AllowedOrigin> may hold at most one '*' wildcard")
         if not methods or not set(methods) <= _CORS_METHODS:
-            raise _invalid(f"<AllowedMethod> must be among {sorted(_CORS_METHODS)}, not {methods}")
+            raise invalid(f"<AllowedMethod> must be among {sorted(_CORS_METHODS)}, not {methods}")
         for name in ("AllowedHeader", "ExposeHeader"):
             if not all(isinstance(value, str) for value in as_list(rule, name)):
-                raise _malformed(f"<{name}> must be a text element")
+                raise malformed(f"<{name}> must be a text element")
         max_age = leaf(rule, "MaxAgeSeconds")
         if max_age is not None and not max_age.strip().isdigit():
-            raise _invalid(f"<MaxAgeSeconds> must be a non-negative integer, not {max_age!r}")
+            raise invalid(f"<MaxAgeSeconds> must be a non-negative integer, not {max_age!r}")
     return tree
 
 
 def _lifecycle(tree: Tree, bucket: str, item_id: str) -> Tree:
-    rules = _count(as_list(tree, "Rule"), "Rule", 1, 1000)
-    _unique_ids(rules, "lifecycle")
+    rules = counted(as_list(tree, "Rule"), "Rule", 1, 1000)
+    unique_ids(rules, "lifecycle")
     for rule in rules:
-        _one_of(rule, "Status", ("Enabled", "Disabled"))
+        one_of(rule, "Status", ("Enabled", "Disabled"))
         if "Filter" not in rule and "Prefix" not in rule:
-            raise _malformed("every <Rule> needs a <Filter> (or a legacy <Prefix>)")
+            raise malformed("every <Rule> needs a <Filter> (or a legacy <Prefix>)")
         if not any(action in rule for action in _LIFECYCLE_ACTIONS):
-            raise _malformed(f"every <Rule> needs an action: one of {list(_LIFECYCLE_ACTIONS)}")
-        expiration = _element(rule, "Expiration", required=False)
+            raise malformed(f"every <Rule> needs an action: one of {list(_LIFECYCLE_ACTIONS)}")
+        expiration = child(rule, "Expiration", required=False)
         if expiration:
-            _positive_int(expiration, "Days")
-            _date(expiration, "Date")
+            positive_int(expiration, "Days")
+            check_date(expiration, "Date")
             if "Days" in expiration and "Date" in expiration:
-                raise _malformed("<Expiration> takes <Days> or <Date>, not both")
+                raise malformed("<Expiration> takes <Days> or <Date>, not both")
         for transition in as_list(rule, "Transition"):
-            _positive_int(transition, "Days")
-            _date(transition, "Date")
+            positive_int(transition, "Days")
+            check_date(transition, "Date")
             if leaf(transition, "StorageClass") is None:
-                raise _malformed("every <Transition> needs a <StorageClass>")
+                raise malformed("every <Transition> needs a <StorageClass>")
     return tree
 
 
 def _website(tree: Tree, bucket: str, item_id: str) -> Tree:
-    index = _element(tree, "IndexDocument", required="RedirectAllRequestsTo" not in tree)
+    index = child(tree, "IndexDocument", required="RedirectAllRequestsTo" not in tree)
     if index and not leaf(index, "Suffix"):
-        raise _malformed("<IndexDocument> needs a non-empty <Suffix>")
-    redirect_all = _element(tree, "RedirectAllRequestsTo", required=False)
+        raise malformed("<IndexDocument> needs a non-empty <Suffix>")
+    redirect_all = child(tree, "RedirectAllRequestsTo", required=False)
     if redirect_all:
-        _one_of(redirect_all, "Protocol", ("http", "https"), required=False)
+        one_of(redirect_all, "Protocol", ("http", "https"), required=False)
     if "RoutingRules" in tree:
-        holder = _element(tree, "RoutingRules")
+        holder = child(tree, "RoutingRules")
         raw = holder.get("RoutingRule")
-        rules = _count(as_list(holder, "RoutingRule"), "RoutingRule", 1, 100)
+        rules = counted(as_list(holder, "RoutingRule"), "RoutingRule", 1, 100)
         normalised = []
         for rule in rules:
-            redirect = _element(rule, "Redirect")
-            _one_of(redirect, "Protocol", ("http", "https"), required=False)
-            _one_of(redirect, "HttpRedirectCode", ("301", "302"), required=False)
-            _one_of(redirect, "URLRedirect", ("Enabled", "Disabled"), required=False)
+            redirect = child(rule, "Redirect")
+            one_of(redirect, "Protocol", ("http", "https"), required=False)
+            one_of(redirect, "HttpRedirectCode", ("301", "302"), required=False)
+            one_of(redirect, "URLRedirect", ("Enabled", "Disabled"), required=False)
             normalised.append({**rule, "Redirect": {**redirect, "URLRedirect": redirect.get("URLRedirect", "Enabled")}})
         holder["RoutingRule"] = normalised if isinstance(raw, list) else normalised[0]
     return tree
 
 
 def _logging(tree: Tree, bucket: str, item_id: str) -> Tree:
-    enabled = _element(tree, "LoggingEnabled", required=False)
+    enabled = child(tree, "LoggingEnabled", required=False)
     if enabled and not leaf(enabled, "TargetBucket"):
-        raise _malformed("<LoggingEnabled> needs a <TargetBucket>")
+        raise malformed("<LoggingEnabled> needs a <TargetBucket>")
     return tree
 
 
 def _referer(tree: Tree, bucket: str, item_id: str) -> Tree:
-    _one_of(tree, "Status", ("Enabled", "Disabled"))
-    _one_of(tree, "RefererType", ("Black-List", "White-List"))
-    _one_of(tree, "EmptyReferConfiguration", ("Allow", "Deny"), required=False)
-    domains = as_list(_element(tree, "DomainList"), "Domain")
+    one_of(tree, "Status", ("Enabled", "Disabled"))
+    one_of(tree, "RefererType", ("Black-List", "White-List"))
+    one_of(tree, "EmptyReferConfiguration", ("Allow", "Deny"), required=False)
+    domains = as_list(child(tree, "DomainList"), "Domain")
     if not domains or not all(isinstance(domain, str) and domain for domain in domains):
-        raise _malformed("<DomainList> needs at least one non-empty <Domain>")
+        raise malformed("<DomainList> needs at least one non-empty <Domain>")
     return tree
 
 
 def _tagging(tree: Tree, bucket: str, item_id: str) -> Tree:
-    tags = as_list(_element(tree, "TagSet"), "Tag")
+    tags = as_list(child(tree, "TagSet"), "Tag")
     if not 1 <= len(tags) <= 50:
         raise ConfigRefusedError(400, "InvalidTag", f"a bucket carries 1 to 50 tags, not {len(tags)}")
     keys = []
     for tag in tags:
         key, value = leaf(tag, "Key"), leaf(tag, "Value")
         if key is None or value is None:
-            raise _malformed("every <Tag> needs a <Key> and a <Value>")
+            raise malformed("every <Tag> needs a <Key> and a <Value>")
         if not 1 <= len(key) <= 128 or len(value) > 256:
             raise ConfigRefusedError(400, "InvalidTag", "tag keys are 1 to 128 characters, values at most 256")
         keys.append(key)
@@ -252,106 +148,106 @@ def _tagging(tree: Tree, bucket: str, item_id: str) -> Tree:
 
 def _inventory(tree: Tree, bucket: str, item_id: str) -> Tree:
     if not _INVENTORY_ID.match(item_id):
-        raise _invalid("an inventory id is 1 to 64 of A-Z a-z 0-9 - _ .")
+        raise invalid("an inventory id is 1 to 64 of A-Z a-z 0-9 - _ .")
     body_id = leaf(tree, "Id")
     if body_id is not None and body_id != item_id:
-        raise _invalid(f"the body's <Id> {body_id!r} differs from the id parameter {item_id!r}")
-    destination = _element(_element(tree, "Destination"), "COSBucketDestination")
+        raise invalid(f"the body's <Id> {body_id!r} differs from the id parameter {item_id!r}")
+    destination = child(child(tree, "Destination"), "COSBucketDestination")
     if not leaf(destination, "Bucket"):
-        raise _malformed("<COSBucketDestination> needs a <Bucket>")
-    _one_of(destination, "Format", ("CSV",))
+        raise malformed("<COSBucketDestination> needs a <Bucket>")
+    one_of(destination, "Format", ("CSV",))
     enabled = leaf(tree, "IsEnabled")
     if enabled is None or enabled.lower() not in ("true", "false"):
-        raise _malformed("<IsEnabled> must be true or false")
-    _one_of(tree, "IncludedObjectVersions", ("All", "Current"))
-    _one_of(_element(tree, "Schedule"), "Frequency", ("Daily", "Weekly"))
+        raise malformed("<IsEnabled> must be true or false")
+    one_of(tree, "IncludedObjectVersions", ("All", "Current"))
+    one_of(child(tree, "Schedule"), "Frequency", ("Daily", "Weekly"))
     rest = {name: value for name, value in tree.items() if name != "Id"}
     rest.setdefault("OptionalFields", "")  # COS always answers one; the SDK's GET reads it unconditionally
     return {"Id": item_id, **rest}
 
 
 def _encryption(tree: Tree, bucket: str, item_id: str) -> Tree:
-    rules = _count(as_list(tree, "Rule"), "Rule", 1, 1)
+    rules = counted(as_list(tree, "Rule"), "Rule", 1, 1)
     default = rules[0].get("ApplyServerSideEncryptionByDefault")
     if default is None:
         # COS answers AES256 to a rule without the element (the SDK's suite PUTs a misspelt one and reads that).
         return {"Rule": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}
-    _one_of(default, "SSEAlgorithm", ("AES256", "SM4", "KMS"))
+    one_of(default, "SSEAlgorithm", ("AES256", "SM4", "KMS"))
     return tree
 
 
 def _object_lock(tree: Tree, bucket: str, item_id: str) -> Tree:
-    _one_of(tree, "ObjectLockEnabled", ("Enabled",))
-    rule = _element(tree, "Rule", required=False)
+    one_of(tree, "ObjectLockEnabled", ("Enabled",))
+    rule = child(tree, "Rule", required=False)
     if rule:
-        _positive_int(_element(rule, "DefaultRetention"), "Days", required=True)
+        positive_int(child(rule, "DefaultRetention"), "Days", required=True)
     return tree
 
 
 def _domain(tree: Tree, bucket: str, item_id: str) -> Tree:
-    rules = _count(as_list(tree, "DomainRule"), "DomainRule", 1, 100)
+    rules = counted(as_list(tree, "DomainRule"), "DomainRule", 1, 100)
     names = []
     for rule in rules:
         name = leaf(rule, "Name")
         if not name:
-            raise _malformed("every <DomainRule> needs a <Name>")
-        _one_of(rule, "Status", ("ENABLED", "DISABLED"))
-        _one_of(rule, "Type", ("REST", "WEBSITE"))
+            raise malformed("every <DomainRule> needs a <Name>")
+        one_of(rule, "Status", ("ENABLED", "DISABLED"))
+        one_of(rule, "Type", ("REST", "WEBSITE"))
         names.append(name.lower())
     if len(set(names)) != len(names):
-        raise _invalid("a domain appears twice")
+        raise invalid("a domain appears twice")
     return tree
 
 
 def _replication(tree: Tree, bucket: str, item_id: str) -> Tree:
     if not leaf(tree, "Role"):
-        raise _malformed("<Role> is required")
-    rules = _count(as_list(tree, "Rule"), "Rule", 1, 1000)
-    _unique_ids(rules, "replication")
+        raise malformed("<Role> is required")
+    rules = counted(as_list(tree, "Rule"), "Rule", 1, 1000)
+    unique_ids(rules, "replication")
     for rule in rules:
-        _one_of(rule, "Status", ("Enabled", "Disabled"))
-        target = leaf(_element(rule, "Destination"), "Bucket")
+        one_of(rule, "Status", ("Enabled", "Disabled"))
+        target = leaf(child(rule, "Destination"), "Bucket")
         if target is None or not _REPLICATION_BUCKET.match(target):
-            raise _invalid(f"<Destination><Bucket> must be qcs::cos:<region>::<bucket>, not {target!r}")
+            raise invalid(f"<Destination><Bucket> must be qcs::cos:<region>::<bucket>, not {target!r}")
     return tree
 
 
 def _origin(tree: Tree, bucket: str, item_id: str) -> Tree:
-    for rule in _count(as_list(tree, "OriginRule"), "OriginRule", 1, 100):
-        _positive_int(rule, "RulePriority", required=True)
+    for rule in counted(as_list(tree, "OriginRule"), "OriginRule", 1, 100):
+        positive_int(rule, "RulePriority", required=True)
         if not leaf(rule, "OriginType"):
-            raise _malformed("every <OriginRule> needs an <OriginType>")
-        _element(rule, "OriginInfo")
+            raise malformed("every <OriginRule> needs an <OriginType>")
+        child(rule, "OriginInfo")
     return tree
 
 
 def _accelerate(tree: Tree, bucket: str, item_id: str) -> Tree:
-    _one_of(tree, "Status", ("Enabled", "Suspended"))
-    _one_of(tree, "Type", ("COS",), required=False)
+    one_of(tree, "Status", ("Enabled", "Suspended"))
+    one_of(tree, "Type", ("COS",), required=False)
     return {**tree, "Type": tree.get("Type", "COS")}  # COS answers the acceleration type too
 
 
 def _intelligent_tiering(tree: Tree, bucket: str, item_id: str) -> Tree:
-    _one_of(tree, "Status", ("Enabled", "Suspended"))
-    transition = _element(tree, "Transition", required=False)
+    one_of(tree, "Status", ("Enabled", "Suspended"))
+    transition = child(tree, "Transition", required=False)
     if transition:
-        _one_of(transition, "Days", ("30", "60", "90"), required=False)
-        _one_of(transition, "RequestFrequent", ("1",), required=False)
+        one_of(transition, "Days", ("30", "60", "90"), required=False)
+        one_of(transition, "RequestFrequent", ("1",), required=False)
     return tree
 
 
 def _tiering_rules(tree: Tree, bucket: str, item_id: str) -> Tree:
     """The by-id (v2) intelligent-tiering API: ``?intelligent-tiering&id=``."""
     if not _INVENTORY_ID.match(item_id):
-        raise _invalid("an intelligent-tiering id is 1 to 64 of A-Z a-z 0-9 - _ .")
+        raise invalid("an intelligent-tiering id is 1 to 64 of A-Z a-z 0-9 - _ .")
     body_id = leaf(tree, "Id")
     if body_id is not None and body_id != item_id:
-        raise _invalid(f"the body's <Id> {body_id!r} differs from the id parameter {item_id!r}")
-    _one_of(tree, "Status", ("Enabled", "Disabled", "Suspended"))
-    for tier in _count(as_list(tree, "Tiering"), "Tiering", 1, 10):
+        raise invalid(f"the body's <Id> {body_id!r} differs from the id parameter {item_id!r}")
+    one_of(tree, "Status", ("Enabled", "Disabled", "Suspended"))
+    for tier in counted(as_list(tree, "Tiering"), "Tiering", 1, 10):
         if not leaf(tier, "AccessTier"):
-            raise _malformed("every <Tiering> needs an <AccessTier>")
-        _positive_int(tier, "Days", required=True)
+            raise malformed("every <Tiering> needs an <AccessTier>")
+        positive_int(tier, "Days", required=True)
     return {"Id": item_id, **{name: value for name, value in tree.items() if name != "Id"}}
 
 

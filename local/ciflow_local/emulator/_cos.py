@@ -1,5 +1,5 @@
 """The COS object API on an ObjectStore: put (``If-None-Match: *``, ``x-cos-forbid-overwrite``), copy, get and
-head (ranges, conditional headers), delete, object ACLs (``_object_acl``), append, multipart upload
+head (ranges, conditional headers; ``_cos_reads``), delete, object ACLs (``_object_acl``), append, multipart upload
 (``_multipart``), SSE headers (``_sse``: stored and echoed, bytes kept in the clear), symlinks (``_symlink``),
 archive storage classes and ``?restore`` (``_restore``), ``?select`` over CSV/JSON as an event stream (``_select``),
 ``x-cos-hash-crc64ecma`` on reads (``_crc64``); on the bucket: list v1, multi-delete, list multipart uploads,
@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Awaitable, Callable, Collection
-from typing import BinaryIO
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from ciflow.codec import to_tree, tree_to_xml
 from ciflow.logging import get_logger
@@ -35,32 +34,26 @@ from ._app import ServiceApi, Target, answer_response, error_response
 from ._cos_bucket import BucketCalls
 from ._cos_common import (
     RefusedError,
-    byte_range,
     check_size,
-    chunks,
     content_md5,
     copy_source,
     iso8601,
-    not_modified,
-    object_headers,
     receive,
     request_acl,
-    small_body,
     source_object,
     version_header,
     written_headers,
 )
+from ._cos_reads import ObjectReads
 from ._cos_routes import BUCKET_CONFIG_SUBRESOURCES, BUCKET_ROUTES, OBJECT_ROUTES, route_name
 from ._cos_versions import VersioningCalls
-from ._crc64 import object_crc64
 from ._multipart import MultipartApi
 from ._object_acl import ObjectAcl, header_grants
 from ._object_tagging import ObjectTagging, header_tags
-from ._restore import ObjectRestore, check_readable, restore_header
-from ._select import MAX_SELECT_BYTES, parse_request, run_select
+from ._restore import ObjectRestore, check_readable
 from ._sse import check_sse_read, sse_headers, sse_of_request
 from ._storage import ObjectStore, StoredObject
-from ._symlink import ObjectSymlink, symlink_target
+from ._symlink import ObjectSymlink
 from ._versions import Archived
 
 __all__ = ["CosApi", "OnPut", "CiProcess"]
@@ -73,18 +66,6 @@ Handler = Callable[[Request, Target], Awaitable[Response]]
 
 _log = get_logger(__name__)
 
-#: ``response-*`` query parameters of GET that override a response header.
-_RESPONSE_OVERRIDES = {
-    f"response-{name}": name
-    for name in (
-        "content-type",
-        "content-language",
-        "expires",
-        "cache-control",
-        "content-disposition",
-        "content-encoding",
-    )
-}
 _PRECONDITION = "At least one of the preconditions you specified did not hold."
 
 
@@ -115,6 +96,7 @@ class CosApi:
         self.restore = ObjectRestore(store, delay=restore_delay)
         self.bucket_calls = BucketCalls(store, self.multipart)
         self.versioning = VersioningCalls(store)
+        self.reads = ObjectReads(store)
 
     async def handle(self, request: Request, target: Target) -> Response:
         try:
@@ -158,7 +140,7 @@ class CosApi:
             return await on_bucket[name](request, target)
         name, _ = route_name(method, params, OBJECT_ROUTES, "object")
         handlers: dict[str, Handler] = {
-            "get": self._get,
+            "get": self.reads.get,
             "put": self._put_or_copy,
             "delete": self._delete,
             "get_acl": self.acl.get,
@@ -169,7 +151,7 @@ class CosApi:
             "put_symlink": self.symlink.put,
             "get_symlink": self.symlink.get,
             "restore": self.restore.restore,
-            "select": self._select,
+            "select": self.reads.select,
             "append": self._append,
             "initiate": self.multipart.initiate,
             "upload_part": self.multipart.upload_part,
@@ -347,94 +329,3 @@ class CosApi:
             self.on_put(stored, event)
         except Exception:
             _log.exception("on_put failed", bucket=stored.bucket, key=stored.key, event_name=event)
-
-    async def _select(self, request: Request, target: Target) -> Response:
-        """``POST ?select&select-type=2`` (``_select``): the request is checked whole before the object is read."""
-        if target.params.get("select-type") != "2":
-            raise RefusedError(400, "InvalidArgument", "select-type must be 2")
-        query = parse_request(await small_body(request))
-        stored, handle = self._open(target)
-        with handle:
-            check_sse_read(request, stored.extra)
-            check_readable(stored)
-            if stored.size > MAX_SELECT_BYTES:
-                raise RefusedError(
-                    400, "InvalidArgument", f"the emulator selects over at most {MAX_SELECT_BYTES} bytes"
-                )
-            data = await run_in_threadpool(handle.read)
-        return StreamingResponse(run_select(query, data), status_code=200, media_type="application/octet-stream")
-
-    # -- reads ----------------------------------------------------------------------------------------
-
-    async def _get(self, request: Request, target: Target) -> Response:
-        """``GET`` streams the object (or one range of it); ``HEAD`` sends the same headers without a body."""
-        stored, handle = self._open(target)
-        link = symlink_target(stored)
-        if link is not None:  # served from its target, as it is now
-            handle.close()
-            stored, handle = self._open(target, link)
-        try:
-            crc = await run_in_threadpool(object_crc64, self.store, stored)
-            check_sse_read(request, stored.extra)
-            if request.method != "HEAD":
-                check_readable(stored)
-            headers = {**object_headers(stored), **sse_headers(stored.extra), **restore_header(stored)}
-            if crc is not None:
-                headers["x-cos-hash-crc64ecma"] = crc
-            if stored.extra.get("appendable"):
-                headers["x-cos-object-type"] = "appendable"
-            if not_modified(request, stored):
-                handle.close()
-                return Response(
-                    status_code=304, headers={"etag": stored.etag, "last-modified": headers["last-modified"]}
-                )
-            if request.method == "HEAD":
-                handle.close()
-                return Response(status_code=200, headers={**headers, "content-length": str(stored.size)})
-            for parameter, header in _RESPONSE_OVERRIDES.items():
-                if parameter in target.params:
-                    headers[header] = target.params[parameter]
-            span = byte_range(request.headers.get("range"), stored.size)
-        except BaseException:
-            handle.close()
-            raise
-        status, first, length = 200, 0, stored.size
-        if span is not None:
-            status, first, length = 206, span[0], span[1] - span[0] + 1
-            headers["content-range"] = f"bytes {span[0]}-{span[1]}/{stored.size}"
-        headers["content-length"] = str(length)
-        return StreamingResponse(chunks(handle, first, length), status_code=status, headers=headers)
-
-    def _open(self, target: Target, key: str | None = None) -> tuple[StoredObject, BinaryIO]:
-        """The object's metadata and an open handle on the same version (a concurrent PUT replaces the file);
-        ``key``: another key of the bucket, current version (a symlink's target)."""
-        if "versionId" in target.params and key is None:
-            return self._open_version(target, target.params["versionId"])
-        key = target.key if key is None else key
-        for _ in range(3):
-            stored = self.store.head(target.bucket, key)
-            if stored is None:
-                break
-            try:
-                handle = open(stored.path, "rb")  # noqa: SIM115 - closed by chunks once streamed
-            except FileNotFoundError:
-                continue
-            current = self.store.head(target.bucket, key)
-            if current is not None and current.etag == stored.etag and current.last_modified == stored.last_modified:
-                return stored, handle
-            handle.close()
-        raise RefusedError(404, "NoSuchKey", "The specified key does not exist.")
-
-    def _open_version(self, target: Target, version_id: str) -> tuple[StoredObject, BinaryIO]:
-        """``?versionId``: 404 ``NoSuchVersion`` when unknown, 405 on a delete marker."""
-        for _ in range(3):
-            found = self.store.version(target.bucket, target.key, version_id)
-            if found is None:
-                raise RefusedError(404, "NoSuchVersion", "The specified version does not exist.")
-            if isinstance(found, Archived):
-                raise RefusedError(405, "MethodNotAllowed", "The specified version is a delete marker.")
-            try:
-                return found, open(found.path, "rb")
-            except FileNotFoundError:
-                continue  # moved between current and archived meanwhile
-        raise RefusedError(404, "NoSuchVersion", "The specified version does not exist.")

@@ -7,18 +7,10 @@ The request is COS's ``<SelectRequest>``: ``Expression`` (``ExpressionType`` ``S
 with ``QuoteFields``, ``RecordDelimiter``, ``FieldDelimiter``, ``QuoteCharacter``, ``QuoteEscapeCharacter``; or
 ``JSON`` with ``RecordDelimiter``) and ``RequestProgress``/``Enabled``.
 
-The SQL is a strict subset, parsed here (no SQL library): ``SELECT * | expr [AS name], … FROM COSObject [[AS]
-alias] [WHERE cond] [LIMIT n]``, where an expression is a column (``_1`` by position, a header name with
-``FileHeaderInfo`` ``USE``, a JSON key or ``a.b`` path, optionally behind the alias; ``"quoted"`` names are
-case-sensitive, bare ones not), a string or number literal, ``TRUE``/``FALSE``/``NULL``, ``CAST(expr AS
-INT|INTEGER|FLOAT|DECIMAL|STRING|BOOL)`` or a parenthesised condition; conditions combine ``=``, ``!=``, ``<>``,
-``<``, ``<=``, ``>``, ``>=``, ``IS [NOT] NULL`` with ``AND``, ``OR`` and ``NOT``. Anything else (functions,
-arithmetic, ``LIKE``, aggregates, joins …) is refused ``400 InvalidExpression`` before anything is read. A missing
-column is NULL; comparing NULL is never true; a text value compared with a number is read as a number (no match
-when it is not one).
+The SQL (a strict subset of COS's) is parsed and evaluated by ``_select_sql``; the event-stream framing is
+``_select_stream``'s.
 
-The answer is ``200`` with a body of event-stream messages (4-byte total length, 4-byte headers length, prelude
-CRC32, headers ``name-length name type=7 value-length value``, payload, message CRC32): ``Records`` (up to 64 KiB
+The answer is ``200`` with a body of event-stream messages: ``Records`` (up to 64 KiB
 of output each), ``Progress`` when asked for, ``Stats`` (``BytesScanned``, ``BytesProcessed``, ``BytesReturned``)
 and ``End``; a record that cannot be read (bad JSON, bad number in a CAST) ends the stream with an ``error``
 message instead. Objects are read into memory whole, so selects are capped at ``MAX_SELECT_BYTES``.
@@ -30,53 +22,22 @@ import bz2
 import csv
 import gzip
 import json
-import operator
 import re
-import struct
-import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ciflow.codec import element_to_tree, parse_xml
 from ciflow.errors import CiflowError
 
 from ._cos_common import RefusedError
+from ._select_sql import Query, Record, SelectError, Value, as_text, evaluate, name_of, parse_sql
+from ._select_stream import event, event_message, stats
 
 __all__ = ["MAX_SELECT_BYTES", "SelectError", "SelectRequest", "event_message", "parse_request", "run_select"]
 
 MAX_SELECT_BYTES = 256 * 1024 * 1024
 _RECORDS_CHUNK = 64 * 1024
-
-
-class SelectError(Exception):
-    """A record that cannot be processed: the stream ends with an error message carrying this code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-# -- the event stream ---------------------------------------------------------------------------------
-
-
-def event_message(headers: dict[str, str], payload: bytes = b"") -> bytes:
-    """One event-stream message: prelude (lengths + CRC32), string headers (type 7), payload, message CRC32."""
-    encoded = b""
-    for name, value in headers.items():
-        name_bytes, value_bytes = name.encode(), value.encode()
-        encoded += bytes([len(name_bytes)]) + name_bytes + b"\x07" + struct.pack(">H", len(value_bytes)) + value_bytes
-    prelude = struct.pack(">II", 12 + len(encoded) + len(payload) + 4, len(encoded))
-    message = prelude + struct.pack(">I", zlib.crc32(prelude)) + encoded + payload
-    return message + struct.pack(">I", zlib.crc32(message))
-
-
-def _event(kind: str, payload: bytes = b"", content_type: str | None = None) -> bytes:
-    headers = {":event-type": kind}
-    if content_type:
-        headers[":content-type"] = content_type
-    headers[":message-type"] = "event"
-    return event_message(headers, payload)
 
 
 # -- the request --------------------------------------------------------------------------------------
@@ -199,343 +160,6 @@ def parse_request(body: bytes) -> SelectRequest:
     return SelectRequest(
         parse_sql(tree["Expression"]), _input(tree["InputSerialization"]), _output(tree["OutputSerialization"]), enabled
     )
-
-
-# -- SQL ----------------------------------------------------------------------------------------------
-
-_TOKEN = re.compile(
-    r"""\s*(?:
-    (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)
-    |'(?P<string>(?:[^']|'')*)'
-    |"(?P<quoted>(?:[^"]|"")+)"
-    |(?P<name>[A-Za-z_][A-Za-z0-9_]*)
-    |(?P<op><>|!=|<=|>=|[=<>*,().\[\]])
-    )""",
-    re.VERBOSE,
-)
-_KEYWORDS = {"SELECT", "FROM", "WHERE", "LIMIT", "AS", "AND", "OR", "NOT", "IS", "NULL", "TRUE", "FALSE", "CAST"}
-_CASTS = {"INT": "int", "INTEGER": "int", "FLOAT": "float", "DECIMAL": "float", "STRING": "string", "BOOL": "bool"}
-_COMPARISONS = {"=", "!=", "<>", "<", "<=", ">", ">="}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str  # number, string, quoted, name, op, keyword, end
-    text: str
-
-
-def _tokens(sql: str) -> list[Token]:
-    tokens, position = [], 0
-    while position < len(sql):
-        if sql[position:].strip() == "":
-            break
-        match = _TOKEN.match(sql, position)
-        if match is None:
-            raise RefusedError(400, "InvalidExpression", f"cannot read the SQL at {sql[position:].strip()[:20]!r}")
-        kind = match.lastgroup or "op"
-        text = match.group(kind)
-        if kind == "string":
-            text = text.replace("''", "'")
-        elif kind == "quoted":
-            text = text.replace('""', '"')
-        elif kind == "name" and text.upper() in _KEYWORDS:
-            kind, text = "keyword", text.upper()
-        tokens.append(Token(kind, text))
-        position = match.end()
-    tokens.append(Token("end", ""))
-    return tokens
-
-
-Value = Any
-Record = Callable[[list[tuple[str, bool]]], Value]  # a path (name, quoted) -> the value, None when missing
-
-
-@dataclass(frozen=True)
-class Column:
-    path: tuple[tuple[str, bool], ...]
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: Value
-
-
-@dataclass(frozen=True)
-class Cast:
-    operand: Any
-    to: str
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str
-    left: Any
-    right: Any
-
-
-@dataclass(frozen=True)
-class IsNull:
-    operand: Any
-    negated: bool
-
-
-@dataclass(frozen=True)
-class Logical:
-    op: str  # AND, OR, NOT
-    operands: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Query:
-    star: bool
-    items: tuple[tuple[Any, str | None], ...] = ()
-    where: Any = None
-    limit: int | None = None
-    alias: str | None = None
-    names: tuple[str, ...] = field(default=())
-
-
-class _Parser:
-    def __init__(self, sql: str) -> None:
-        self.tokens, self.index = _tokens(sql), 0
-
-    def peek(self) -> Token:
-        return self.tokens[self.index]
-
-    def take(self) -> Token:
-        token = self.tokens[self.index]
-        self.index += 1
-        return token
-
-    def accept(self, kind: str, text: str | None = None) -> Token | None:
-        token = self.peek()
-        if token.kind == kind and (text is None or token.text == text):
-            return self.take()
-        return None
-
-    def expect(self, kind: str, text: str | None = None) -> Token:
-        token = self.accept(kind, text)
-        if token is None:
-            found = self.peek().text or "the end"
-            raise RefusedError(400, "InvalidExpression", f"expected {text or kind} in the SQL, found {found!r}")
-        return token
-
-    def query(self) -> Query:
-        self.expect("keyword", "SELECT")
-        star, items = False, []
-        if self.accept("op", "*"):
-            star = True
-        else:
-            while True:
-                expression = self.condition()
-                name = None
-                if self.accept("keyword", "AS") or self.peek().kind in ("name", "quoted"):
-                    name = self.identifier()
-                items.append((expression, name))
-                if not self.accept("op", ","):
-                    break
-        self.expect("keyword", "FROM")
-        source = self.take()
-        if source.kind != "name" or source.text.upper() != "COSOBJECT":
-            raise RefusedError(400, "InvalidExpression", "the SQL must select FROM COSObject")
-        alias = None
-        if self.accept("keyword", "AS") or self.peek().kind in ("name", "quoted"):
-            alias = self.identifier()
-        where = self.condition() if self.accept("keyword", "WHERE") else None
-        limit = None
-        if self.accept("keyword", "LIMIT"):
-            number = self.expect("number")
-            if not number.text.isdigit():
-                raise RefusedError(400, "InvalidExpression", "LIMIT takes a whole number")
-            limit = int(number.text)
-        if self.peek().kind != "end":
-            raise RefusedError(400, "InvalidExpression", f"unsupported SQL from {self.peek().text!r} on")
-        return Query(star, tuple(items), where, limit, alias)
-
-    def identifier(self) -> str:
-        token = self.take()
-        if token.kind not in ("name", "quoted"):
-            raise RefusedError(400, "InvalidExpression", f"expected a name in the SQL, found {token.text!r}")
-        return token.text
-
-    def condition(self) -> Any:
-        operands = [self.conjunction()]
-        while self.accept("keyword", "OR"):
-            operands.append(self.conjunction())
-        return operands[0] if len(operands) == 1 else Logical("OR", tuple(operands))
-
-    def conjunction(self) -> Any:
-        operands = [self.negation()]
-        while self.accept("keyword", "AND"):
-            operands.append(self.negation())
-        return operands[0] if len(operands) == 1 else Logical("AND", tuple(operands))
-
-    def negation(self) -> Any:
-        if self.accept("keyword", "NOT"):
-            return Logical("NOT", (self.negation(),))
-        return self.comparison()
-
-    def comparison(self) -> Any:
-        left = self.operand()
-        token = self.peek()
-        if token.kind == "op" and token.text in _COMPARISONS:
-            self.take()
-            return Compare("!=" if token.text == "<>" else token.text, left, self.operand())
-        if self.accept("keyword", "IS"):
-            negated = self.accept("keyword", "NOT") is not None
-            self.expect("keyword", "NULL")
-            return IsNull(left, negated)
-        return left
-
-    def operand(self) -> Any:
-        token = self.take()
-        if token.kind == "number":
-            return Literal(float(token.text) if any(c in token.text for c in ".eE") else int(token.text))
-        if token.kind == "string":
-            return Literal(token.text)
-        if token.kind == "keyword" and token.text in ("TRUE", "FALSE", "NULL"):
-            return Literal({"TRUE": True, "FALSE": False, "NULL": None}[token.text])
-        if token.kind == "keyword" and token.text == "CAST":
-            self.expect("op", "(")
-            inner = self.condition()
-            self.expect("keyword", "AS")
-            to = self.expect("name").text.upper()
-            if to not in _CASTS:
-                raise RefusedError(400, "InvalidExpression", f"CAST to {to} is not supported")
-            self.expect("op", ")")
-            return Cast(inner, _CASTS[to])
-        if token.kind == "op" and token.text == "(":
-            inner = self.condition()
-            self.expect("op", ")")
-            return inner
-        if token.kind in ("name", "quoted"):
-            if self.peek().kind == "op" and self.peek().text == "(":
-                raise RefusedError(400, "InvalidExpression", f"the function {token.text} is not supported")
-            path = [(token.text, token.kind == "quoted")]
-            while self.accept("op", "."):
-                name = self.take()
-                if name.kind not in ("name", "quoted"):
-                    raise RefusedError(400, "InvalidExpression", "expected a name after '.' in the SQL")
-                path.append((name.text, name.kind == "quoted"))
-            return Column(tuple(path))
-        raise RefusedError(400, "InvalidExpression", f"unsupported SQL at {token.text or 'the end'!r}")
-
-
-def parse_sql(sql: str) -> Query:
-    """The query ``sql`` states; ``400 InvalidExpression`` for anything outside the supported subset."""
-    return _Parser(sql).query()
-
-
-# -- evaluation ---------------------------------------------------------------------------------------
-
-
-def _number(value: Value) -> int | float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
-
-
-def _cast(value: Value, to: str) -> Value:
-    if value is None:
-        return None
-    if to == "string":
-        return _text(value)
-    if to == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower() == "true"
-        raise SelectError("CastFailed", f"cannot cast {value!r} to BOOL")
-    number = _number(value)
-    if number is None:
-        raise SelectError("CastFailed", f"cannot cast {value!r} to {to.upper()}")
-    if to == "int":
-        if isinstance(number, float) and not number.is_integer():
-            raise SelectError("CastFailed", f"cannot cast {value!r} to INT")
-        return int(number)
-    return float(number)
-
-
-_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
-    "=": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _numeric(value: Value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _compare(op: str, left: Value, right: Value) -> bool | None:
-    if left is None or right is None:
-        return None
-    if _numeric(left) or _numeric(right):
-        left, right = _number(left), _number(right)
-        if left is None or right is None:
-            return False
-    elif type(left) is not type(right):
-        left, right = _text(left), _text(right)
-    try:
-        return bool(_OPERATORS[op](left, right))
-    except TypeError:
-        return False
-
-
-def _evaluate(node: Any, record: Record, alias: str | None) -> Value:
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Column):
-        path = list(node.path)
-        if alias is not None and len(path) > 1 and path[0][0].lower() == alias.lower():
-            path = path[1:]
-        return record(path)
-    if isinstance(node, Cast):
-        return _cast(_evaluate(node.operand, record, alias), node.to)
-    if isinstance(node, Compare):
-        return _compare(node.op, _evaluate(node.left, record, alias), _evaluate(node.right, record, alias))
-    if isinstance(node, IsNull):
-        missing = _evaluate(node.operand, record, alias) is None
-        return missing != node.negated
-    if isinstance(node, Logical):
-        values = [_evaluate(operand, record, alias) for operand in node.operands]
-        if node.op == "NOT":
-            return None if values[0] is None else not values[0]
-        if node.op == "AND":
-            return False if any(v is False for v in values) else (None if None in values else all(values))
-        return True if any(v is True for v in values) else (None if None in values else any(values))
-    raise SelectError("InternalError", f"cannot evaluate {node!r}")
-
-
-def _name_of(node: Any, position: int) -> str:
-    if isinstance(node, Column):
-        return node.path[-1][0]
-    return f"_{position}"
-
-
-def _text(value: Value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
 
 
 # -- reading records ----------------------------------------------------------------------------------
@@ -670,7 +294,7 @@ def _json_lookup(value: Any) -> Record:
 
 
 def _csv_field(value: Value, fmt: OutputFormat) -> str:
-    text = _text(value)
+    text = as_text(value)
     special = (fmt.field_delimiter, fmt.record_delimiter, fmt.quote, "\n", "\r")
     if fmt.quote_fields == "ALWAYS" or any(char and char in text for char in special):
         return fmt.quote + text.replace(fmt.quote, fmt.escape + fmt.quote) + fmt.quote
@@ -703,24 +327,17 @@ def _rows(request: SelectRequest, text: str) -> Iterator[str]:
     for record, whole in source:
         if query.limit is not None and returned >= query.limit:
             return
-        if query.where is not None and _evaluate(query.where, record, query.alias) is not True:
+        if query.where is not None and evaluate(query.where, record, query.alias) is not True:
             continue
         if query.star:
             pairs = whole
         else:
             pairs = [
-                (name or _name_of(node, position), _evaluate(node, record, query.alias))
+                (name or name_of(node, position), evaluate(node, record, query.alias))
                 for position, (node, name) in enumerate(query.items, 1)
             ]
         returned += 1
         yield _write(pairs, request.output)
-
-
-def _stats(root: str, scanned: int, processed: int, returned: int) -> bytes:
-    return (
-        f"<{root}><BytesScanned>{scanned}</BytesScanned><BytesProcessed>{processed}</BytesProcessed>"
-        f"<BytesReturned>{returned}</BytesReturned></{root}>"
-    ).encode()
 
 
 def run_select(request: SelectRequest, data: bytes) -> Iterator[bytes]:
@@ -737,16 +354,16 @@ def run_select(request: SelectRequest, data: bytes) -> Iterator[bytes]:
             pending.append(encoded)
             size += len(encoded)
             if size >= _RECORDS_CHUNK:
-                yield _event("Records", b"".join(pending), "application/octet-stream")
+                yield event("Records", b"".join(pending), "application/octet-stream")
                 returned += size
                 pending, size = [], 0
         if pending:
-            yield _event("Records", b"".join(pending), "application/octet-stream")
+            yield event("Records", b"".join(pending), "application/octet-stream")
             returned += size
     except SelectError as error:
         yield event_message({":error-code": error.code, ":error-message": error.message, ":message-type": "error"})
         return
     if request.progress:
-        yield _event("Progress", _stats("Progress", len(data), processed, returned), "text/xml")
-    yield _event("Stats", _stats("Stats", len(data), processed, returned), "text/xml")
-    yield _event("End")
+        yield event("Progress", stats("Progress", len(data), processed, returned), "text/xml")
+    yield event("Stats", stats("Stats", len(data), processed, returned), "text/xml")
+    yield event("End")

@@ -9,7 +9,8 @@ import pytest
 
 from ciflow_local.emulator._bucket_config_acl import acl_from_body, acl_from_headers, check_policy
 from ciflow_local.emulator._bucket_config_enforce import cors_rule, expired_keys, expiry_time
-from ciflow_local.emulator._bucket_config_rules import KINDS, ConfigRefusedError, parse_time
+from ciflow_local.emulator._bucket_config_rules import KINDS
+from ciflow_local.emulator._bucket_config_tree import ConfigRefusedError, parse_time
 
 BUCKET = "examplebucket-1250000000"
 DAY = 86400
