@@ -31,8 +31,6 @@ inventory reports, encryption at rest, object lock retention, tiering, accelerat
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 from collections.abc import Iterator
@@ -51,6 +49,7 @@ from ._bucket_config_enforce import cors_response_headers, cors_rule, expired_ke
 from ._bucket_config_rules import KINDS, Kind
 from ._bucket_config_store import ConfigStore
 from ._bucket_config_tree import ConfigRefusedError, Tree, as_list, leaf
+from ._cos_common import check_digest, content_md5, small_body
 from ._storage import ObjectStore
 
 __all__ = ["SUBRESOURCES", "BucketConfigApi", "ConfigStore"]
@@ -334,21 +333,7 @@ def _objects(store: ObjectStore, bucket: str) -> Iterator[Any]:
 
 async def _body(request: Request) -> bytes:
     """The request body (at most ``_MAX_BODY`` bytes), checked against ``Content-MD5`` when it has one."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > _MAX_BODY:
-            raise ConfigRefusedError(400, "EntityTooLarge", f"a configuration body is at most {_MAX_BODY} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    announced = request.headers.get("content-md5")
-    if announced is not None:
-        try:
-            digest = base64.b64decode(announced, validate=True)
-        except (binascii.Error, ValueError):
-            digest = b""
-        if len(digest) != 16:
-            raise ConfigRefusedError(400, "InvalidDigest", "The Content-MD5 you specified is not valid.")
-        if digest != hashlib.md5(body).digest():
-            raise ConfigRefusedError(400, "BadDigest", "The Content-MD5 you specified did not match what was received.")
+    expected = content_md5(request)
+    body = await small_body(request, limit=_MAX_BODY)
+    check_digest(expected, hashlib.md5(body).digest())
     return body

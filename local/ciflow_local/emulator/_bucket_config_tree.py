@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ._cos_common import RefusedError
+
 __all__ = [
     "ConfigRefusedError",
     "Tree",
@@ -25,12 +27,8 @@ __all__ = [
 Tree = dict[str, Any]
 
 
-class ConfigRefusedError(Exception):
-    """A configuration COS refuses: answered as its ``<Error>`` with ``status`` and ``code``."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+#: A configuration COS refuses: the object API's refusal, answered as its ``<Error>`` with ``status`` and ``code``.
+ConfigRefusedError = RefusedError
 
 
 def malformed(message: str) -> ConfigRefusedError:

@@ -268,12 +268,12 @@ async def receive(request: Request, temp: Path, expected: bytes | None) -> str:
     return md5.hexdigest()
 
 
-async def small_body(request: Request) -> bytes:
-    """An XML request body, refused past ``MAX_XML_BODY`` before it is all in memory."""
+async def small_body(request: Request, limit: int = MAX_XML_BODY) -> bytes:
+    """An XML request body, refused past ``limit`` bytes before it is all in memory."""
     parts, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_XML_BODY:
-            raise RefusedError(400, "EntityTooLarge", f"An XML request body is at most {MAX_XML_BODY} bytes")
+        if size > limit:
+            raise RefusedError(400, "EntityTooLarge", f"An XML request body is at most {limit} bytes")
         parts.append(chunk)
     return b"".join(parts)
