@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pydantic import AliasChoices
 
 from ciflow.callback import CallbackSettings
-from ciflow.cleanup import CleanupSettings
+from ciflow.cleanup import TASKS, CleanupSettings
 from ciflow.concerns.hash import HashSettings
 from ciflow.concerns.moderate import ModerateSettings
 from ciflow.concerns.previews import PreviewsSettings
@@ -160,7 +160,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         key="cleanup",
         settings=CleanupSettings,
         trigger=TimerTrigger(
-            name="ciflow-cleanup", cron="0 */10 * * * * *", argument="reconcile,cancel,purge,expire,redrive"
+            name="ciflow-cleanup",
+            cron="0 */10 * * * * *",
+            argument=",".join(TASKS),  # every task, in run order
         ),
         required=_CALLBACK_REQUIRED,
         description="ciflow: reconcile lost callbacks, cancel stuck jobs, purge temporary outputs",
