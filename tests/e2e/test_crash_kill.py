@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ciflow import operations as ops
-from ciflow.cleanup import CleanupRunner, CleanupSettings
+from ciflow.cleanup import CleanupRunner
 from ciflow.client import CiClient, Deadline
-from ciflow.config import load_settings
 from ciflow.idempotency import RecordState, SqliteStore
 from ciflow.routing import DeadLetterStore, decode_user_data
 from ciflow_local.emulator import DEFAULT_CREDENTIALS, Emulator
+from tests.e2e.test_crash_points import cleanup_settings
 from tests.functional.cleanup.test_cleanup import ListSink
 
 REGION = "ap-guangzhou"
@@ -159,20 +159,9 @@ def test_a_process_killed_at_any_step_boundary_never_bills_a_step_twice(
     assert len(redelivered) == len(cases)
 
     # One cleanup run: uploads left unresolved are given up and dead-lettered with their reason.
-    cleanup_settings = load_settings(
-        CleanupSettings,
-        {
-            **env,
-            "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
-            "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
-            "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
-            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
-            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
-        },
-    )
     with SqliteStore(ledger) as store, DeadLetterStore(tmp_path / "dead.sqlite3") as dead:
         CleanupRunner(
-            cleanup_settings,
+            cleanup_settings(env),
             sinks={"count": ListSink()},
             dead_letters=dead,
             client=client,

@@ -69,6 +69,21 @@ def env() -> dict[str, str]:
     }
 
 
+def cleanup_settings(base: Mapping[str, str]) -> CleanupSettings:
+    """A cleanup that reconciles at once, invokes nothing, and gives an upload up after its two deliveries."""
+    return load_settings(
+        CleanupSettings,
+        {
+            **base,
+            "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
+            "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
+            "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
+            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
+            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
+        },
+    )
+
+
 class CrashingStore(MemoryStore):
     """Fails every ledger write from the ``fail_at``-th on (claim excluded), as a store gone down, or a
     process killed there, would: the record keeps its lease, nothing records why."""
@@ -224,17 +239,7 @@ def test_an_upload_left_unresolved_is_dead_lettered_by_the_cleanup_with_its_reas
 ) -> None:
     counted, steps, store = run_crash(emulator, client, "hash", lose=2)
     assert counted == dict.fromkeys(steps, 1)
-    settings = load_settings(
-        CleanupSettings,
-        {
-            **env(),
-            "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
-            "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
-            "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
-            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
-            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
-        },
-    )
+    settings = cleanup_settings(env())
     with DeadLetterStore(tmp_path / "dead.sqlite3") as dead:
         cleanup = CleanupRunner(
             settings,
@@ -271,17 +276,7 @@ def test_an_upload_left_unresolved_completes_once_its_job_report_is_routed(
     record = upload_record(store)
     (lost,) = record.missing_steps
     job_id = job_ids_by_step(emulator, "file_jobs", record.payload["key"])[lost]
-    settings = load_settings(
-        CleanupSettings,
-        {
-            **env(),
-            "CIFLOW_CALLBACK_TOKEN": "local-callback-token-0123456789",
-            "CIFLOW_SINKS": json.dumps({"count": {"type": "local-queue"}}),
-            "CIFLOW_CLEANUP_RECONCILE_AFTER_S": "0",
-            "CIFLOW_CLEANUP_INVOKE_UPLOADS": "false",
-            "CIFLOW_CLEANUP_GIVE_UP_AFTER_ATTEMPTS": "2",
-        },
-    )
+    settings = cleanup_settings(env())
     sink = ListSink()
     later = 1_900_000_000.0 + 2 * AFTER_THE_LEASE
     with DeadLetterStore(tmp_path / "dead.sqlite3") as dead:

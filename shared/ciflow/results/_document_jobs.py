@@ -9,7 +9,13 @@ from ._model import ObjectLocation
 from ._parts import Reader, _location, _put
 
 
-def _document(operation: DocProcessOperation, outputs: list[ObjectLocation], details: dict[str, Any]) -> None:
+def _read_document(
+    operation: DocProcessOperation,
+    _succeeded: bool,
+    outputs: list[ObjectLocation],
+    _hashes: dict[str, str],
+    details: dict[str, Any],
+) -> None:
     result = operation.doc_process_result
     if result is None:
         return
@@ -23,16 +29,6 @@ def _document(operation: DocProcessOperation, outputs: list[ObjectLocation], det
     _put(details, "fail_page_count", result.fail_page_count)
     _put(details, "total_sheet_count", result.total_sheet_count)
     _put(details, "tgt_type", result.tgt_type)
-
-
-def _read_document(
-    operation: DocProcessOperation,
-    _succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _document(operation, outputs, details)
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.

@@ -9,7 +9,13 @@ from ._model import ObjectLocation
 from ._parts import Reader, _declared_outputs, _location, _put
 
 
-def _picture(operation: PicOperation, succeeded: bool, outputs: list[ObjectLocation], details: dict[str, Any]) -> None:
+def _read_picture(
+    operation: PicOperation,
+    succeeded: bool,
+    outputs: list[ObjectLocation],
+    _hashes: dict[str, str],
+    details: dict[str, Any],
+) -> None:
     output = operation.output
     images = operation.outputs
     for image in images:
@@ -30,16 +36,6 @@ def _picture(operation: PicOperation, succeeded: bool, outputs: list[ObjectLocat
         _put(details, "height", image.height)
         _put(details, "size", image.size)
     _put(details, "template_id", operation.template_id)
-
-
-def _read_picture(
-    operation: PicOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _picture(operation, succeeded, outputs, details)
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.

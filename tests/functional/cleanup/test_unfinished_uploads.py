@@ -160,19 +160,24 @@ def unanswered(runner: CleanupRunner, name: str, *, attempts: int = 3) -> str:
     return key
 
 
-def test_an_unanswered_step_a_callback_sighted_completes_the_upload_instead_of_a_dead_letter(
-    runner: CleanupRunner, dead: DeadLetterStore
-) -> None:
-    key = unanswered(runner, "sighted.bin")
+def sight_sha256(runner: CleanupRunner, correlation_id: str) -> None:
+    """The callback's sighting of job ``f-sha`` for the sha256 step of upload ``correlation_id``."""
     record_sighting(
         runner.store,
         route="hash",
-        correlation_id="corr-sighted.bin",
+        correlation_id=correlation_id,
         step="sha256",
         job_id="f-sha",
         ttl_seconds=86400,
         now=T0 - HOUR,
     )
+
+
+def test_an_unanswered_step_a_callback_sighted_completes_the_upload_instead_of_a_dead_letter(
+    runner: CleanupRunner, dead: DeadLetterStore
+) -> None:
+    key = unanswered(runner, "sighted.bin")
+    sight_sha256(runner, "corr-sighted.bin")
     ledger = walk(runner)
     assert (ledger["resolved_by_callback"], ledger["gave_up"], ledger["failed"]) == (1, 0, 0)
     record = runner.store.get(key, now=T0)
@@ -187,15 +192,7 @@ def test_an_unanswered_step_nobody_sighted_is_given_up_after_its_attempts_naming
     runner: CleanupRunner, dead: DeadLetterStore
 ) -> None:
     unanswered(runner, "unseen.bin")
-    record_sighting(  # a sighting of another upload's step resolves nothing here
-        runner.store,
-        route="hash",
-        correlation_id="corr-other.bin",
-        step="sha256",
-        job_id="f-sha",
-        ttl_seconds=86400,
-        now=T0 - HOUR,
-    )
+    sight_sha256(runner, "corr-other.bin")  # a sighting of another upload's step resolves nothing here
     ledger = walk(runner)
     assert (ledger["resolved_by_callback"], ledger["gave_up"]) == (0, 1)
     (letter,) = dead.list()
@@ -206,15 +203,7 @@ def test_an_unanswered_step_nobody_sighted_is_given_up_after_its_attempts_naming
 
 def test_a_step_never_submitted_is_not_completed_by_a_sighting(runner: CleanupRunner) -> None:
     key = upload(runner, "unsent.bin", error="ServerError: 503", correlation_id="corr-unsent.bin")
-    record_sighting(
-        runner.store,
-        route="hash",
-        correlation_id="corr-unsent.bin",
-        step="sha256",
-        job_id="f-sha",
-        ttl_seconds=86400,
-        now=T0 - HOUR,
-    )
+    sight_sha256(runner, "corr-unsent.bin")
     ledger = walk(runner)
     assert (ledger["resolved_by_callback"], ledger["failed"]) == (0, 1)
     record = runner.store.get(key, now=T0)

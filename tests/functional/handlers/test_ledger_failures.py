@@ -164,15 +164,22 @@ def test_a_job_id_the_store_could_not_record_is_never_resubmitted(
     assert record.payload["last_error"].startswith("UnresolvedSubmitError")
 
 
-@respx.mock
-def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(
+def lose_the_sha256_id(
     runner: UploadRunner[UploadSettings], store: FlakyStore
-) -> None:
+) -> tuple[respx.Route, IdempotencyRecord]:
+    """Both steps submitted, the sha256 job's id lost with the store: the ledger says that step is pending."""
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
     store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
     handle(runner)
     store.fail_on = None
-    record = ledger_record(store)
+    return route, ledger_record(store)
+
+
+@respx.mock
+def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(
+    runner: UploadRunner[UploadSettings], store: FlakyStore
+) -> None:
+    route, record = lose_the_sha256_id(runner, store)
     record_sighting(
         store,
         route=record.payload["route"],
@@ -193,11 +200,7 @@ def test_a_step_whose_answer_was_lost_resolves_to_the_job_its_callback_sighted(
 def test_a_sighting_of_another_step_or_upload_resolves_nothing(
     runner: UploadRunner[UploadSettings], store: FlakyStore
 ) -> None:
-    route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
-    store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
-    handle(runner)
-    store.fail_on = None
-    record = ledger_record(store)
+    route, record = lose_the_sha256_id(runner, store)
     sighting: dict[str, Any] = {"route": record.payload["route"], "ttl_seconds": 3600, "now": time.time()}
     record_sighting(store, correlation_id=record.payload["correlation_id"], step="md5", job_id="x", **sighting)
     record_sighting(store, correlation_id="another-upload", step="sha256", job_id="y", **sighting)
