@@ -12,7 +12,16 @@ from typing import Any
 
 from ciflow.results import JobResult
 
-__all__ = ["OutputFile", "JobRow", "UploadRow", "RoutedMessage", "ReportData", "write_report", "IMAGE_TYPES"]
+__all__ = [
+    "OutputFile",
+    "JobRow",
+    "UploadRow",
+    "RoutedMessage",
+    "WorkflowRun",
+    "ReportData",
+    "write_report",
+    "IMAGE_TYPES",
+]
 
 #: Output extensions shown as pictures, with their MIME type.
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
@@ -122,6 +131,30 @@ class RoutedMessage:
 
 
 @dataclass
+class WorkflowRun:
+    """The upload the transcode concern handed to a CI workflow: its run, one row per node job, the run's end."""
+
+    workflow_id: str
+    key: str
+    nodes: tuple[str, ...]
+    run_id: str | None = None
+    invocation: str = ""  # what the handler answered (submitted, or why not)
+    tasks: list[JobRow] = field(default_factory=list)  # one per node, in the order the run reported them
+    finish: JobResult | None = None  # the routed WorkflowFinish
+    messages: list[RoutedMessage] = field(default_factory=list)  # what the run's reports were routed as
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def job_ids(self) -> set[str]:
+        """The node jobs and the run itself (its RunId is the id its results are routed under)."""
+        return {task.job_id for task in self.tasks} | ({self.run_id} if self.run_id else set())
+
+    @property
+    def state(self) -> str:
+        return (self.finish.state or "?") if self.finish is not None else "no WorkflowFinish"
+
+
+@dataclass
 class ReportData:
     """Everything the report shows."""
 
@@ -134,6 +167,7 @@ class ReportData:
     phases: dict[str, float]  # phase name -> seconds
     problems: list[str]
     dead_letters: int = 0
+    workflow: WorkflowRun | None = None  # the upload handed to a CI workflow (``_demo_workflow``)
 
     @property
     def jobs(self) -> list[JobRow]:
@@ -222,6 +256,31 @@ def _jobs_table(data: ReportData) -> str:
     return (
         '<h2>Jobs</h2><table id="jobs"><tr><th>object</th><th>concern</th><th>step</th><th>job</th><th>state</th>'
         "<th>result</th><th>routed after</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def _workflow(data: ReportData) -> str:
+    """The workflow run (inside Jobs: its node jobs are not uploads' steps): each node, then the run's end."""
+    run = data.workflow
+    if run is None:
+        return ""
+    rows = [
+        f"<tr><td>{_e(task.step)}</td><td><code>{_e(task.object_key)}</code></td>"
+        f'<td class="mono">{_e(task.job_id)}</td><td class="wf-{"ok" if task.ok else "bad"}">{_e(task.state)}</td>'
+        f"<td>{_e(task.summary())}</td></tr>"
+        for task in run.tasks
+    ]
+    css = "ok" if run.finish is not None and run.finish.succeeded and not run.problems else "bad"
+    problems = "".join(f"<li>{_e(problem)}</li>" for problem in run.problems)
+    return (
+        f'<h3>Workflow run</h3><p id="workflow-run">Upload <code>{_e(run.key)}</code> handed by the transcode '
+        f"concern to workflow <code>{_e(run.workflow_id)}</code> ({_e(' → '.join(run.nodes))}): run "
+        f'<code>{_e(run.run_id or "-")}</code>, WorkflowFinish <span class="{css}">{_e(run.state)}</span>, '
+        f"{len(run.messages)} reports routed.</p>"
+        + (f'<ul id="workflow-problems">{problems}</ul>' if problems else "")
+        + '<table id="workflow"><tr><th>node</th><th>input</th><th>job</th><th>state</th><th>result</th></tr>'
+        + "".join(rows)
+        + "</table>"
     )
 
 
@@ -318,6 +377,7 @@ def render_report(data: ReportData) -> str:
             "<h1>ciflow demo report</h1>",
             _overview(data),
             _jobs_table(data),
+            _workflow(data),
             _pictures(data),
             _verdicts(data),
             _hashes(data),

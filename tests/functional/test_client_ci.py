@@ -234,6 +234,8 @@ def test_job_families_are_one_table_of_paths_and_lazily_named_response_models() 
         "file": "/file_jobs",
         "doc": "/doc_jobs",
         "pic": "/pic_jobs",
+        "ai": "/ai_jobs",
+        "asr": "/asr_jobs",
     }
     assert ops.MEDIA_JOBS.response_model is media.MediaJobsResponse
     assert ops.FILE_JOBS.response_model is files.FileJobsResponse

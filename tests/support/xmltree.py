@@ -1,4 +1,4 @@
-"""Tree equivalence for conformance tests: same elements and values, sibling order and number format aside."""
+"""Tree comparison for tests: ``lossless_equal_*`` exactly (round trips), ``canonical*`` loosely (blanks aside)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,57 @@ def canonical_document(element: Element) -> Any:
 
 def equivalent_xml(left: bytes | str, right: bytes | str) -> bool:
     return bool(canonical_document(fromstring(left)) == canonical_document(fromstring(right)))
+
+
+def lossless_equal_xml(original: bytes, again: bytes) -> str | None:
+    """None when two XML documents are the same element tree (tags, attributes, stripped text, children in order);
+    else where they first differ. Comments, the prolog and whitespace between elements are not compared."""
+    first = fromstring(original)
+    return _element_difference(first, fromstring(again), f"/{first.tag}")
+
+
+def _element_difference(left: Element, right: Element, here: str) -> str | None:
+    if left.tag != right.tag:
+        return f"{here}: element <{left.tag}> came back as <{right.tag}>"
+    if left.attrib != right.attrib:
+        return f"{here}: attributes {left.attrib} came back as {right.attrib}"
+    if (left.text or "").strip() != (right.text or "").strip():
+        return f"{here}: text {left.text!r} came back as {right.text!r}"
+    names, again = [child.tag for child in left], [child.tag for child in right]
+    if names != again:
+        return f"{here}: children {names} came back as {again}"
+    for index, (child, other) in enumerate(zip(left, right, strict=True)):
+        difference = _element_difference(child, other, f"{here}/{child.tag}[{index}]")
+        if difference is not None:
+            return difference
+    return None
+
+
+def lossless_equal_json(original: Any, again: Any) -> str | None:
+    """None when two decoded JSON documents are equal with scalar types compared too (``10`` is not ``10.0``,
+    ``1`` not ``true``, ``"10"`` not ``10``); else where they first differ. Object key order is not compared."""
+    return _json_difference(original, again, "$")
+
+
+def _json_difference(left: Any, right: Any, path: str) -> str | None:
+    if type(left) is not type(right):
+        return f"{path}: {left!r} came back as {right!r}"
+    if isinstance(left, dict):
+        if left.keys() != right.keys():
+            lost, added = sorted(left.keys() - right.keys()), sorted(right.keys() - left.keys())
+            return f"{path}: keys lost {lost}, keys added {added}"
+        pairs: list[tuple[str, Any, Any]] = [(f"{path}.{key}", item, right[key]) for key, item in left.items()]
+    elif isinstance(left, list):
+        if len(left) != len(right):
+            return f"{path}: {len(left)} items came back as {len(right)}"
+        pairs = [(f"{path}[{index}]", item, right[index]) for index, item in enumerate(left)]
+    else:
+        return None if left == right else f"{path}: {left!r} came back as {right!r}"
+    for where, one, other in pairs:
+        difference = _json_difference(one, other, where)
+        if difference is not None:
+            return difference
+    return None
 
 
 def explain(left: Any, right: Any) -> str:

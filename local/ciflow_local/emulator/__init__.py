@@ -2,7 +2,8 @@
 
 ``Emulator(data_dir).start()`` serves the COS object API and CI's job APIs (signature-checked, as in the
 cloud) on ``Emulator.url``; jobs run in the background and report to their CallBack URL; every object
-created through the API is announced to the ``on_upload`` hooks (the upload-event shim hangs there). The COS API
+created through the API is announced to the ``on_upload`` hooks (the upload-event shim hangs there) and starts the
+active CI workflows whose ``ObjectPrefix`` it is under (``_ci_admin``, ``_workflow_runs``). The COS API
 (``_cos``) routes by sub-resource and answers what it does not implement with ``501 NotImplemented``; it serves
 objects (conditional requests, ACLs, append, SSE headers — bytes stay unencrypted), multipart upload, versioning,
 and hands bucket configuration to ``_bucket_config``.
@@ -274,6 +275,7 @@ class Emulator:
             bucket_config_names=BUCKET_CONFIG_SUBRESOURCES,
         )
         ci = CiApi(self.store, self.engine, self.ci)
+        self.workflows = ci.admin  # uploads under an active workflow's ObjectPrefix start it (``_announce``)
         self.image_styles = ImageStyles()  # the pic host's ?style, applied by Pic-Operations (_image_process)
         images = ImageAwareCos(cos, self.store, self.image_styles, self.ci)  # imageMogr2, imageInfo, image_process
         pic = StyledPicHost(PicHostApi(self.ci), self.image_styles, self.ci)
@@ -339,6 +341,11 @@ class Emulator:
         return sender
 
     def _announce(self, stored: StoredObject, event_name: str) -> None:
+        try:
+            if not event_name.endswith(":Append"):  # CI's workflow trigger does not fire on appends
+                self.workflows.on_upload(stored.bucket, self.region, stored.key, stored.last_modified)
+        except Exception:
+            _log.exception("workflow trigger on upload failed", key=stored.key)
         upload = Upload(
             stored.bucket, self.region, stored.key, stored.size, stored.etag, stored.content_type, event_name
         )

@@ -13,11 +13,12 @@ from typing import Any
 from ciflow.codec import decode_tree
 from ciflow.errors import CiflowError
 
-from ._account import UNBOUND_CODE, CiAccount
+from ._account import DEFAULT_QUEUE_IDS, UNBOUND_CODE, CiAccount
 from ._app import Target
 from ._batch_selection import BatchError, Tree, moment, select_keys
+from ._callbacks import CallbackSender, QueueNotifier
 from ._ci_admin import AdminApi
-from ._jobs import FAMILY_TAGS, JobEngine, JobError
+from ._jobs import FAMILY_TAGS, JobEngine, JobError, JobRecord
 from ._storage import ObjectStore
 from ._templates import TemplateError
 from .workers import REQUEST_MODELS, ci_time, wire_tree
@@ -96,6 +97,20 @@ class BatchStore:
         self._lock = threading.Lock()
         self._batches: dict[str, _Batch] = {}
         self._seq = 0
+        # Queue notifications are wired here: of the CI host's parts, this one is given both the engine and the account.
+        if not isinstance(engine.callback_sender, QueueNotifier):
+            base = engine.callback_sender
+            sender = base if isinstance(base, CallbackSender) else CallbackSender()
+            engine.callback_sender = QueueNotifier(base, self._queue_notify, sender)
+
+    def _queue_notify(self, record: JobRecord) -> dict[str, str] | None:
+        """The ``NotifyConfig`` of the queue a job ran in (its ``QueueId``, else its service's default queue)."""
+        if record.kind is not None:  # moderation reports only through its own Conf.Callback
+            return None
+        service = _service_of(record.family if record.family != "file_jobs" else "jobs", record.tag)
+        queue_id = record.queue_id or (DEFAULT_QUEUE_IDS.get(service) if service else None)
+        queue = self.account.queue(queue_id) if queue_id else None
+        return dict(queue.notify) if queue is not None else None
 
     # -- creating ----------------------------------------------------------------------------------
 

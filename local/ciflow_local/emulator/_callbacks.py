@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,16 @@ from ciflow.models.moderation import CONTENT_VERSION_HEADER, ModerationKind, dec
 from ._records import JobRecord
 from .workers import SCENES, moderation_target_url, wire_tree
 
-__all__ = ["TdmqPublisher", "CallbackMessage", "callback_message", "CallbackSender"]
+__all__ = [
+    "TdmqPublisher",
+    "CallbackMessage",
+    "callback_message",
+    "CallbackSender",
+    "task_finish_body",
+    "strings",
+    "queue_message",
+    "QueueNotifier",
+]
 
 #: ``(region, mode, queue or topic name, body)``: how a TDMQ callback leaves the emulator.
 TdmqPublisher = Callable[[str, str, str, bytes], None]
@@ -41,12 +50,12 @@ class CallbackMessage:
     mq: tuple[str, str, str] | None = None
 
 
-def _strings(value: Any) -> Any:
+def strings(value: Any) -> Any:
     """TaskFinish JSON sends every scalar as a string (``"Progress": "100"``)."""
     if isinstance(value, dict):
-        return {key: _strings(item) for key, item in value.items()}
+        return {key: strings(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_strings(item) for item in value]
+        return [strings(item) for item in value]
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -54,12 +63,14 @@ def _strings(value: Any) -> Any:
     return value
 
 
-def task_finish_body(record: JobRecord, fmt: str) -> tuple[bytes, str]:
+def task_finish_body(record: JobRecord, fmt: str, workflow: Tree | None = None) -> tuple[bytes, str]:
     """The TaskFinish body: ``<Response><EventName>TaskFinish</EventName><JobsDetail>…`` as XML, or as JSON
-    ``{"EventName": "TaskFinish", "JobsDetail": […]}`` (no wrapper, scalars as strings)."""
-    model = TaskFinish.model_validate({"EventName": "TaskFinish", "JobsDetail": [record.detail]})
+    ``{"EventName": "TaskFinish", "JobsDetail": […]}`` (no wrapper, scalars as strings). A workflow's job carries
+    ``workflow`` as its ``<Workflow>`` (``Name``, ``RunId``, ``WorkflowId``, ``WorkflowName``)."""
+    detail = {**record.detail, "Workflow": workflow} if workflow else record.detail
+    model = TaskFinish.model_validate({"EventName": "TaskFinish", "JobsDetail": [detail]})
     if fmt.upper() == "JSON":
-        return json.dumps(_strings(wire_tree(model)), ensure_ascii=False).encode(), "application/json"
+        return json.dumps(strings(wire_tree(model)), ensure_ascii=False).encode(), "application/json"
     return to_xml(model, "Response"), "application/xml"
 
 
@@ -180,3 +191,41 @@ class CallbackSender:
 
     def close(self) -> None:
         self._http.close()
+
+
+# -- queue NotifyConfig: the report of a job that named no callback ------------------------------------------------
+
+
+def queue_message(record: JobRecord, notify: Mapping[str, str] | None) -> CallbackMessage | None:
+    """The TaskFinish a job's queue sends under its ``NotifyConfig`` (``State`` On, ``Event`` naming TaskFinish), by
+    URL or TDMQ in its ``ResultFormat``; ``None`` when the queue notifies nothing (or for moderation jobs)."""
+    if record.kind is not None or not notify or notify.get("State") != "On" or record.state == "Cancel":
+        return None
+    if "TaskFinish" not in {part.strip() for part in str(notify.get("Event") or "").split(",")}:
+        return None
+    body, content_type = task_finish_body(record, str(notify.get("ResultFormat") or "XML"))
+    if notify.get("Type") == "TDMQ":
+        target = (str(notify.get("MqRegion", "")), str(notify.get("MqMode") or "Queue"), str(notify.get("MqName", "")))
+        return CallbackMessage(body, content_type, mq=target)
+    url = notify.get("Url")
+    return CallbackMessage(body, content_type, url=str(url)) if url else None
+
+
+class QueueNotifier:
+    """The engine's sender, plus queue notifications: a job whose request named no callback (``base`` answers
+    ``none``) is reported as its queue's ``NotifyConfig`` says (``queue_notify(record)``: that config or ``None``)."""
+
+    def __init__(
+        self,
+        base: Callable[[JobRecord], str | None],
+        queue_notify: Callable[[JobRecord], Mapping[str, str] | None],
+        sender: CallbackSender,
+    ) -> None:
+        self.base, self.queue_notify, self.sender = base, queue_notify, sender
+
+    def __call__(self, record: JobRecord) -> str | None:
+        status = self.base(record)
+        if status != "none":
+            return status
+        message = queue_message(record, self.queue_notify(record))
+        return status if message is None else "queue " + self.sender.deliver(message)

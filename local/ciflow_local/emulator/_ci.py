@@ -44,17 +44,25 @@ _RESPONSES: dict[str, type[CiModel]] = {
     "file_jobs": FileJobsResponse,
     "doc_jobs": DocJobsResponse,
     "pic_jobs": PicJobsResponse,
+    "ai_jobs": MediaJobsResponse,
+    "asr_jobs": MediaJobsResponse,
 }
 #: CI APIs the emulator knows of but cannot honestly answer: 501 with the reason.
 _NOT_IMPLEMENTED = {
-    "asr_jobs": "speech recognition needs an ASR engine, which this emulator does not have",
     "virus": "virus detection needs an antivirus engine, which this emulator does not have",
     "webpage": "web page moderation needs to fetch pages from the internet, which this emulator does not do",
 }
 #: Families whose requests may leave ``Tag`` out (it has one value).
 _DEFAULT_TAGS = {"doc_jobs": "DocProcess", "pic_jobs": "PicProcess"}
 #: The service a job API needs activated (``/jobs`` takes file tags too: see ``_service_of``).
-_SERVICES = {"jobs": "media", "file_jobs": "file", "doc_jobs": "doc", "pic_jobs": "pic"}
+_SERVICES = {
+    "jobs": "media",
+    "file_jobs": "file",
+    "doc_jobs": "doc",
+    "pic_jobs": "pic",
+    "ai_jobs": "ai",
+    "asr_jobs": "asr",
+}
 
 
 class _RefusedError(Exception):

@@ -15,6 +15,9 @@
 - ``doc-preview``: a PDF's or a text's page, the document as PDF or text, or an HTML page of it (``_doc_preview``);
   Office sources are ``501 NotImplemented`` (no office renderer).
 
+``generate_snapshot`` answers GenerateSnapshot (``POST /snapshot`` on the CI host): the same frame, written to the
+request's ``Output`` object.
+
 Refused with ``501 NotImplemented``: ``QRcode`` (recognising QR codes in an image needs a decoder; no well-kept
 pure-Python one exists, and a fake answer would be a lie).
 
@@ -30,8 +33,9 @@ import re
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
 
 from ciflow.codec import tree_to_xml
@@ -47,7 +51,7 @@ from .workers import media_info, wire_tree
 if TYPE_CHECKING:
     from ._app import Target
 
-__all__ = ["CI_PROCESSES", "SERVICE_OF", "sync_ci_process"]
+__all__ = ["CI_PROCESSES", "SERVICE_OF", "generate_snapshot", "sync_ci_process"]
 
 #: ci-process -> the CI service it needs activated for the bucket.
 SERVICE_OF = {
@@ -130,7 +134,39 @@ def _number(text: str | None, name: str, *, integer: bool = False) -> float | No
 
 
 def _snapshot(stored: StoredObject, target: Target) -> Answer:
-    params = target.params
+    return _frame(stored, target.params)
+
+
+def generate_snapshot(store: ObjectStore, target: Target, request: Mapping[str, Any]) -> CiAnswer:
+    """``POST /snapshot`` on the CI host (GenerateSnapshot): the frame ``snapshot`` makes of ``Input.Object`` at
+    ``Time`` (``Width``, ``Height``, ``Format``, ``Mode``, ``Rotate`` as its parameters), written to ``Output``
+    (bucket and region default to the request's); answers ``<Response><Output>`` once written (blocking)."""
+    try:
+        source, output = request.get("Input"), request.get("Output")
+        if not isinstance(source, dict) or not source.get("Object"):
+            raise _RefusedError(400, "InvalidArgument", "Input.Object is required")
+        if not isinstance(output, dict) or not output.get("Object"):
+            raise _RefusedError(400, "InvalidArgument", "Output.Object is required")
+        stored = store.head(target.bucket, str(source["Object"]).lstrip("/"))
+        if stored is None:
+            raise _RefusedError(404, "NoSuchKey", "The specified key does not exist.")
+        names = ("Time", "Width", "Height", "Format", "Mode", "Rotate")
+        params = {name.lower(): str(request[name]) for name in names if request.get(name) not in (None, "")}
+        frame = _frame(stored, params)
+        written = {
+            "Region": str(output.get("Region") or target.region),
+            "Bucket": str(output.get("Bucket") or target.bucket),
+            "Object": str(output["Object"]).lstrip("/"),
+        }
+        store.put_bytes(written["Bucket"], written["Object"], frame.body, content_type=frame.media_type)
+    except _RefusedError as refused:
+        return Refusal(refused.status, refused.code, refused.message, "/snapshot")
+    except media.MediaError as failed:
+        return Refusal(400, failed.code, failed.message, "/snapshot")
+    return Answer(tree_to_xml("Response", {"Output": written}), "application/xml")
+
+
+def _frame(stored: StoredObject, params: Mapping[str, str]) -> Answer:
     at = _number(params.get("time"), "time")
     if at is None:
         raise _RefusedError(400, "InvalidArgument", "time is required")

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 __all__ = ["JOB_FAMILIES", "FAMILY_TAGS", "CallbackSenderType", "JobError", "JobRecord", "JobEngine", "RequestUrl"]
 
 _log = logging.getLogger(__name__)
-_PREFIX = {"jobs": "j", "file_jobs": "f", "doc_jobs": "d", "pic_jobs": "c"}
+_PREFIX = {"jobs": "j", "file_jobs": "f", "doc_jobs": "d", "pic_jobs": "c", "ai_jobs": "a", "asr_jobs": "s"}
 _MODERATION_PREFIX = {
     ModerationKind.IMAGE: "si",
     ModerationKind.VIDEO: "av",

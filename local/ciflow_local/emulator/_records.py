@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ciflow.models.files import FILE_TAGS
-from ciflow.models.media import MEDIA_TAGS
 from ciflow.models.moderation import ModerationKind
 
 from .workers import REQUEST_MODELS, ci_time
@@ -29,9 +28,15 @@ __all__ = [
 
 Tree = dict[str, Any]
 
+#: Content recognition (``/ai_jobs``) and speech recognition (``/asr_jobs``) tags: not taken on ``/jobs``.
+AI_TAGS = frozenset({"Translation", "WordsGeneralize"})
+ASR_TAGS = frozenset({"SpeechRecognition"})
 #: Job APIs -> the tags each accepts (``/jobs`` also takes file tags, as the 2025 FileUncompress doc shows).
 FAMILY_TAGS: dict[str, frozenset[str]] = {
-    "jobs": frozenset(MEDIA_TAGS & set(REQUEST_MODELS)) | FILE_TAGS,
+    # Every media-side tag a worker runs (the media, editing, audio… families), file tags too.
+    "jobs": frozenset(set(REQUEST_MODELS) - {"DocProcess", "PicProcess", *AI_TAGS, *ASR_TAGS}) | FILE_TAGS,
+    "ai_jobs": AI_TAGS,
+    "asr_jobs": ASR_TAGS,
     "file_jobs": FILE_TAGS,
     "doc_jobs": frozenset({"DocProcess"}),
     "pic_jobs": frozenset({"PicProcess"}),

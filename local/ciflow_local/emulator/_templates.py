@@ -19,28 +19,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ciflow.models.templates import TEMPLATE_KINDS
+
 from .workers import ci_time
 
 __all__ = ["TEMPLATE_CONTAINERS", "TemplateError", "TemplateStore", "page_params"]
 
 Tree = dict[str, Any]
 
-#: Tag -> the element holding a template's parameters in the answers (CI docs; the official Go SDK's ``Template``).
+#: Tag -> the element holding a template's parameters in the answers: the core's table (``ciflow.models.templates``),
+#: plus the tags whose templates the emulator stores without typed models (picture, speech, AI templates).
 TEMPLATE_CONTAINERS = {
-    "Transcode": "TransTpl",
-    "Animation": "TransTpl",
-    "TranscodePro": "TransProTpl",
-    "HighSpeedHd": "HighSpeedHd",
-    "Snapshot": "Snapshot",
-    "Watermark": "Watermark",
-    "Concat": "ConcatTemplate",
-    "VideoProcess": "VideoProcess",
-    "VideoMontage": "VideoMontage",
-    "VoiceSeparate": "VoiceSeparate",
-    "SuperResolution": "SuperResolution",
-    "SmartCover": "SmartCover",
+    **{tag: kind.container for tag, kind in TEMPLATE_KINDS.items()},
     "PicProcess": "PicProcess",
-    "Tts": "TtsTpl",
     "SpeechRecognition": "SpeechRecognition",
     "NoiseReduction": "NoiseReduction",
     "VideoEnhance": "VideoEnhance",
@@ -100,7 +91,8 @@ def _parsed(tree: Tree) -> tuple[str, str, Tree]:
             400, "InvalidArgument", "Name is required: up to 64 letters, digits, underscores, hyphens and asterisks"
         )
     container = TEMPLATE_CONTAINERS[tag]
-    rest = {key: value for key, value in tree.items() if key not in ("Tag", "Name")}
+    # The update docs' samples repeat TemplateId in the body: it names the template, it is no parameter.
+    rest = {key: value for key, value in tree.items() if key not in ("Tag", "Name", "TemplateId")}
     if set(rest) == {container} and isinstance(rest[container], dict):
         return tag, name, rest[container]
     if container in rest:

@@ -2,16 +2,16 @@
 
 A workflow is stored as the ``<MediaWorkflow>`` it was created with (``Name``, ``State``, ``Topology`` with its
 ``Dependencies`` and ``Nodes``), plus ``WorkflowId``, ``BucketId``, ``CreateTime`` and ``UpdateTime``. Triggering
-one (``POST /triggerworkflow``) records an execution (``RunId``, ``WorkflowId``, ``Name``, ``Object``,
-``CreateTime``, ``State``, ``Topology``, one ``Tasks`` entry per node) that the execution APIs report.
+one (``POST /triggerworkflow``, or an upload under an active workflow's ``ObjectPrefix``) records an execution
+(``RunId``, ``WorkflowId``, ``Name``, ``Object``, ``CreateTime``, ``State``, ``Topology``, one ``Tasks`` entry per
+node reached) that the execution APIs report.
 
-The nodes that follow ``Start`` directly and whose ``Type`` is a media job the engine runs (``Transcode``,
-``Snapshot``, ``Animation``, …) become real jobs on the triggering object (their ``Operation`` as the job's, a
-stored ``TemplateId`` applied, ``${RunId}`` in ``Output.Object`` replaced); their tasks report the jobs' state
-and the execution is ``Running`` until every task ended, then ``Success`` or ``Failed``. Not implemented: the
-other nodes (later in a chain, or of a type the engine does not run, such as ``ImageInspect``): their tasks are
-``Failed`` with ``Code`` ``NotSupported`` rather than claiming work that never happened. Upload events do not
-trigger workflows either. In memory.
+The execution follows ``Dependencies``: ``Start``'s successors run on the triggering object; a node that succeeds
+starts each successor whose predecessors all succeeded, on its own output (``_workflow_runs`` does that as jobs
+finish); ``End`` ends a branch; a failed node ends its branch. The execution is ``Running`` until no task is
+unfinished and no node is due, then ``Failed`` if any task failed, else ``Success``. A node the engine cannot run
+(``ImageInspect``, ``StreamPack``…) gets a ``Failed`` task with ``Code`` ``NotSupported`` rather than claiming work
+that never happened. In memory.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ciflow.codec import parse_ci_time
+from ciflow.models.workflows import successors
 
 from ._templates import TemplateError, page_params
 from .workers import ci_time
@@ -32,6 +33,7 @@ __all__ = ["WorkflowStore", "TaskRunner", "JobLookup", "unsupported_task"]
 
 Tree = dict[str, Any]
 _UNSUPPORTED = "the local emulator does not run this workflow node"
+_FINAL = frozenset({"Success", "Failed", "Cancel"})
 #: ``(node name, node, object key, run id) -> the task``: submits the node's job (its ``JobId``) or says why not.
 TaskRunner = Callable[[str, Tree, str, str], Tree]
 #: ``job id -> (State, Code, Message, StartTime, EndTime)`` of a job the engine ran, or ``None``.
@@ -90,7 +92,9 @@ class _Execution:
     batch_name: str
     created: float
     topology: Tree
+    runner: TaskRunner | None = None
     tasks: list[Tree] = field(default_factory=list)
+    notified: bool = False
 
     def live_tasks(self, lookup: JobLookup | None) -> list[Tree]:
         tasks = []
@@ -103,12 +107,23 @@ class _Execution:
             tasks.append(task)
         return tasks
 
-    @staticmethod
-    def state(tasks: list[Tree]) -> str:
-        states = {task["State"] for task in tasks}
-        if states & {"Failed", "Cancel"}:
-            return "Failed"
-        return "Success" if states <= {"Success"} else "Running"
+    def due(self, tasks: list[Tree]) -> list[str]:
+        """Nodes whose predecessors all succeeded but that have no task yet."""
+        states = {task["Name"]: task["State"] for task in tasks}
+        dependencies = self.topology.get("Dependencies") or {}
+        found = []
+        for node in self.topology["Nodes"]:
+            if node == "Start" or node in states:
+                continue
+            before = [source for source in dependencies if node in successors(dependencies, source)]
+            if before and all(source == "Start" or states.get(source) == "Success" for source in before):
+                found.append(node)
+        return found
+
+    def state(self, tasks: list[Tree]) -> str:
+        if any(task["State"] not in _FINAL for task in tasks) or self.due(tasks):
+            return "Running"
+        return "Failed" if any(task["State"] != "Success" for task in tasks) else "Success"
 
     def summary(self, lookup: JobLookup | None) -> Tree:
         state = self.state(self.live_tasks(lookup))
@@ -120,6 +135,15 @@ class _Execution:
         detail = {"WorkflowId": self.workflow_id, "Name": self.name, "RunId": self.run_id}
         detail |= {"CreateTime": ci_time(self.created), "Object": self.key, "State": self.state(tasks)}
         return {**detail, "Topology": self.topology, "Tasks": tasks}
+
+    def put_task(self, task: Tree) -> None:
+        """Add or update a node's task; a finished task is never replaced by an unfinished report of it."""
+        for index, known in enumerate(self.tasks):
+            if known["Name"] == task["Name"]:
+                if known["State"] not in _FINAL or task["State"] in _FINAL:
+                    self.tasks[index] = {**known, **task}
+                return
+        self.tasks.append(task)
 
 
 def _workflow_body(request: Tree) -> Tree:
@@ -155,6 +179,8 @@ class WorkflowStore:
         self._workflows: dict[str, _Workflow] = {}
         self._executions: dict[str, _Execution] = {}
         self.lookup = lookup
+        #: Told of every triggered run once its first nodes started (``WorkflowRuns.finish``: all may have failed).
+        self.on_started: Callable[[str], None] | None = None
 
     def _owned(self, bucket: str, workflow_id: str) -> _Workflow:
         workflow = self._workflows.get(workflow_id)
@@ -213,28 +239,106 @@ class WorkflowStore:
     def trigger(
         self, bucket: str, workflow_id: str, key: str, batch_name: str = "", runner: TaskRunner | None = None
     ) -> str:
-        """Record an execution of the workflow on ``key``, ``runner`` submitting the jobs of the nodes that follow
-        ``Start``; its ``RunId`` (the answer's ``InstanceId``)."""
+        """Record an execution of the workflow on ``key`` and start ``Start``'s successors with ``runner`` (kept to
+        start the later nodes as the earlier ones succeed: ``advance``); its ``RunId`` (the answer's
+        ``InstanceId``)."""
         now = time.time()
         run_id = "i" + secrets.token_hex(16)
         with self._lock:
             workflow = self._owned(bucket, workflow_id)
             topology = dict(workflow.body["Topology"])
-            name = str(workflow.body["Name"])
-            seq = len(self._executions) + 1
-        first = str((topology.get("Dependencies") or {}).get("Start") or "").split(",")
-        tasks = []
-        for node_name, node in topology["Nodes"].items():
-            if node_name == "Start":
-                continue
-            if runner is not None and node_name in first and isinstance(node, dict):
-                tasks.append(runner(node_name, node, key, run_id))
-            else:
-                tasks.append(unsupported_task(node_name, node, now))
-        execution = _Execution(run_id, seq, bucket, workflow_id, name, key, batch_name, now, topology, tasks)
-        with self._lock:
+            execution = _Execution(
+                run_id,
+                len(self._executions) + 1,
+                bucket,
+                workflow_id,
+                str(workflow.body["Name"]),
+                key,
+                batch_name,
+                now,
+                topology,
+                runner,
+            )
+            # Registered before any job starts: a node's job may finish before ``runner`` returns.
             self._executions[run_id] = execution
+        self.advance(run_id, key)
+        if self.on_started is not None:
+            self.on_started(run_id)
         return run_id
+
+    def advance(self, run_id: str, key: str) -> None:
+        """Start every node now due (see ``_Execution.due``) on ``key``; nodes ``runner`` cannot run fail at once."""
+        while True:
+            with self._lock:
+                execution = self._executions[run_id]
+                due = execution.due(execution.tasks)
+                for name in due:  # claimed before running: a concurrent ``advance`` must not start them too
+                    execution.put_task(
+                        {
+                            **unsupported_task(name, execution.topology["Nodes"][name], time.time()),
+                            "State": "Submitted",
+                            "Code": "",
+                            "Message": "",
+                        }
+                    )
+            if not due:
+                return
+            for name in due:
+                node, runner = execution.topology["Nodes"][name], execution.runner
+                if not key:  # the node before wrote no object to work on
+                    task = unsupported_task(
+                        name, node, time.time(), "no input: the previous node wrote no object", "NoInput"
+                    )
+                elif runner is not None and isinstance(node, dict):
+                    task = runner(name, node, key, run_id)
+                else:
+                    task = None
+                with self._lock:
+                    execution.put_task(task or unsupported_task(name, node, time.time()))
+
+    def finish_task(self, run_id: str, task: Tree) -> _Execution | None:
+        """Record a node's finished task; the execution (None if unknown)."""
+        with self._lock:
+            execution = self._executions.get(run_id)
+            if execution is not None:
+                execution.put_task(task)
+            return execution
+
+    def claim_finish(self, run_id: str) -> Tree | None:
+        """The execution's tree once it ended, the first time only (its ``WorkflowFinish`` is sent once)."""
+        with self._lock:
+            execution = self._executions.get(run_id)
+            if execution is None or execution.notified:
+                return None
+            tree = execution.tree(self.lookup)
+            if tree["State"] == "Running":
+                return None
+            execution.notified = True
+            return {**tree, "BucketId": execution.bucket}
+
+    def active_for(self, bucket: str, key: str, uploaded_at: float) -> list[tuple[str, Tree]]:
+        """``(WorkflowId, Start.Input)`` of the bucket's workflows active when ``key`` was uploaded (the upload
+        is announced after its answer: a workflow created or changed since then must not see it) whose
+        ``ObjectPrefix`` ``key`` is under."""
+        with self._lock:
+            mine = [
+                w
+                for w in self._workflows.values()
+                if w.bucket == bucket and w.body.get("State") == "Active" and w.updated <= uploaded_at
+            ]
+        found = []
+        for workflow in mine:
+            start_input = _start_input(workflow.body["Topology"])
+            prefix = str(start_input.get("ObjectPrefix") or "")
+            if key.startswith(prefix.lstrip("/")):
+                found.append((workflow.workflow_id, start_input))
+        return found
+
+    def workflow_of(self, run_id: str) -> tuple[str, str, Tree]:
+        """(workflow id, workflow name, ``Start.Input``) of an execution's workflow, as it was triggered."""
+        with self._lock:
+            execution = self._executions[run_id]
+        return execution.workflow_id, execution.name, _start_input(execution.topology)
 
     def execution(self, bucket: str, run_id: str) -> Tree:
         with self._lock:
@@ -265,7 +369,7 @@ class WorkflowStore:
                 and e.workflow_id == workflow_id
                 and (earliest is None or e.created >= earliest)
                 and (latest is None or e.created <= latest)
-                and (not params.get("name") or e.batch_name == params["name"])
+                and (not params.get("name") or params["name"] in (e.key, e.key.rsplit("/", 1)[-1]))
                 and (not token or (e.seq < int(token) if descending else e.seq > int(token)))
             ]
         found.sort(key=lambda e: e.seq, reverse=descending)
@@ -275,6 +379,12 @@ class WorkflowStore:
         size = int(size_text)
         page = summaries[:size]
         return [summary for _, summary in page], (str(page[-1][0]) if len(summaries) > size else None)
+
+
+def _start_input(topology: Tree) -> Tree:
+    start = topology["Nodes"].get("Start")
+    start_input = start.get("Input") if isinstance(start, dict) else None
+    return start_input if isinstance(start_input, dict) else {}
 
 
 def _moment(params: Mapping[str, str], name: str) -> float | None:

@@ -1,4 +1,10 @@
-"""Which sinks a result goes to: every rule it matches, plus review sinks for suspicious moderation verdicts."""
+"""Which sinks a result goes to: every rule it matches, plus review sinks for suspicious moderation verdicts.
+
+A CI workflow's reports (its jobs' TaskFinish, its WorkflowFinish: ``kind`` ``workflow``, ``job_id`` the RunId) are
+authenticated like any report, by the callback URL's token (the workflow's ``NotifyConfig.Url``), but carry no
+ciflow-signed UserData: their ``route`` is None, so a rule naming a ``route`` never matches them; rules on
+``kind``, ``tag`` and ``state`` (or a rule without conditions) route them.
+"""
 
 from ..results import JobResult
 from ._settings import RouteRule

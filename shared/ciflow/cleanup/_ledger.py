@@ -1,5 +1,8 @@
 """The ledger walk: read every job the upload handlers recorded back from CI, route finished results once,
-cancel jobs stuck in the queue, report jobs running long; a page at a time, resumable from a cursor."""
+cancel jobs stuck in the queue, report jobs running long; a page at a time, resumable from a cursor.
+
+A workflow step's recorded run (RunId ``i…``) is read back with ``GET /workflowexecution/<RunId>``; an ended run
+is routed as the ``WorkflowFinish`` it would have sent (its node jobs' own reports are not reconciled)."""
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -14,7 +17,7 @@ from ..client import CiClient, Deadline
 from ..errors import CiflowError, ClientError, DeadlineExceededError, NotFoundError
 from ..idempotency import PENDING_JOB, IdempotencyRecord, IdempotencyStore, RecordNotFoundError, RecordState
 from ..logging import get_logger
-from ..models.callbacks import Callback, TaskFinish
+from ..models.callbacks import Callback, TaskFinish, WorkflowFinish
 from ..models.moderation import ModerationKind, detail_callback
 from ..results import normalise
 from ._checkpoints import Checkpoints
@@ -43,6 +46,8 @@ _DESCRIBE: Mapping[str, Callable[..., Any]] = {
 }
 #: Reconciled marks written at once (each is a read and a write of the record).
 _MARK_CONCURRENCY = 8
+#: The ledger "job" of a workflow step is its run (RunId ``i…``): read back one execution at a time.
+RUN_FAMILY = "i"
 #: Job ids per describe call: the path carries them comma-separated (``NonExistJobIds`` names the unknown).
 DESCRIBE_BATCH = 10
 
@@ -133,6 +138,8 @@ def read_jobs(client: CiClient, jobs: Iterable[LedgerJob], deadline: Deadline) -
             _read_moderation(client, job.moderation, job.job_id, deadline, back)
         elif job.family in _DESCRIBE:
             by_family.setdefault(job.family, []).append(job.job_id)
+        elif job.family == RUN_FAMILY:
+            _read_run(client, job.job_id, deadline, back)
     for family, ids in by_family.items():
         for start in range(0, len(ids), DESCRIBE_BATCH):
             batch = ids[start : start + DESCRIBE_BATCH]
@@ -146,6 +153,21 @@ def read_jobs(client: CiClient, jobs: Iterable[LedgerJob], deadline: Deadline) -
                     callback = TaskFinish(jobs_detail=[detail])
                     back.found[detail.job_id] = JobReading(detail.state, _epoch(detail.creation_time), callback)
     return back
+
+
+def _read_run(client: CiClient, run_id: str, deadline: Deadline, back: ReadBack) -> None:
+    """A workflow run as ``GET /workflowexecution/<RunId>`` shows it; once ended, the WorkflowFinish it sent."""
+    try:
+        answer = client.send(ops.describe_workflow_execution(run_id), deadline=deadline)
+    except NotFoundError:
+        return  # CI no longer knows the run: reported as missing
+    except CiflowError as exc:
+        back.failed[run_id] = str(exc)
+        return
+    execution = answer.workflow_execution
+    if execution is not None and execution.run_id == run_id:
+        callback = WorkflowFinish(workflow_execution=execution)
+        back.found[run_id] = JobReading(execution.state, _epoch(execution.create_time), callback)
 
 
 def _read_moderation(client: CiClient, kind: ModerationKind, job_id: str, deadline: Deadline, back: ReadBack) -> None:
@@ -272,7 +294,7 @@ class LedgerWalk:
             return False
         reading = back.found.get(job.job_id)
         if reading is None:
-            if job.moderation is None and job.family not in _DESCRIBE:
+            if job.moderation is None and job.family not in _DESCRIBE and job.family != RUN_FAMILY:
                 counts["unknown"] += 1
                 _log.warning("job of an unknown family: not reconciled", job_id=job.job_id, step=job.step)
                 return False

@@ -1,4 +1,14 @@
-"""Transcode video and audio uploads: one CI job per configured output, by template id or inline preset."""
+"""Transcode video and audio uploads: one CI job per configured output (template id or preset), or one workflow run.
+
+With ``CIFLOW_TRANSCODE_WORKFLOW_ID`` set, a video or audio upload is handed to that CI workflow instead: one
+``POST /triggerworkflow`` per object version (step ``workflow``, claimed and recorded in the ledger like a job: its
+RunId is the step's job; a trigger whose answer was lost is looked up in the workflow's executions by object
+before it is sent again, ``handlers._workflow_step``). The workflow's own ``Start.Input.NotifyConfig`` reports its
+jobs (``TaskFinish``) and its end (``WorkflowFinish``): point its ``Url`` at the callback function with
+``?token=<CIFLOW_CALLBACK_TOKEN>``, which is what authenticates those reports (the workflow's jobs carry no
+ciflow-signed UserData, so their results have no ``route``/``step``: route them with ``CIFLOW_ROUTES`` rules on
+``kind`` — ``workflow`` for the run's end — and ``tag``). The other output settings are then unused.
+"""
 
 import re
 from collections.abc import Callable
@@ -36,10 +46,13 @@ from ._common import (
     require_own_bucket,
 )
 
-__all__ = ["TranscodeSettings", "plan", "VIDEO_CONTAINERS", "AUDIO_CONTAINERS"]
+__all__ = ["TranscodeSettings", "plan", "VIDEO_CONTAINERS", "AUDIO_CONTAINERS", "WORKFLOW_STEP"]
 
 CONCERN = "transcode"
 TEMPLATE_ID = re.compile(r"^t[0-9A-Za-z]{6,63}$")
+WORKFLOW_ID = re.compile(r"^w[0-9A-Za-z]{6,63}$")
+#: The ledger step of a workflow run (its job is the run's RunId).
+WORKFLOW_STEP = "workflow"
 #: Video preset container -> (video codecs, audio codecs) CI allows in it; the first of each is the default.
 VIDEO_CONTAINERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "mp4": (("H.264", "H.265", "AV1"), ("aac", "mp3")),
@@ -86,6 +99,9 @@ class TranscodeSettings(UploadSettings):
     quality_estimate: bool = Field(default=False, validation_alias="CIFLOW_TRANSCODE_QUALITY_ESTIMATE")
     quality_mode: Literal["general", "vqaPlus"] = Field(
         default="general", validation_alias="CIFLOW_TRANSCODE_QUALITY_MODE"
+    )
+    workflow_id: str | None = Field(
+        default=None, pattern=WORKFLOW_ID.pattern, validation_alias="CIFLOW_TRANSCODE_WORKFLOW_ID"
     )
     # Declared last: its check sees every other output setting.
     templates: list[str] = Field(
@@ -143,14 +159,22 @@ class TranscodeSettings(UploadSettings):
     @classmethod
     def _something_to_do(cls, value: list[str], info: ValidationInfo) -> list[str]:
         _check_templates(value)
-        others = ("audio_templates", "presets", "tsc_template", "enhance_template", "sr_template", "quality_estimate")
+        others = (
+            "audio_templates",
+            "presets",
+            "tsc_template",
+            "enhance_template",
+            "sr_template",
+            "quality_estimate",
+            "workflow_id",
+        )
         if value or not all(name in info.data for name in (*others, "sr_transcode_template")):
             return value  # an earlier variable is already reported
         if not any(info.data[name] for name in others):
             raise ValueError(
                 "no output configured: set CIFLOW_TRANSCODE_TEMPLATES, CIFLOW_TRANSCODE_AUDIO_TEMPLATES, "
                 "CIFLOW_TRANSCODE_PRESETS, CIFLOW_TRANSCODE_TSC_TEMPLATE, CIFLOW_TRANSCODE_ENHANCE_TEMPLATE, "
-                "CIFLOW_TRANSCODE_SR_TEMPLATE or CIFLOW_TRANSCODE_QUALITY_ESTIMATE"
+                "CIFLOW_TRANSCODE_SR_TEMPLATE, CIFLOW_TRANSCODE_QUALITY_ESTIMATE or CIFLOW_TRANSCODE_WORKFLOW_ID"
             )
         return value
 
@@ -211,6 +235,9 @@ def plan(ref: ObjectRef, settings: TranscodeSettings, delivery: Callable[[str], 
     if media is None:
         return []
     require_own_bucket(ref, settings)
+    if settings.workflow_id:
+        # The workflow decides the outputs: one trigger per upload, recorded as the run (no UserData to carry).
+        return [PlannedJob(WORKFLOW_STEP, ops.trigger_workflow(settings.workflow_id, ref.key))]
     source = JobInput(object=ref.key)
     video = media.kind == "video"
     jobs: list[PlannedJob] = []

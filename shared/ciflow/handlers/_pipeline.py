@@ -198,7 +198,7 @@ class UploadRunner(Generic[S]):
         )
         try:
             run.run(planned)
-            self.store.complete(key, run.jobs, ttl_seconds=settings.idempotency_ttl_seconds, now=self.clock())
+            run.complete(ttl_seconds=settings.idempotency_ttl_seconds)
         except CiflowError as exc:
             return self._fail(key, run, planned, outcome, exc)
         outcome.results.update(run.results)
@@ -221,6 +221,10 @@ class UploadRunner(Generic[S]):
             # the cleanup gives a permanent failure up at once; one awaiting a job's report gets its attempts
             "permanent": not (outcome.transient or getattr(exc, "awaits_callback", False)),
         }
+        try:  # the job id complete() was to carry; without it the step stays pending (never resubmitted blind)
+            run.save_unsaved()
+        except CiflowError as store_error:
+            _log.warning("could not record a job id in the ledger", error=str(store_error))
         try:
             self.store.annotate(key, failure, end_lease=True, now=self.clock())
         except CiflowError as store_error:  # the lease lapses by itself: the cleanup then reports it stalled

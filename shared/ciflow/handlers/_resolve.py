@@ -17,6 +17,8 @@ __all__ = ["can_look_up", "job_ids_of", "inline_result", "find_submitted_job"]
 #: matched by input and output, for requests that name their queue. File jobs have no listing and moderation
 #: none by input: never looked up (their callbacks' sightings resolve them).
 _LISTED_PATHS = ("/jobs", "/pic_jobs", "/doc_jobs")
+#: A workflow trigger (``_workflow_step.TRIGGER_PATH``, not imported: only workflow steps load that module).
+_TRIGGER_PATH = "/triggerworkflow"
 #: How far before the claim a document job may have been created (clocks of SCF and CI differ).
 _DOC_CLOCK_SLACK_S = 300.0
 
@@ -25,7 +27,8 @@ def job_ids_of(result: Any) -> list[str]:
     """The ids of the asynchronous jobs an answer created ([] for synchronous answers)."""
     details = getattr(result, "jobs_detail", None)
     if details is None:
-        return []
+        run_id = getattr(result, "instance_id", None)  # a workflow trigger's answer: the run is the step's job
+        return [run_id] if isinstance(run_id, str) and run_id else []
     items = details if isinstance(details, list) else [details]
     return [detail.job_id for detail in items if getattr(detail, "job_id", None)]
 
@@ -49,6 +52,8 @@ def _request_fields(job: PlannedJob) -> tuple[str | None, str | None, str | None
 
 def can_look_up(job: PlannedJob) -> bool:
     """True when a job this step may have created can be found in CI's listings (see ``find_submitted_job``)."""
+    if job.operation.method == "POST" and job.operation.path == _TRIGGER_PATH:
+        return True  # a workflow run: listed by object (``_workflow_step``)
     if job.operation.method != "POST" or job.operation.path not in _LISTED_PATHS:
         return False
     return job.operation.path != "/doc_jobs" or bool(_request_fields(job)[1])
@@ -89,6 +94,10 @@ def find_submitted_job(
     if not can_look_up(job):
         return None
     path = job.operation.path
+    if path == _TRIGGER_PATH:
+        from ._workflow_step import find_triggered_run  # only workflow steps load the workflow operations
+
+        return find_triggered_run(client, ref, job, deadline, since=since)
     if path == "/doc_jobs":
         return _find_document_job(client, ref, job, since, deadline)
     tag, queue_id, user_data = _request_fields(job)

@@ -1,4 +1,5 @@
-"""Submitting an upload's steps at most once each: an intent marker before every billed submit, the id after."""
+"""Submitting an upload's steps at most once each: an intent marker before every billed submit, the id after
+(the last step's id is carried by ``complete``)."""
 
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -72,7 +73,12 @@ def created_nothing(exc: CiflowError, job: PlannedJob) -> bool:
 
 class StepRun:
     """One attempt at an upload's steps; ``jobs`` is its ledger as this attempt knows it. ``route`` and
-    ``correlation_id`` are those its jobs' UserData carry (where the callback's sightings are filed)."""
+    ``correlation_id`` are those its jobs' UserData carry (where the callback's sightings are filed).
+
+    The job id of the last step is not written on its own: ``complete`` writes it with the completion, one
+    store write instead of two. Until then it is ``unsaved``; a crash in between leaves the step ``pending``,
+    exactly as a crash between its submit's answer and a separate write would.
+    """
 
     def __init__(
         self,
@@ -92,15 +98,17 @@ class StepRun:
         self.client, self.store, self.key, self.ref = client, store, key, ref
         self.route, self.correlation_id, self.claimed_at = route, correlation_id, claimed_at
         self.jobs = dict(jobs)
+        self.unsaved: dict[str, str] = {}
         self.results: dict[str, Any] = {}
         self.unresolved: list[str] = []
         self.taken_over, self.deadline, self.clock = taken_over, deadline, clock
 
     def run(self, planned: list[PlannedJob]) -> None:
-        """Submit every step the ledger lacks, recording each job id at once; raises the first error that
-        stopped a step, or ``UnresolvedSubmitError`` naming the steps left unresolved."""
-        for job in planned:
-            self._step(job)
+        """Submit every step the ledger lacks, recording each job id at once but the last step's (``unsaved``,
+        for ``complete``); raises the first error that stopped a step, or ``UnresolvedSubmitError`` naming the
+        steps left unresolved (no ``complete`` follows those, so the last id is then recorded on its own)."""
+        for index, job in enumerate(planned):
+            self._step(job, last=index == len(planned) - 1 and not self.unresolved)
         if self.unresolved:
             raise UnresolvedSubmitError(
                 f"steps {self.unresolved}: an earlier submit got no answer and these jobs cannot be looked up;"
@@ -117,13 +125,31 @@ class StepRun:
                 if attempt + 1 == tries:
                     raise
 
+    def complete(self, *, ttl_seconds: float) -> None:
+        """Mark the record completed with every job id, the unsaved one included; tried twice, as a job id is."""
+        for attempt in range(2):
+            try:
+                self.store.complete(self.key, self.jobs, ttl_seconds=ttl_seconds, now=self.clock())
+            except CiflowError:
+                if attempt == 1:
+                    raise
+            else:
+                self.unsaved.clear()
+                return
+
+    def save_unsaved(self) -> None:
+        """Write the job id ``complete`` was to carry (it failed): the ledger then has it, not ``pending``."""
+        if self.unsaved:
+            self.store.record_jobs(self.key, dict(self.unsaved), now=self.clock())
+            self.unsaved.clear()
+
     def _sighted(self, step: str) -> str | None:
         """The job a callback reported for ``step`` (its submit went unanswered, yet the job exists)."""
         return sighted_job(
             self.store, route=self.route, correlation_id=self.correlation_id, step=step, now=self.clock()
         )
 
-    def _step(self, job: PlannedJob) -> None:
+    def _step(self, job: PlannedJob, *, last: bool = False) -> None:
         value = self.jobs.get(job.step)
         if has_job(value):
             return
@@ -148,6 +174,10 @@ class StepRun:
                 self._save(job.step, NOT_SUBMITTED)
             raise
         ids = job_ids_of(result)
-        self._save(job.step, ",".join(ids) if ids else INLINE, tries=2)
+        value = ",".join(ids) if ids else INLINE
+        if last:
+            self.jobs[job.step] = self.unsaved[job.step] = value
+        else:
+            self._save(job.step, value, tries=2)
         if not ids:
             self.results[job.step] = inline_result(result)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import operations as ops
 from ..client import CiClient
@@ -18,6 +19,7 @@ from ._records import (
     ClaimContendedError,
     annotated,
     completed,
+    copy_record,
     decide_claim,
     lease_ended,
     now_or_clock,
@@ -37,6 +39,18 @@ _MAX_ROUNDS = 5
 _FORMAT = 1
 #: Listing entries per page of ``records`` and ``purge_expired``: COS's most per listing request (``max-keys``).
 _LISTING_PAGE = 1000
+#: Held claims kept before those whose lease is over are pruned (an owner that neither completed nor failed).
+_HELD_PRUNE_AT = 1024
+
+#: ``change(current record or None) -> record to write, or None to write nothing``: one of ``_records``' rules.
+Change = Callable[[IdempotencyRecord | None], IdempotencyRecord | None]
+
+
+class _Held(NamedTuple):
+    """A claim this store acquired: the record as last written, and the owner token written with it."""
+
+    record: IdempotencyRecord
+    token: str
 
 
 def marker_name(prefix: str, key: str) -> str:
@@ -71,8 +85,18 @@ class CosMarkerStore:
     records nobody should be working on, so this needs three invocations of the same upload inside one
     read-to-write span (tens of milliseconds).
 
-    After ``claim``, the owner is the only writer of its marker: ``record_jobs`` and ``complete`` are plain
-    read-modify-write PUTs.
+    After ``claim``, the owner is the only writer of its marker while its lease lasts: claimers back off from a
+    live lease, and the cleanup writes only completed records or lapsed leases. So the store remembers the
+    claims it acquired (the record and token it wrote) and, while such a lease has more than
+    ``lease_margin_seconds`` left by the caller's ``now``, ``record_jobs``, ``complete``, ``annotate`` and
+    ``end_lease`` write the owner's next record in one PUT, without reading the marker first. The margin covers
+    clock skew between invocations and a PUT still in flight; an upload function's lease outlasts its time
+    limit by 5 s, so its writes land well inside it. Any other write (no held claim, a lease about to lapse, a
+    write that failed and may or may not have landed) reads the marker and writes it back: two round trips.
+    A blind write keeps nothing another writer put in the marker meanwhile; while the lease lives there is none
+    (a former owner still writing past its lapsed lease would have outlived its own time limit). COS has no
+    conditional overwrite to make these writes compare-and-swap: it documents ``If-Match`` for reads only, and
+    ``x-cos-forbid-overwrite`` refuses any existing object.
 
     ``settle_seconds`` must exceed a GET plus a PUT; it is only paid when a stale marker is taken over.
     """
@@ -84,6 +108,7 @@ class CosMarkerStore:
         *,
         settle_seconds: float = 1.0,
         read_concurrency: int = 8,
+        lease_margin_seconds: float = 5.0,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -93,10 +118,15 @@ class CosMarkerStore:
             raise ValueError(f"settle_seconds must be positive, got {settle_seconds!r}")
         if read_concurrency < 1:
             raise ValueError(f"read_concurrency must be at least 1, got {read_concurrency!r}")
+        if lease_margin_seconds < 0:
+            raise ValueError(f"lease_margin_seconds must not be negative, got {lease_margin_seconds!r}")
         self.client = client
         self.prefix = prefix
         self.settle_seconds = settle_seconds
         self.read_concurrency = read_concurrency
+        self.lease_margin_seconds = lease_margin_seconds
+        self._held: dict[str, _Held] = {}
+        self._held_lock = threading.Lock()
         self._sleep = sleep
         self._monotonic = monotonic
         self._marker_pattern = re.compile(re.escape(prefix) + "[0-9a-f]{64}")
@@ -173,6 +203,51 @@ class CosMarkerStore:
         after = listing.next_marker or (listing.contents[-1].key if listing.contents else "")
         return RecordPage(records, after)
 
+    # -- held claims ----------------------------------------------------------------------------------
+
+    def _hold(self, record: IdempotencyRecord, token: str, at: float) -> None:
+        with self._held_lock:
+            if len(self._held) >= _HELD_PRUNE_AT:
+                for key in [key for key, held in self._held.items() if (held.record.lease_until or 0.0) <= at]:
+                    del self._held[key]
+            self._held[record.key] = _Held(copy_record(record), token)
+
+    def _forget(self, key: str, *, unless_token: str | None = None) -> None:
+        """Stop writing ``key`` blind (unless the marker still bears ``unless_token``, the held claim's own)."""
+        with self._held_lock:
+            held = self._held.get(key)
+            if held is not None and held.token != unless_token:
+                del self._held[key]
+
+    def _blind(self, record: IdempotencyRecord, at: float) -> bool:
+        """True while a held record's lease has more than the margin left at ``at``: it may be written blind."""
+        lease = record.lease_until
+        return record.state is RecordState.IN_PROGRESS and lease is not None and at + self.lease_margin_seconds < lease
+
+    def _update(self, key: str, change: Change, at: float) -> None:
+        """Write ``change`` of the record: from the held claim in one PUT while its lease is safely this owner's,
+        else from the marker read back. The claim stays held while the new record keeps such a lease and the
+        PUT surely landed: after a failed PUT (it may or may not have), the next write reads the marker again."""
+        with self._held_lock:
+            held = self._held.get(key)
+        if held is not None and self._blind(held.record, at):
+            record, token = change(held.record), held.token
+        else:
+            held, current = None, self._read(key)
+            record, token = change(current[0] if current else None), current[1] if current else ""
+        if record is None:
+            self._forget(key)
+            return
+        try:
+            self._write(record, token, create=False)
+        except BaseException:
+            self._forget(key)
+            raise
+        if held is not None and self._blind(record, at):
+            self._hold(record, token, at)
+        else:
+            self._forget(key)
+
     # -- the contract ---------------------------------------------------------------------------------
 
     def claim(
@@ -196,18 +271,19 @@ class CosMarkerStore:
             except ConflictError:
                 pass
             else:
-                return fresh
+                return self._acquired(fresh.record, token, at)
             started = self._monotonic()
             current = self._read(key)
             if current is None:
                 continue  # released or purged since our PUT: try to create it again
             seen, owner = current
             if owner == token:
-                return Claim(acquired=True, record=seen)  # our create, whose answer was lost and retried
+                return self._acquired(seen, token, at)  # our create, whose answer was lost and retried
             decision = decide_claim(
                 seen, key, lease_seconds=lease_seconds, ttl_seconds=ttl_seconds, payload=payload, now=at
             )
             if not decision.acquired:
+                self._forget(key, unless_token=owner)
                 return decision
             self._write(decision.record, token, create=False)
             span = self._monotonic() - started
@@ -216,39 +292,38 @@ class CosMarkerStore:
             if after is None:
                 continue
             seen, owner = after
-            return Claim(acquired=owner == token and span < self.settle_seconds, record=seen)
+            if owner == token and span < self.settle_seconds:
+                return self._acquired(seen, token, at)
+            self._forget(key, unless_token=owner)
+            return Claim(acquired=False, record=seen)
         if seen is not None:
             return Claim(acquired=False, record=seen)
         raise ClaimContendedError(f"the marker of {key!r} kept changing during {_MAX_ROUNDS} claim rounds")
 
+    def _acquired(self, record: IdempotencyRecord, token: str, at: float) -> Claim:
+        self._hold(record, token, at)
+        return Claim(acquired=True, record=record)
+
     def record_jobs(self, key: str, jobs: Mapping[str, str], *, now: float | None = None) -> None:
         at = now_or_clock(now)
-        current = self._read(key)
-        record = with_jobs(current[0] if current else None, key, jobs, at)
-        self._write(record, current[1] if current else "", create=False)
+        self._update(key, lambda current: with_jobs(current, key, jobs, at), at)
 
     def complete(self, key: str, jobs: Mapping[str, str], *, ttl_seconds: float, now: float | None = None) -> None:
         at = now_or_clock(now)
-        current = self._read(key)
-        record = completed(current[0] if current else None, key, jobs, ttl_seconds=ttl_seconds, now=at)
-        self._write(record, current[1] if current else "", create=False)
+        self._update(key, lambda current: completed(current, key, jobs, ttl_seconds=ttl_seconds, now=at), at)
 
     def end_lease(self, key: str, *, now: float | None = None) -> None:
         at = now_or_clock(now)
-        current = self._read(key)
-        record = lease_ended(current[0] if current else None, at)
-        if record is not None and current is not None:
-            self._write(record, current[1], create=False)
+        self._update(key, lambda current: lease_ended(current, at), at)
 
     def annotate(
         self, key: str, fields: Mapping[str, Any], *, end_lease: bool = False, now: float | None = None
     ) -> None:
         at = now_or_clock(now)
-        current = self._read(key)
-        record = annotated(current[0] if current else None, key, fields, end_lease=end_lease, now=at)
-        self._write(record, current[1] if current else "", create=False)
+        self._update(key, lambda current: annotated(current, key, fields, end_lease=end_lease, now=at), at)
 
     def release(self, key: str) -> None:
+        self._forget(key)
         self.client.send(ops.delete_object(self.marker(key)))
 
     def get(self, key: str, *, now: float | None = None) -> IdempotencyRecord | None:

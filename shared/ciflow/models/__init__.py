@@ -1,7 +1,8 @@
 """Typed models of CI and COS bodies, one module per API family; each loads when first used.
 
 ``media``, ``files``, ``documents``, ``pictures``, ``moderation`` (job APIs), ``callbacks`` (what CI posts
-back), ``cos`` (object API bodies). The shared job envelope is re-exported here.
+back), ``cos`` (object API bodies); ``templates``, ``queues``, ``batch``, ``sync``, ``buckets`` (job-adjacent
+APIs). The shared job envelope is re-exported here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from . import callbacks, cos, documents, files, media, moderation, pictures
+    from . import batch, buckets, callbacks, cos, documents, files, media, moderation, pictures, queues, sync, templates
     from ._common import (
         FINAL_STATES,
         CallbackFormat,
@@ -49,6 +50,11 @@ __all__ = [
     "media",
     "moderation",
     "pictures",
+    "templates",
+    "queues",
+    "batch",
+    "sync",
+    "buckets",
 ]
 
 __getattr__, __dir__ = lazy_exports(

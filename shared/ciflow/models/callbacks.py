@@ -10,22 +10,18 @@ no union over every family is built. The moderation models load with the first r
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    TypeAdapter,
-    ValidationInfo,
-    ValidatorFunctionWrapHandler,
 )
-from pydantic.functional_validators import WrapValidator
 
 from ..codec import DEFAULT_MAX_XML_BYTES, MAX_XML_DEPTH, CiModel, CiTime, ListOf, decode_tree, tree_depth_within
 from ..errors import DecodeError
 from ._common import CosHeader, JobDetail, job_detail_union, load_callback_body
+from ._tagged import DETAIL_MODELS, JOB_TAGS, TaggedJobDetail, detail_model, family_of_tag
 
 if TYPE_CHECKING:
     from .moderation import ModerationCallback
@@ -48,69 +44,6 @@ __all__ = [
     "family_of_tag",
     "parse_callback",
 ]
-
-#: Where the typed detail model of each job tag lives: ``"family:Name"`` is ``ciflow.models.<family>.<Name>``
-#: (the family's ``*_DETAILS`` table, by tag). Any other tag parses as a plain ``JobDetail``.
-DETAIL_MODELS: dict[str, str] = {
-    "Transcode": "media:TranscodeJobDetail",
-    "Snapshot": "media:SnapshotJobDetail",
-    "SmartCover": "media:SmartCoverJobDetail",
-    "Animation": "media:AnimationJobDetail",
-    "VideoEnhance": "media:VideoEnhanceJobDetail",
-    "QualityEstimate": "media:QualityEstimateJobDetail",
-    "SuperResolution": "media:SuperResolutionJobDetail",
-    "FileHashCode": "files:FileHashCodeJobDetail",
-    "FileUncompress": "files:FileUncompressJobDetail",
-    "FileCompress": "files:FileCompressJobDetail",
-    "DocProcess": "documents:DocJobDetail",
-    "PicProcess": "pictures:PicJobDetail",
-}
-#: Every job tag with a typed detail model.
-JOB_TAGS = frozenset(DETAIL_MODELS)
-
-_DETAIL_MODEL_CACHE: dict[str, type[JobDetail]] = {}
-#: Validators of the typed detail models, by tag: a ``TypeAdapter`` leaves the model itself deferred (unbuilt).
-_DETAIL_ADAPTERS: dict[str, TypeAdapter[JobDetail]] = {}
-
-
-def family_of_tag(tag: str | None) -> str | None:
-    """The model family (``media``, ``files``, ``documents``, ``pictures``) of a job tag; None if unmodelled."""
-    spec = DETAIL_MODELS.get(tag) if isinstance(tag, str) else None
-    return spec.partition(":")[0] if spec is not None else None
-
-
-def detail_model(tag: str | None) -> type[JobDetail]:
-    """The typed detail model of a job tag (its family module imported on first use); ``JobDetail`` otherwise."""
-    if not isinstance(tag, str):
-        return JobDetail
-    model = _DETAIL_MODEL_CACHE.get(tag)
-    if model is None:
-        spec = DETAIL_MODELS.get(tag)
-        if spec is None:
-            return JobDetail
-        family, _, name = spec.partition(":")
-        model = _DETAIL_MODEL_CACHE[tag] = getattr(importlib.import_module(f"{__package__}.{family}"), name)
-    return model
-
-
-def _decode_by_tag(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
-    """One ``JobsDetail`` entry, validated by its tag's model: as the tag-discriminated union did, lazily."""
-    tag = value.get("Tag", value.get("tag")) if isinstance(value, dict) else getattr(value, "tag", None)
-    # A Tag that is not text (an object, a list) is no known tag; the plain model then refuses it.
-    if not isinstance(tag, str) or tag not in DETAIL_MODELS:
-        return handler(value)
-    adapter = _DETAIL_ADAPTERS.get(tag)
-    if adapter is None:
-        adapter = _DETAIL_ADAPTERS[tag] = TypeAdapter(detail_model(tag))
-    return adapter.validate_python(value, context=info.context)
-
-
-#: A job detail typed by its ``Tag`` (a plain ``JobDetail`` for tags without a typed model). Dumped by ``JobDetail``'s
-#: fields, the same as every tag's model has; the ``Operation`` by its own model.
-if TYPE_CHECKING:
-    TaggedJobDetail: TypeAlias = JobDetail
-else:
-    TaggedJobDetail = Annotated[JobDetail, WrapValidator(_decode_by_tag)]
 
 
 def __getattr__(name: str) -> Any:

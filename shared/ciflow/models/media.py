@@ -6,7 +6,8 @@ from pydantic import Field
 
 from ciflow.codec import CiBool, CiFloat, CiInt, CiModel, ListOf
 
-from ._common import JobDetail, JobOutput, JobRequest, JobsResponse, job_detail_union
+from ._common import JobDetail, JobOutput, JobRequest, JobsResponse
+from ._tagged import tagged_job_detail
 
 __all__ = [
     # Transcode parameters
@@ -769,10 +770,11 @@ MEDIA_DETAILS: dict[str, type[JobDetail]] = {
 }
 MEDIA_TAGS = frozenset(MEDIA_DETAILS)
 
+#: A ``/jobs`` job detail typed by its tag, whichever module models it (``editing``, ``audio``… load on first use).
 if TYPE_CHECKING:
     MediaJobDetail: TypeAlias = JobDetail
 else:
-    MediaJobDetail = job_detail_union(MEDIA_DETAILS, "MediaJobDetail")
+    MediaJobDetail = tagged_job_detail("MediaJobDetail")
 
 
 #: ``<Response>`` of submit and DescribeMediaJob(s), with tag-typed details (callbacks: ``TaskFinish``).

@@ -1,7 +1,7 @@
 """Every API call the handlers make, as pure functions returning ``Operation`` values for a client to send.
 
-Names load on first use: importing the package loads neither the job operations (``_ci``) nor the object
-operations (``_cos``), so a function that only writes COS markers never loads the CI job builders.
+Names load on first use, each from its module (``_MODULES``; job builders from ``_ci``): importing the package
+loads none of them, so a function that only writes COS markers never loads the CI job builders.
 """
 
 from typing import TYPE_CHECKING
@@ -9,28 +9,45 @@ from typing import TYPE_CHECKING
 from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from ._batch import (
+        cancel_batch_job,
+        create_batch_job,
+        create_media_bucket,
+        delete_media_bucket,
+        describe_batch_job,
+        describe_media_buckets,
+        list_batch_jobs,
+    )
     from ._ci import (
+        AI_JOBS,
+        ASR_JOBS,
         DOC_JOBS,
         FILE_JOBS,
         JOB_FAMILIES,
         MEDIA_JOBS,
         PIC_JOBS,
+        cancel_ai_job,
         cancel_job,
+        describe_ai_jobs,
         describe_doc_jobs,
         describe_file_jobs,
         describe_media_jobs,
         describe_pic_jobs,
+        describe_speech_jobs,
         file_hash,
         list_doc_jobs,
         list_media_jobs,
         list_pic_jobs,
+        list_speech_jobs,
         moderate_image_object,
         query_moderation,
+        submit_ai_job,
         submit_doc_job,
         submit_file_job,
         submit_media_job,
         submit_moderation,
         submit_pic_job,
+        submit_speech_job,
     )
     from ._cos import (
         MAX_DELETE_KEYS,
@@ -43,51 +60,148 @@ if TYPE_CHECKING:
         put_object,
         put_object_acl,
     )
+    from ._sync import (
+        doc_preview,
+        generate_snapshot,
+        get_media_info,
+        get_private_m3u8,
+        get_snapshot,
+    )
+    from ._templates import (
+        create_template,
+        delete_template,
+        describe_media_queues,
+        describe_templates,
+        update_media_queue,
+        update_template,
+    )
+    from ._workflows import (
+        create_workflow,
+        delete_workflow,
+        describe_workflow_execution,
+        describe_workflows,
+        list_workflow_executions,
+        set_workflow_state,
+        trigger_workflow,
+        update_workflow,
+    )
 
-#: The object API builders (``_cos``); every other name is a CI job builder (``_ci``).
-_COS = (
-    "MAX_DELETE_KEYS",
-    "copy_object",
-    "delete_object",
-    "delete_objects",
-    "get_object",
-    "head_object",
-    "list_objects",
-    "put_object",
-    "put_object_acl",
-)
 
 __all__ = [
+    "AI_JOBS",
+    "ASR_JOBS",
     "DOC_JOBS",
     "FILE_JOBS",
     "JOB_FAMILIES",
-    "MAX_DELETE_KEYS",
     "MEDIA_JOBS",
     "PIC_JOBS",
+    "cancel_ai_job",
     "cancel_job",
-    "copy_object",
-    "delete_object",
-    "delete_objects",
+    "describe_ai_jobs",
     "describe_doc_jobs",
     "describe_file_jobs",
     "describe_media_jobs",
     "describe_pic_jobs",
+    "describe_speech_jobs",
     "file_hash",
-    "get_object",
-    "head_object",
     "list_doc_jobs",
     "list_media_jobs",
-    "list_objects",
     "list_pic_jobs",
+    "list_speech_jobs",
     "moderate_image_object",
-    "put_object",
-    "put_object_acl",
     "query_moderation",
+    "submit_ai_job",
     "submit_doc_job",
     "submit_file_job",
     "submit_media_job",
     "submit_moderation",
     "submit_pic_job",
+    "submit_speech_job",
+    "MAX_DELETE_KEYS",
+    "copy_object",
+    "delete_object",
+    "delete_objects",
+    "get_object",
+    "head_object",
+    "list_objects",
+    "put_object",
+    "put_object_acl",
+    "create_workflow",
+    "delete_workflow",
+    "describe_workflow_execution",
+    "describe_workflows",
+    "list_workflow_executions",
+    "set_workflow_state",
+    "trigger_workflow",
+    "update_workflow",
+    "create_template",
+    "delete_template",
+    "describe_media_queues",
+    "describe_templates",
+    "update_media_queue",
+    "update_template",
+    "cancel_batch_job",
+    "create_batch_job",
+    "create_media_bucket",
+    "delete_media_bucket",
+    "describe_batch_job",
+    "describe_media_buckets",
+    "list_batch_jobs",
+    "doc_preview",
+    "generate_snapshot",
+    "get_media_info",
+    "get_private_m3u8",
+    "get_snapshot",
 ]
 
-__getattr__, __dir__ = lazy_exports(__name__, {name: "._cos" if name in _COS else "._ci" for name in __all__})
+#: The module of each name that is not a job builder of ``_ci``.
+_MODULES: dict[str, tuple[str, ...]] = {
+    "._cos": (
+        "MAX_DELETE_KEYS",
+        "copy_object",
+        "delete_object",
+        "delete_objects",
+        "get_object",
+        "head_object",
+        "list_objects",
+        "put_object",
+        "put_object_acl",
+    ),
+    "._workflows": (
+        "create_workflow",
+        "delete_workflow",
+        "describe_workflow_execution",
+        "describe_workflows",
+        "list_workflow_executions",
+        "set_workflow_state",
+        "trigger_workflow",
+        "update_workflow",
+    ),
+    "._templates": (
+        "create_template",
+        "delete_template",
+        "describe_media_queues",
+        "describe_templates",
+        "update_media_queue",
+        "update_template",
+    ),
+    "._batch": (
+        "cancel_batch_job",
+        "create_batch_job",
+        "create_media_bucket",
+        "delete_media_bucket",
+        "describe_batch_job",
+        "describe_media_buckets",
+        "list_batch_jobs",
+    ),
+    "._sync": (
+        "doc_preview",
+        "generate_snapshot",
+        "get_media_info",
+        "get_private_m3u8",
+        "get_snapshot",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
+
+__getattr__, __dir__ = lazy_exports(__name__, {name: _MODULE_OF.get(name, "._ci") for name in __all__})

@@ -33,6 +33,8 @@ __all__ = [
     "FILE_JOBS",
     "DOC_JOBS",
     "PIC_JOBS",
+    "AI_JOBS",
+    "ASR_JOBS",
     "submit_media_job",
     "describe_media_jobs",
     "list_media_jobs",
@@ -46,6 +48,12 @@ __all__ = [
     "submit_pic_job",
     "describe_pic_jobs",
     "list_pic_jobs",
+    "submit_ai_job",
+    "describe_ai_jobs",
+    "cancel_ai_job",
+    "submit_speech_job",
+    "describe_speech_jobs",
+    "list_speech_jobs",
     "submit_moderation",
     "query_moderation",
     "moderate_image_object",
@@ -83,6 +91,10 @@ class _Endpoint(NamedTuple):
 
 def _submit(name: str, target: _Target[R], request: CiModel) -> Operation[R]:
     # A submit is never blindly retried: a second POST after an unseen success is a second, billed job.
+    tags: frozenset[str] | None = getattr(target, "tags", None)
+    tag = getattr(request, "tag", None)
+    if tags is not None and tag not in tags:
+        raise ValueError(f"a {tag} job is not submitted on {target.path}")
     model = target.response_model
     return Operation(name, "POST", "ci", target.path, read=_reader(model), body=to_xml(request), retry="submit")
 
@@ -103,13 +115,15 @@ def _listing(name: str, target: _Target[R], params: dict[str, str]) -> Operation
 
 
 class JobFamily(Generic[R]):
-    """One CI job API family: its path and its ``<Response>`` model, named here and imported when first used."""
+    """One CI job API family: its path, its ``<Response>`` model (named here, imported when first used) and, for
+    families that take only some tags, those tags."""
 
-    __slots__ = ("_where", "path")
+    __slots__ = ("_where", "path", "tags")
 
-    def __init__(self, path: str, model: str) -> None:
+    def __init__(self, path: str, model: str, tags: frozenset[str] | None = None) -> None:
         self.path = path
         self._where = model
+        self.tags = tags
 
     @property
     def response_model(self) -> type[R]:
@@ -130,8 +144,24 @@ DOC_JOBS: JobFamily[DocJobsResponse] = JobFamily("/doc_jobs", "documents.DocJobs
 #: Picture jobs: PicProcess (thumbnails and other image processing as a job).
 PIC_JOBS: JobFamily[PicJobsResponse] = JobFamily("/pic_jobs", "pictures.PicJobsResponse")
 
+#: Content recognition jobs on ``/ai_jobs``: Translation, WordsGeneralize (F003 L39921-L41110); ``/jobs``'s envelope.
+AI_JOBS: JobFamily[MediaJobsResponse] = JobFamily(
+    "/ai_jobs", "media.MediaJobsResponse", frozenset({"Translation", "WordsGeneralize"})
+)
+#: Speech recognition jobs on ``/asr_jobs``: SpeechRecognition (F003 L7288-L7620, L40235).
+ASR_JOBS: JobFamily[MediaJobsResponse] = JobFamily(
+    "/asr_jobs", "media.MediaJobsResponse", frozenset({"SpeechRecognition"})
+)
+
 #: Every job family by name.
-JOB_FAMILIES: dict[str, JobFamily[Any]] = {"media": MEDIA_JOBS, "file": FILE_JOBS, "doc": DOC_JOBS, "pic": PIC_JOBS}
+JOB_FAMILIES: dict[str, JobFamily[Any]] = {
+    "media": MEDIA_JOBS,
+    "file": FILE_JOBS,
+    "doc": DOC_JOBS,
+    "pic": PIC_JOBS,
+    "ai": AI_JOBS,
+    "asr": ASR_JOBS,
+}
 
 # The public builders: one line each over the table. Each names its operation with a literal, the one
 # place the deploy tooling reads it from (``ciflow_local.deploy._reach``: least-privilege CAM actions).
@@ -194,11 +224,45 @@ def list_pic_jobs(query: JobsQuery) -> Operation[PicJobsResponse]:
     return _listing("ListPicJobs", PIC_JOBS, query.to_params())
 
 
-def cancel_job(job_id: str) -> Operation[None]:
-    """``PUT /jobs/<id>?cancel``: cancels a queued media or picture job (CI only cancels pending jobs)."""
+def submit_ai_job(request: AnyJobRequest) -> Operation[MediaJobsResponse]:
+    """``POST /ai_jobs``: Translation, WordsGeneralize."""
+    return _submit("SubmitAiJob", AI_JOBS, request)
+
+
+def describe_ai_jobs(*job_ids: str) -> Operation[MediaJobsResponse]:
+    """``GET /ai_jobs/<id>[,<id>…]``."""
+    return _describe("DescribeAiJobs", AI_JOBS, job_ids)
+
+
+def submit_speech_job(request: AnyJobRequest) -> Operation[MediaJobsResponse]:
+    """``POST /asr_jobs``: SpeechRecognition (CreateSpeechJobs)."""
+    return _submit("SubmitSpeechJob", ASR_JOBS, request)
+
+
+def describe_speech_jobs(*job_ids: str) -> Operation[MediaJobsResponse]:
+    """``GET /asr_jobs/<id>[,<id>…]`` (DescribeSpeechJob)."""
+    return _describe("DescribeSpeechJobs", ASR_JOBS, job_ids)
+
+
+def list_speech_jobs(query: JobsQuery) -> Operation[MediaJobsResponse]:
+    """``GET /asr_jobs?…`` one page (``tag`` SpeechRecognition); ``client.paginate`` follows ``NextToken``."""
+    return _listing("ListSpeechJobs", ASR_JOBS, query.to_params())
+
+
+def _cancel(name: str, target: _Target[Any], job_id: str) -> Operation[None]:
     if not job_id or "/" in job_id:
         raise ValueError(f"invalid job id {job_id!r}")
-    return Operation("CancelJob", "PUT", "ci", f"/jobs/{job_id}", read=lambda _: None, params=(("cancel", ""),))
+    return Operation(name, "PUT", "ci", f"{target.path}/{job_id}", read=lambda _: None, params=(("cancel", ""),))
+
+
+def cancel_job(job_id: str) -> Operation[None]:
+    """``PUT /jobs/<id>?cancel``: cancels a queued media or picture job (CI only cancels pending jobs)."""
+    return _cancel("CancelJob", MEDIA_JOBS, job_id)
+
+
+def cancel_ai_job(job_id: str) -> Operation[None]:
+    """``PUT /ai_jobs/<id>?cancel``: cancels a pending content recognition job."""
+    return _cancel("CancelAiJob", AI_JOBS, job_id)
 
 
 def file_hash(key: str, algorithm: str = "md5", *, add_to_header: bool = False) -> Operation[FileHashResponse]:

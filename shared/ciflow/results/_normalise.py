@@ -37,6 +37,9 @@ _KIND_OF_FAMILY: dict[str, ResultKind] = {
     "files": "file",
     "documents": "document",
     "pictures": "picture",
+    "editing": "media",
+    "audio": "media",
+    "intelligence": "media",
 }
 
 #: Result kind of every job tag with a typed model; any other tag is ``unknown`` (routed raw).
@@ -50,6 +53,9 @@ _READER_MODULES = {
     "ciflow.models.files": "._file_jobs",
     "ciflow.models.documents": "._document_jobs",
     "ciflow.models.pictures": "._picture_jobs",
+    "ciflow.models.editing": "._editing_jobs",
+    "ciflow.models.audio": "._audio_jobs",
+    "ciflow.models.intelligence": "._intelligence_jobs",
 }
 
 #: Operation type -> its reader (None: nothing to read), found on the first operation of each type.

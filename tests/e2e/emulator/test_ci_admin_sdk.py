@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from qcloud_cos import CosS3Client
@@ -223,12 +224,36 @@ def test_report_badcase_is_kept(emulator: Emulator, client: CosS3Client) -> None
     assert refused.value.get_error_code() == "InvalidArgument"
 
 
+def test_speech_recognition_jobs_run_on_asr_jobs_for_the_sdk(emulator: Emulator, client: CosS3Client) -> None:
+    def jobs(answer: dict[str, Any]) -> list[dict[str, Any]]:
+        detail = answer["JobsDetail"]
+        return detail if isinstance(detail, list) else [detail]
+
+    client.put_object(Bucket=BUCKET, Key="talk.mp3", Body=b"not really audio")
+    [submitted] = jobs(
+        client.ci_create_asr_job(
+            Bucket=BUCKET,
+            InputObject="talk.mp3",
+            OutputBucket=BUCKET,
+            OutputRegion="ap-guangzhou",
+            OutputObject="talk.txt",
+            SpeechRecognition={"EngineModelType": "16k_zh", "ChannelNum": "1"},
+        )
+    )
+    job_id = submitted["JobId"]
+    assert submitted["Tag"] == "SpeechRecognition"
+    emulator.engine.wait(job_id)
+    [described] = jobs(client.ci_get_asr_job(Bucket=BUCKET, JobID=job_id))
+    assert (described["JobId"], described["Tag"]) == (job_id, "SpeechRecognition")
+    assert described["State"] in ("Success", "Failed")  # the bytes are no audio: a real probe may refuse them
+    assert job_id in [job["JobId"] for job in jobs(client.ci_list_asr_jobs(Bucket=BUCKET, QueueId=""))]
+
+
 def test_apis_the_emulator_cannot_do_answer_501(client: CosS3Client) -> None:
     client.put_object(Bucket=BUCKET, Key="test.png", Body=b"x")
     calls: tuple[Callable[[], object], ...] = (
         lambda: client.ci_auditing_virus_submit(Bucket=BUCKET, Key="test.png"),
         lambda: client.ci_auditing_html_submit(Bucket=BUCKET, Url="https://cloud.tencent.com/product/ci"),
-        lambda: client.ci_list_asr_jobs(Bucket=BUCKET, QueueId="p1"),
     )
     for call in calls:
         with pytest.raises(CosServiceError) as refused:

@@ -19,19 +19,21 @@ from .test_pipeline import CI, CONTEXT, ENV, event, hash_planner, make_client, s
 
 #: The ledger value of a submit sent without its answer recorded (spelled out: it is part of the ledger format).
 PENDING = "pending"
+#: The writes that may carry the last step's job id: ``complete`` (with the completion), else ``record_jobs``.
+LAST_ID_WRITES = ("complete", "record_jobs")
 
 
 class FlakyStore(MemoryStore):
-    """A memory store whose writes fail while a test says so: ``fail_on`` names the method, ``when`` picks
+    """A memory store whose writes fail while a test says so: ``fail_on`` names the methods, ``when`` picks
     the calls (by their jobs) that fail."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.fail_on: str | None = None
+        self.fail_on: tuple[str, ...] = ()
         self.when: Any = lambda jobs: True
 
     def _maybe_fail(self, method: str, jobs: Mapping[str, str]) -> None:
-        if self.fail_on == method and self.when(jobs):
+        if method in self.fail_on and self.when(jobs):
             raise ClaimContendedError(f"injected {method} failure")
 
     def record_jobs(self, key: str, jobs: Mapping[str, str], *, now: float | None = None) -> None:
@@ -132,9 +134,9 @@ def test_complete_failing_after_the_last_submit_does_not_submit_it_again(
     runner: UploadRunner[UploadSettings], store: FlakyStore
 ) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
-    store.fail_on = "complete"
+    store.fail_on = ("complete",)
     assert handle(runner)["failed"] == 1
-    store.fail_on = None
+    store.fail_on = ()
     again = handle(runner)
     assert again["submitted"] == 1
     assert again["outcomes"][0]["jobs"] == {"md5": "f-md5", "sha256": "f-sha"}
@@ -146,10 +148,10 @@ def test_a_job_id_the_store_could_not_record_is_never_resubmitted(
     runner: UploadRunner[UploadSettings], store: FlakyStore
 ) -> None:
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
-    store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
+    store.fail_on, store.when = LAST_ID_WRITES, lambda jobs: jobs.get("sha256") == "f-sha"
     first = handle(runner)
     assert first["failed"] == 1
-    store.fail_on = None
+    store.fail_on = ()
     record = ledger_record(store)
     assert record.jobs["sha256"] == PENDING
     route.side_effect = [submitted("f-sha-again")]
@@ -169,9 +171,9 @@ def lose_the_sha256_id(
 ) -> tuple[respx.Route, IdempotencyRecord]:
     """Both steps submitted, the sha256 job's id lost with the store: the ledger says that step is pending."""
     route = respx.post(f"{CI}/file_jobs").mock(side_effect=[submitted("f-md5"), submitted("f-sha")])
-    store.fail_on, store.when = "record_jobs", lambda jobs: jobs.get("sha256") == "f-sha"
+    store.fail_on, store.when = LAST_ID_WRITES, lambda jobs: jobs.get("sha256") == "f-sha"
     handle(runner)
-    store.fail_on = None
+    store.fail_on = ()
     return route, ledger_record(store)
 
 

@@ -118,6 +118,7 @@ def test_take_over_overwrites_waits_and_confirms_its_token(cos_client: CiClient,
     old_owner = marker_body(fake_cos)["owner"]
     store.record_jobs(KEY, {"transcode:0": "j1"}, now=T0 + 1)
     fake_cos.calls.clear()
+    fake_cos.requests.clear()
     taken = claim(store, now=T0 + 61, payload={"owner": "new"})
     assert taken.acquired
     assert taken.record.jobs == {"transcode:0": "j1"}

@@ -112,15 +112,16 @@ def test_names_read_from_the_source_are_the_names_the_builders_give() -> None:
 
 # -- what each function can call ----------------------------------------------------------------------------
 
+#: What every upload function may call to find a job (or workflow run) whose submit answer was lost.
+LOOKUPS = {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "ListWorkflowExecution"}
 EXPECTED = {
-    "moderate": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "ModerateImageObject"} | SUBMIT_MODERATION,
-    "transcode": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitMediaJob"},
-    "hash": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "FileHash", "SubmitFileJob"},
-    "unzip": MARKERS | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitFileJob"},
-    "previews": MARKERS
-    | {"ListDocJobs", "ListMediaJobs", "ListPicJobs", "SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
+    "moderate": MARKERS | LOOKUPS | {"ModerateImageObject"} | SUBMIT_MODERATION,
+    "transcode": MARKERS | LOOKUPS | {"SubmitMediaJob", "TriggerWorkflow"},
+    "hash": MARKERS | LOOKUPS | {"FileHash", "SubmitFileJob"},
+    "unzip": MARKERS | LOOKUPS | {"SubmitFileJob"},
+    "previews": MARKERS | LOOKUPS | {"SubmitMediaJob", "SubmitPicJob", "SubmitDocJob"},
     "callback": ROUTING,
-    "cleanup": ROUTING | QUERY_MODERATION | {"CancelJob"},
+    "cleanup": ROUTING | QUERY_MODERATION | {"CancelJob", "DescribeWorkflowExecution"},
 }
 
 

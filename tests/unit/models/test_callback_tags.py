@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from ciflow.models import JobDetail, documents, files, media, pictures
+from ciflow.models import JobDetail, audio, documents, editing, files, intelligence, media, pictures
 from ciflow.models.callbacks import DETAIL_MODELS, JOB_TAGS, detail_model, family_of_tag
 
 FAMILY_TABLES = {
@@ -13,6 +13,9 @@ FAMILY_TABLES = {
     "files": files.FILE_DETAILS,
     "documents": documents.DOC_DETAILS,
     "pictures": pictures.PIC_DETAILS,
+    "editing": editing.DETAILS,
+    "audio": audio.DETAILS,
+    "intelligence": intelligence.DETAILS,
 }
 
 
@@ -38,6 +41,6 @@ def test_a_transcode_report_loads_only_the_media_models() -> None:
         "assert type(cb.jobs_detail[0].operation).__name__ == 'TranscodeOperation';"
         "normalise(cb, user_data_secrets=['s' * 16]);"
         "loaded = {m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('ciflow.models.')};"
-        "assert loaded == {'_common', 'callbacks', 'media'}, loaded"
+        "assert loaded == {'_common', '_tagged', 'callbacks', 'media'}, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own interpreter and code

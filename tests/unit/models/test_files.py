@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from ciflow.codec import from_xml, parse_xml, to_tree, to_xml
+from ciflow.codec import from_xml, parse_xml, to_xml
 from ciflow.models._common import (
     CallbackFormat,
     CallbackType,
@@ -41,6 +41,7 @@ from ciflow.models.files import (
     FileUncompressOperation,
 )
 from tests.support.models import CHINA, seed_fixtures, unmodelled, xml_tree
+from tests.support.xmltree import lossless_equal_xml
 
 REQUESTS: dict[str, type[JobRequest[Any]]] = {
     "filehashcode": FileHashCodeJobRequest,
@@ -514,15 +515,15 @@ def test_json_callback_collapsed_array_and_string_scalars() -> None:
     assert (result.sha256, result.file_size, result.etag) == ("9f86d081884c7d65", 5242880, '"abc"')
 
 
-def test_parsed_job_round_trips_to_same_tree() -> None:
+def test_parsed_job_is_typed_and_round_trips_to_the_same_tree() -> None:
     resp = from_xml(FileJobsResponse, HASH_DESCRIBED, root="Response")
-    tree = to_tree(resp)
-    job = tree["JobsDetail"][0]
-    assert job["Operation"]["FileHashCodeResult"]["MD5"] == "xxxxxxx"
-    assert job["Operation"]["FileHashCodeResult"]["FileSize"] == 123
-    assert job["Operation"]["FileHashCodeConfig"]["AddToHeader"] is True
-    assert job["Input"]["BucketId"] == "test-1234567890"
-    assert "StartTime" not in job
+    typed = resp.model_dump(by_alias=True, exclude_none=True, mode="json")["JobsDetail"][0]
+    assert typed["Operation"]["FileHashCodeResult"]["MD5"] == "xxxxxxx"
+    assert typed["Operation"]["FileHashCodeResult"]["FileSize"] == 123
+    assert typed["Operation"]["FileHashCodeConfig"]["AddToHeader"] is True
+    assert typed["Input"]["BucketId"] == "test-1234567890"
+    assert "StartTime" not in typed
+    assert lossless_equal_xml(HASH_DESCRIBED.encode(), to_xml(resp, "Response")) is None
 
 
 @pytest.mark.parametrize("path", seed_fixtures("files", "*-request-*.xml"), ids=lambda p: p.name)

@@ -89,7 +89,7 @@ def test_specialised_and_pydantic_models_decode_the_same_tree_to_the_same_values
 def test_a_response_types_each_detail_by_tag_and_keeps_unknown_tags_plain() -> None:
     body = (
         b"<Response><JobsDetail><Tag>Snapshot</Tag><Operation><Snapshot><Mode>Interval</Mode></Snapshot>"
-        b"</Operation></JobsDetail><JobsDetail><Tag>Segment</Tag><Operation><X>1</X></Operation></JobsDetail>"
+        b"</Operation></JobsDetail><JobsDetail><Tag>FutureJob</Tag><Operation><X>1</X></Operation></JobsDetail>"
         b"<NextToken>n</NextToken><NonExistJobIds>a</NonExistJobIds></Response>"
     )
     answer = from_xml(media.MediaJobsResponse, body, root="Response")

@@ -1118,7 +1118,7 @@ def test_list_response_mixes_tags_and_keeps_unknown_tags_raw() -> None:
     body = """<Response>
     <JobsDetail><JobId>j1</JobId><Tag>Transcode</Tag><State>Running</State><Progress>30</Progress>
       <Operation><TemplateId>t1</TemplateId></Operation></JobsDetail>
-    <JobsDetail><JobId>j2</JobId><Tag>Segment</Tag><State>Success</State>
+    <JobsDetail><JobId>j2</JobId><Tag>FutureJob</Tag><State>Success</State>
       <Operation><Segment><Format>hls</Format><Duration>10</Duration></Segment></Operation></JobsDetail>
     <JobsDetail><JobId>j3</JobId><Tag>Snapshot</Tag><State>Failed</State><Code>InternalError</Code></JobsDetail>
     <NextToken>225508</NextToken>

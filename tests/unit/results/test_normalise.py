@@ -398,7 +398,7 @@ def test_several_jobs_in_one_task_finish_are_several_results_in_order() -> None:
         "<JobsDetail><JobId>f1</JobId><State>Failed</State><Tag>FileHashCode</Tag>"
         "<Code>NoSuchKey</Code><Message>gone</Message></JobsDetail>",
         "<JobsDetail><JobId>p1</JobId><State>Success</State><Tag>PicProcess</Tag></JobsDetail>",
-        "<JobsDetail><JobId>x1</JobId><State>Success</State><Tag>Segment</Tag></JobsDetail>",
+        "<JobsDetail><JobId>x1</JobId><State>Success</State><Tag>FutureJob</Tag></JobsDetail>",
     )
     results = results_of(body)
     assert [(r.job_id, r.kind, r.state) for r in results] == [
@@ -716,15 +716,15 @@ def test_moderation_detail_without_jobs_detail_still_yields_a_result() -> None:
 
 def test_unknown_tag_is_unknown_with_raw_but_keeps_what_the_envelope_says() -> None:
     body = task_finish_xml(
-        "<JobsDetail><JobId>j7</JobId><State>Success</State><Tag>VoiceSeparate</Tag>"
+        "<JobsDetail><JobId>j7</JobId><State>Success</State><Tag>FutureJob</Tag>"
         "<Input><BucketId>b-125</BucketId><Object>in.mp3</Object></Input>"
-        f"<Operation><UserData>{SIGNED}</UserData><VoiceSeparate><AudioMode>IsAudio</AudioMode></VoiceSeparate>"
+        f"<Operation><UserData>{SIGNED}</UserData><FutureJob><AudioMode>IsAudio</AudioMode></FutureJob>"
         "</Operation></JobsDetail>"
     )
     result = only(body)
-    assert (result.kind, result.job_id, result.tag, result.state) == ("unknown", "j7", "VoiceSeparate", "Success")
-    assert result.raw["Tag"] == "VoiceSeparate"
-    assert result.raw["Operation"]["VoiceSeparate"] == {"AudioMode": "IsAudio"}
+    assert (result.kind, result.job_id, result.tag, result.state) == ("unknown", "j7", "FutureJob", "Success")
+    assert result.raw["Tag"] == "FutureJob"
+    assert result.raw["Operation"]["FutureJob"] == {"AudioMode": "IsAudio"}
     assert result.input == ObjectLocation(bucket="b-125", key="in.mp3")
     assert (result.user_data_valid, result.route) == (True, "transcode")  # still routable by its UserData
     assert round_trips(result)
@@ -757,12 +757,12 @@ def test_task_finish_without_jobs_is_one_unknown_result() -> None:
     assert (result.kind, result.event, result.raw) == (
         "unknown",
         "TaskFinish",
-        {"EventName": "TaskFinish", "JobsDetail": []},
+        {"EventName": "TaskFinish"},  # the body as received: nothing added
     )
 
 
 def test_a_broken_job_becomes_unknown_and_the_others_survive() -> None:
-    good = JobDetail(job_id="ok", tag="Segment", state="Success")
+    good = JobDetail(job_id="ok", tag="FutureJob", state="Success")
     broken: Any = object()
     results = normalise(
         TaskFinish.model_construct(event_name="TaskFinish", jobs_detail=[good, broken]), user_data_secrets=SECRETS
@@ -798,7 +798,9 @@ def test_not_a_callback_at_all_never_raises() -> None:
         ("FileCompress", "file"),
         ("DocProcess", "document"),
         ("PicProcess", "picture"),
-        ("VideoProcess", "unknown"),
+        ("VideoProcess", "media"),
+        ("Concat", "media"),
+        ("FutureJob", "unknown"),
         (None, "unknown"),
     ],
 )
