@@ -2,7 +2,7 @@
 
 - callbacks: token + parse + normalise over every documented callback body as sent (compact), one core;
 - fan-out: the hash function on a 100-record COS event, every request answered after 50 ms, default settings
-  (COS-marker idempotency store, concurrency 32), in a fresh process: first and second invocation, the
+  (COS-marker idempotency store, concurrency 64), in a fresh process: first and second invocation, the
   requests per record the loopback server counted, and the floor those round trips alone impose (each record a
   chain of them, ceil(records / concurrency) chains one after another) beside the invocations' CPU time;
 - peak RSS: per function, a fresh process importing ``functions/<name>/index.py`` and handling one real-shaped

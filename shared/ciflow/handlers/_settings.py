@@ -51,9 +51,9 @@ class UploadSettings(IdempotencySettings):
     # Time and parallelism inside one invocation.
     deadline_margin_ms: int = Field(default=3000, ge=0, validation_alias="CIFLOW_DEADLINE_MARGIN_MS")
     # Records in flight at once, each a chain of round trips (claim, intent, submit, complete). Not above the
-    # connections the pooled client keeps alive (32): past that, httpcore closes and reopens connections all
-    # through a burst (a TLS handshake each against COS) and can close one a request was just given.
-    concurrency: int = Field(default=32, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
+    # connections the pooled client keeps alive (``client.DEFAULT_LIMITS``, 64 in 8 pools): past that, connections
+    # would be closed and reopened all through a burst (a TLS handshake each against COS).
+    concurrency: int = Field(default=64, ge=1, le=64, validation_alias="CIFLOW_CONCURRENCY")
 
     @field_validator("filter_prefixes", "filter_suffixes", "filter_content_types", "exclude_prefixes", mode="before")
     @classmethod
