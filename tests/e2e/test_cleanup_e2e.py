@@ -9,7 +9,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -29,8 +28,8 @@ from ciflow.results import JobResult
 from ciflow.routing import CosDeadLetterStore, DeadLetterStore, DeliveryError
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
-from ciflow_local._shims import api_gateway_event
 from ciflow_local.emulator import Emulator, Faults
+from tests.support.callback_host import serve_callback
 
 REGION = "ap-guangzhou"
 BUCKET = "cleanup-1250000000"
@@ -105,31 +104,15 @@ class World:
 
 @pytest.fixture
 def world(client: CiClient, tmp_path: Path) -> Iterator[World]:
-    holder: list[World] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            query = {"token": [TOKEN]}
-            event = api_gateway_event("POST", "/callback", dict(self.headers.items()), query, body)
-            answer = holder[0].callback.handle(event, scf_context("callback"))
-            self.send_response(int(answer["statusCode"]))
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    holder.append(World(client, tmp_path, f"http://127.0.0.1:{server.server_address[1]}/callback"))
-    try:
-        yield holder[0]
-    finally:
-        server.shutdown()
-        server.server_close()
-        holder[0].sqlite_dead.close()
+    # The world's upload runners need the server's URL and the server needs the world's callback runner: serve
+    # first, and look the world up per report.
+    worlds: list[World] = []
+    with serve_callback(lambda event, context: worlds[0].callback.handle(event, context)) as url:
+        worlds.append(World(client, tmp_path, url))
+        try:
+            yield worlds[0]
+        finally:
+            worlds[0].sqlite_dead.close()
 
 
 def upload_and_wait(world: World, emulator: Emulator, count: int) -> list[str]:

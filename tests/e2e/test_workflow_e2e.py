@@ -3,19 +3,13 @@ included), run node after node by the emulator, their TaskFinish and WorkflowFin
 
 from __future__ import annotations
 
-import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ciflow import operations as ops
-from ciflow.callback import CallbackRunner, CallbackSettings
 from ciflow.client import CiClient
 from ciflow.concerns.transcode import TranscodeSettings
 from ciflow.concerns.transcode import plan as transcode_plan
@@ -23,79 +17,20 @@ from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner
 from ciflow.idempotency import MemoryStore
 from ciflow.models.workflows import MediaWorkflow
-from ciflow.routing import DeadLetterStore, SqliteQueueSink
 from ciflow_local._events import cos_event
 from ciflow_local._invoke import scf_context
-from ciflow_local._shims import api_gateway_event
 from ciflow_local.emulator import Emulator
 from ciflow_local.emulator.workers import ffmpeg
 from tests.e2e.emulator.conftest import client_for
+from tests.support.callback_host import HostedCallback
 
 REGION = "ap-guangzhou"
 BUCKET = "flows-1250000000"
-TOKEN = "local-callback-token-0123456789"
 
 
-@dataclass
-class Hosted:
-    url: str
-    queue: SqliteQueueSink
-
-    def results(self) -> list[dict[str, Any]]:
-        return [message.payload for message in self.queue.list("all", limit=1000)]
-
-    def wait_for(self, run_id: str, timeout: float = 90.0) -> dict[str, Any]:
-        """The routed WorkflowFinish result of ``run_id``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for result in self.results():
-                if result["kind"] == "workflow" and result["job_id"] == run_id:
-                    return result
-            time.sleep(0.1)
-        raise TimeoutError(f"no WorkflowFinish of {run_id} routed in {timeout:g} s")
-
-
-@pytest.fixture(scope="module")
-def hosted(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosted]:
-    """The callback function (routing to a ``local-queue`` sink) on loopback, as API Gateway serves it."""
-    work = tmp_path_factory.mktemp("callback")
-    settings = load_settings(
-        CallbackSettings,
-        {
-            "CIFLOW_REGION": REGION,
-            "CIFLOW_BUCKET": BUCKET,
-            "CIFLOW_CALLBACK_TOKEN": TOKEN,
-            "CIFLOW_USERDATA_SECRET": "local-user-data-secret-0123456789",
-            "CIFLOW_IDEMPOTENCY_STORE": "memory",
-            "CIFLOW_SINKS": json.dumps({"local": {"type": "local-queue"}}),
-        },
-    )
-    queue = SqliteQueueSink(work / "queue.sqlite3", name="local")
-    dead = DeadLetterStore(work / "dead.sqlite3")
-    runner = CallbackRunner(settings, sinks={"local": queue}, dead_letters=dead)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            query = {"token": [self.path.partition("token=")[2]]}  # the token the workflow's Url carries
-            event = api_gateway_event("POST", "/callback", dict(self.headers.items()), query, body)
-            answer = runner.handle(event, scf_context("callback"))
-            self.send_response(int(answer["statusCode"]))
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Hosted(f"http://127.0.0.1:{server.server_address[1]}/callback", queue)
-    finally:
-        server.shutdown()
-        server.server_close()
-        queue.close()
-        dead.close()
+def finish_of(hosted: HostedCallback, run_id: str) -> dict[str, Any]:
+    """The routed WorkflowFinish result of ``run_id``."""
+    return hosted.wait_routed(run_id, kind="workflow")[0]
 
 
 def make_clip(path: Path, seconds: float, colour: str) -> bytes:
@@ -159,9 +94,9 @@ def chain(notify_url: str, *, prefix: str = "never/", state: str = "Paused", fmt
 
 
 def test_a_triggered_workflow_runs_its_chain_and_reports_it(
-    emulator: Emulator, client: CiClient, hosted: Hosted, clips: None
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, clips: None
 ) -> None:
-    created = client.send(ops.create_workflow(chain(f"{hosted.url}?token={TOKEN}")))
+    created = client.send(ops.create_workflow(chain(hosted.callback_url)))
     assert created.media_workflow is not None
     workflow_id = str(created.media_workflow.workflow_id)
     listed = client.send(ops.describe_workflows(workflow_id))
@@ -169,7 +104,7 @@ def test_a_triggered_workflow_runs_its_chain_and_reports_it(
     assert listed.media_workflow_list[0].topology is not None
     run_id = str(client.send(ops.trigger_workflow(workflow_id, "in/main.mp4")).instance_id)
 
-    finished = hosted.wait_for(run_id)
+    finished = finish_of(hosted, run_id)
     assert (finished["state"], finished["succeeded"]) == ("Success", True)
     assert [task["name"] for task in finished["details"]["tasks"]] == ["Transcode_1", "Concat_1", "Segment_1"]
     execution = client.send(ops.describe_workflow_execution(run_id)).workflow_execution
@@ -197,17 +132,17 @@ def test_a_triggered_workflow_runs_its_chain_and_reports_it(
 
 
 def test_the_transcode_concern_hands_an_upload_to_the_workflow(
-    emulator: Emulator, client: CiClient, hosted: Hosted, clips: None
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, clips: None
 ) -> None:
-    created = client.send(ops.create_workflow(chain(f"{hosted.url}?token={TOKEN}", fmt="XML")))
+    created = client.send(ops.create_workflow(chain(hosted.callback_url, fmt="XML")))
     assert created.media_workflow is not None
     workflow_id = str(created.media_workflow.workflow_id)
     env = {
         "CIFLOW_REGION": REGION,
         "CIFLOW_BUCKET": BUCKET,
-        "CIFLOW_USERDATA_SECRET": "local-user-data-secret-0123456789",
+        "CIFLOW_USERDATA_SECRET": hosted.secret,
         "CIFLOW_CALLBACK_URL": hosted.url,
-        "CIFLOW_CALLBACK_TOKEN": TOKEN,
+        "CIFLOW_CALLBACK_TOKEN": hosted.token,
         "CIFLOW_IDEMPOTENCY_STORE": "memory",
         "CIFLOW_TRANSCODE_WORKFLOW_ID": workflow_id,
     }
@@ -223,13 +158,13 @@ def test_the_transcode_concern_hands_an_upload_to_the_workflow(
     assert run_id.startswith("i")
     listed = client.send(ops.list_workflow_executions(workflow_id, name="in/main.mp4"))
     assert [run.run_id for run in listed.workflow_execution_list] == [run_id]
-    assert hosted.wait_for(run_id)["state"] == "Success"  # the XML WorkflowFinish, routed
+    assert finish_of(hosted, run_id)["state"] == "Success"  # the XML WorkflowFinish, routed
 
 
 def test_uploads_trigger_active_workflows_and_unrunnable_nodes_fail_honestly(
-    emulator: Emulator, client: CiClient, hosted: Hosted, clips: None
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, clips: None
 ) -> None:
-    workflow = chain(f"{hosted.url}?token={TOKEN}", prefix="auto/", state="Active", fmt="XML")
+    workflow = chain(hosted.callback_url, prefix="auto/", state="Active", fmt="XML")
     assert workflow.topology is not None
     topology = workflow.topology.model_dump(by_alias=True)
     pack = {"Type": "StreamPack", "Operation": {"StreamPackInfo": {"IgnoreFailedStream": "true"}}}
@@ -248,7 +183,7 @@ def test_uploads_trigger_active_workflows_and_unrunnable_nodes_fail_honestly(
         runs = client.send(ops.list_workflow_executions(workflow_id)).workflow_execution_list
         time.sleep(0.05)
     assert [run.object for run in runs] == ["auto/clip.mp4"]
-    finished = hosted.wait_for(str(runs[0].run_id))
+    finished = finish_of(hosted, str(runs[0].run_id))
     assert finished["state"] == "Failed"
     assert [task["name"] for task in finished["details"]["tasks"]] == ["StreamPack_1"]
     execution = client.send(ops.describe_workflow_execution(str(runs[0].run_id))).workflow_execution

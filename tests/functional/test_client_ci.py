@@ -274,3 +274,21 @@ def test_importing_the_operations_loads_no_job_model_family() -> None:
         "assert not loaded, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own interpreter and code
+
+
+@pytest.mark.parametrize(
+    "build", [ops.file_hash, ops.moderate_image_object, ops.get_media_info], ids=lambda b: b.__name__
+)
+def test_synchronous_object_calls_drop_one_leading_slash_of_the_key_as_object_calls_do(build: object) -> None:
+    assert callable(build)
+    assert build("/in/a b.bin").path == build("in/a b.bin").path == "/in/a b.bin"
+    assert build("//in/x").path == "//in/x"
+    with pytest.raises(ValueError, match="must not be empty"):
+        build("/")
+
+
+def test_a_workflow_trigger_names_its_object_as_object_calls_do() -> None:
+    params = dict(ops.trigger_workflow("w0123456789", "/in/a b.mp4").params)
+    assert params["object"] == "in/a b.mp4"
+    with pytest.raises(ValueError, match="must not be empty"):
+        ops.trigger_workflow("w0123456789", "/")

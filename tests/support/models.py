@@ -42,4 +42,6 @@ def unmodelled(value: object, path: str = "") -> list[str]:
         return found
     if isinstance(value, list):
         return [p for i, item in enumerate(value) for p in unmodelled(item, f"{path}[{i}]")]
+    if isinstance(value, dict):  # e.g. a workflow's nodes by name
+        return [p for key, item in value.items() for p in unmodelled(item, f"{path}/{key}")]
     return []

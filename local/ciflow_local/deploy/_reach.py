@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[3]
 OPERATIONS = "ciflow.operations"
 
 #: The calls in ``ciflow/operations`` whose first argument is the operation's name.
-_NAMING_CALLS = frozenset({"Operation", "_submit", "_describe", "_listing", "_cancel"})
+_NAMING_CALLS = frozenset({"Operation", "_submit", "_describe", "_listing", "_cancel", "_call", "_item", "_flag"})
 
 
 def _names_built(builder: ast.FunctionDef) -> set[str]:

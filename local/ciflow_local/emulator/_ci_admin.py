@@ -37,9 +37,9 @@ from ._jobs import FAMILY_TAGS, JobEngine, JobError
 from ._storage import ObjectStore
 from ._templates import TEMPLATE_CONTAINERS as TEMPLATE_ELEMENTS
 from ._templates import TemplateError, TemplateStore
-from ._workflow_runs import WorkflowRuns
-from ._workflows import WorkflowStore, unsupported_task
-from .workers import REQUEST_MODELS, TRANSCODE_TEMPLATES, ci_time, wire_tree
+from ._workflow_runs import WorkflowRuns, job_state
+from ._workflows import WorkflowStore, submitted_task, unsupported_task
+from .workers import REQUEST_MODELS, TRANSCODE_TEMPLATES, wire_tree
 
 __all__ = ["ADMIN_PATHS", "AdminApi"]
 
@@ -112,12 +112,7 @@ class AdminApi:
 
     def _job_state(self, job_id: str) -> tuple[str, str, str, str, str] | None:
         record = self.engine.get(job_id) if self.engine is not None else None
-        if record is None:
-            return None
-        started = ci_time(record.started) if record.started else "-"
-        ended = ci_time(record.ended) if record.ended else "-"
-        code = record.code or ("Success" if record.state == "Success" else "")
-        return record.state, code, record.message or "", started, ended
+        return job_state(record) if record is not None else None
 
     def _run_node(self, target: Target, name: str, node: dict[str, Any], key: str, run_id: str) -> dict[str, Any]:
         """Submit a workflow node's job on ``key`` (see ``_workflows``); the task that reports it."""
@@ -142,8 +137,7 @@ class AdminApi:
             return unsupported_task(name, node, now, refused.message, refused.code)
         except (CiflowError, JobError) as exc:
             return unsupported_task(name, node, now, str(exc), "InvalidArgument")
-        task = unsupported_task(name, node, now)
-        return {**task, "JobId": detail["JobId"], "State": "Submitted", "Code": "", "Message": ""}
+        return submitted_task(name, node, now, detail["JobId"])
 
     def start_run(self, bucket: str, region: str, workflow_id: str, key: str, batch_name: str = "") -> str:
         """Trigger ``workflow_id`` on ``key`` (``POST /triggerworkflow``, an upload, a batch job); its RunId."""

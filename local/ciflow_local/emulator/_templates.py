@@ -17,15 +17,16 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ciflow.models.templates import TEMPLATE_KINDS
 
 from .workers import ci_time
 
-__all__ = ["TEMPLATE_CONTAINERS", "TemplateError", "TemplateStore", "page_params"]
+__all__ = ["TEMPLATE_CONTAINERS", "TemplateError", "TemplateStore", "paged"]
 
 Tree = dict[str, Any]
+T = TypeVar("T")
 
 #: Tag -> the element holding a template's parameters in the answers: the core's table (``ciflow.models.templates``),
 #: plus the tags whose templates the emulator stores without typed models (picture, speech, AI templates).
@@ -48,15 +49,18 @@ class TemplateError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def page_params(params: Mapping[str, str]) -> tuple[int, int]:
-    """``pageNumber`` (default 1) and ``pageSize`` (default 10, at most 100) of a listing."""
+def paged(items: list[T], params: Mapping[str, str]) -> tuple[Tree, list[T]]:
+    """A listing's page of ``items`` as ``pageNumber`` (default 1) and ``pageSize`` (default 10, at most 100) say,
+    and its ``TotalCount``, ``PageNumber`` and ``PageSize``."""
     values = []
     for name, default, limit in (("pageNumber", 1, 10**6), ("pageSize", 10, 100)):
         text = params.get(name) or str(default)
         if not text.isdigit() or not 1 <= int(text) <= limit:
             raise TemplateError(400, "InvalidArgument", f"{name} must be a positive integer (pageSize at most 100)")
         values.append(int(text))
-    return values[0], values[1]
+    number, size = values
+    counts = {"TotalCount": str(len(items)), "PageNumber": str(number), "PageSize": str(size)}
+    return counts, items[(number - 1) * size : number * size]
 
 
 @dataclass
@@ -160,7 +164,5 @@ class TemplateStore:
                 answer["NonExistTIDs"] = {"TemplateId": missing}
             return answer
         chosen = [t for t in mine if (tag == "All" or t.tag == tag) and t.name.startswith(prefix)]
-        number, size = page_params(params)
-        page = chosen[(number - 1) * size : number * size]
-        counts = {"TotalCount": str(len(chosen)), "PageNumber": str(number), "PageSize": str(size)}
+        counts, page = paged(chosen, params)
         return {"RequestId": request_id, **counts, "TemplateList": [t.tree() for t in page]}

@@ -28,7 +28,7 @@ from ._records import CallbackSenderType, JobRecord
 from ._workflows import WorkflowStore
 from .workers import ci_time, wire_tree
 
-__all__ = ["WorkflowRuns", "workflow_marker", "first_output"]
+__all__ = ["WorkflowRuns", "workflow_marker", "first_output", "job_state"]
 
 Tree = dict[str, Any]
 #: ``(bucket, region, workflow id, key) -> run id``: how an upload starts a workflow (``AdminApi.start_run``).
@@ -81,18 +81,27 @@ def admits(start_input: Tree, key: str) -> bool:
     return str(ext_filter.get("Custom")).lower() == "true" and ext in allowed
 
 
+def job_state(record: JobRecord) -> tuple[str, str, str, str, str]:
+    """(State, Code, Message, StartTime, EndTime) of a job as its workflow task reports them."""
+    started = ci_time(record.started) if record.started else "-"
+    ended = ci_time(record.ended) if record.ended else "-"
+    code = record.code or ("Success" if record.state == "Success" else "")
+    return record.state, code, record.message or "", started, ended
+
+
 def _task_of(record: JobRecord, name: str, node_type: str) -> Tree:
     operation = record.request.get("Operation") or {}
+    state, code, message, started, ended = job_state(record)
     return {
         "Type": node_type,
         "JobId": record.job_id,
         "CreateTime": ci_time(record.created),
         "Name": name,
-        "State": record.state,
-        "StartTime": ci_time(record.started) if record.started else "-",
-        "EndTime": ci_time(record.ended) if record.ended else "-",
-        "Code": record.code or ("Success" if record.state == "Success" else ""),
-        "Message": record.message or "",
+        "State": state,
+        "StartTime": started,
+        "EndTime": ended,
+        "Code": code,
+        "Message": message,
         "TemplateId": operation.get("TemplateId") if isinstance(operation, dict) else None,
         "TemplateName": record.result.get("TemplateName"),
     }

@@ -26,10 +26,10 @@ from typing import Any
 from ciflow.codec import parse_ci_time
 from ciflow.models.workflows import successors
 
-from ._templates import TemplateError, page_params
+from ._templates import TemplateError, paged
 from .workers import ci_time
 
-__all__ = ["WorkflowStore", "TaskRunner", "JobLookup", "unsupported_task"]
+__all__ = ["WorkflowStore", "TaskRunner", "JobLookup", "unsupported_task", "submitted_task"]
 
 Tree = dict[str, Any]
 _UNSUPPORTED = "the local emulator does not run this workflow node"
@@ -56,6 +56,11 @@ def unsupported_task(
         "Code": code,
         "Message": message,
     }
+
+
+def submitted_task(name: str, node: object, now: float, job_id: str = "") -> Tree:
+    """The task of a node whose job was submitted (``job_id``), or is being (claimed, not started yet)."""
+    return {**unsupported_task(name, node, now), "JobId": job_id, "State": "Submitted", "Code": "", "Message": ""}
 
 
 @dataclass
@@ -230,9 +235,8 @@ class WorkflowStore:
                 answer["NonExistIDs"] = missing
             return answer
         chosen = [tree for _, tree in trees if str(tree["Name"]).startswith(prefix)]
-        number, size = page_params(params)
-        counts = {"TotalCount": str(len(chosen)), "PageNumber": str(number), "PageSize": str(size)}
-        return {"RequestId": request_id, **counts, "MediaWorkflowList": chosen[(number - 1) * size : number * size]}
+        counts, page = paged(chosen, params)
+        return {"RequestId": request_id, **counts, "MediaWorkflowList": page}
 
     # -- executions ------------------------------------------------------------------------------------
 
@@ -273,14 +277,7 @@ class WorkflowStore:
                 execution = self._executions[run_id]
                 due = execution.due(execution.tasks)
                 for name in due:  # claimed before running: a concurrent ``advance`` must not start them too
-                    execution.put_task(
-                        {
-                            **unsupported_task(name, execution.topology["Nodes"][name], time.time()),
-                            "State": "Submitted",
-                            "Code": "",
-                            "Message": "",
-                        }
-                    )
+                    execution.put_task(submitted_task(name, execution.topology["Nodes"][name], time.time()))
             if not due:
                 return
             for name in due:

@@ -1,8 +1,7 @@
-"""Typed CI intelligence jobs (VideoTag, SegmentVideoBody, SpeechRecognition, Translation, WordsGeneralize): one table.
+"""Typed intelligence jobs (VideoTag, SegmentVideoBody, SpeechRecognition, Translation, WordsGeneralize): one table."""
 
-VideoTag and SegmentVideoBody are ``/jobs`` tags; SpeechRecognition is submitted on ``/asr_jobs``, Translation and
-WordsGeneralize on ``/ai_jobs`` (``operations.submit_speech_job``, ``submit_ai_job``), all with ``/jobs``'s envelope.
-"""
+# VideoTag and SegmentVideoBody are ``/jobs`` tags; SpeechRecognition is submitted on ``/asr_jobs``, Translation and
+# WordsGeneralize on ``/ai_jobs`` (``operations.submit_speech_job``, ``submit_ai_job``), all with ``/jobs``'s envelope.
 
 from __future__ import annotations
 
@@ -12,55 +11,16 @@ from pydantic import Field, field_validator
 
 from ciflow.codec import CiBool, CiInt, CiModel, ListOf
 
+from . import recognition
 from ._common import JobDetail, JobInput, JobOutput
 from ._tagged import TaggedJobRequest, TaggedOperation, detail_table, operation_table
 from .media import MediaOperation, TemplatedMediaOperation
-from .recognition import (
-    ActionTag,
-    FlashResult,
-    FlashSentence,
-    FlashWord,
-    ObjectTag,
-    PersonTag,
-    PersonTagMoment,
-    PlaceTag,
-    SentenceDetail,
-    SentenceWord,
-    SpeechRecognition,
-    SpeechRecognitionResult,
-    TagBox,
-    TaggedObject,
-    VideoTag,
-    VideoTagData,
-    VideoTagLabel,
-    VideoTagResult,
-    VideoTagStreamData,
-)
+from .recognition import *  # noqa: F403  (the VideoTag and SpeechRecognition elements are the family's too)
+from .recognition import SpeechRecognition, SpeechRecognitionResult, VideoTag, VideoTagResult
 
 __all__ = [
-    # VideoTag
-    "VideoTag",
-    "TagBox",
-    "VideoTagLabel",
-    "PersonTagMoment",
-    "PersonTag",
-    "PlaceTag",
-    "ActionTag",
-    "TaggedObject",
-    "ObjectTag",
-    "VideoTagData",
-    "VideoTagStreamData",
-    "VideoTagResult",
     # SegmentVideoBody
     "SegmentVideoBody",
-    # SpeechRecognition
-    "SpeechRecognition",
-    "FlashWord",
-    "FlashSentence",
-    "FlashResult",
-    "SentenceWord",
-    "SentenceDetail",
-    "SpeechRecognitionResult",
     # Translation / WordsGeneralize
     "IntelligenceInput",
     "Translation",
@@ -83,6 +43,7 @@ __all__ = [
     "VideoTagJobDetail",
     "TranslationJobDetail",
 ]
+__all__ += recognition.__all__  # VideoTag and SpeechRecognition elements, listed once (in ``recognition``)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """CI job operations: submit, describe, list and cancel media, file, document and picture jobs; sync hash.
 
-The four job families share one shape (``POST <path>``, ``GET <path>/<ids>``, ``GET <path>?…``) and
-differ only by path and response model: one table (``JOB_FAMILIES``, a ``JobFamily`` per family); the
-public builders (``submit_media_job``, ``describe_doc_jobs``…) are one typed line over it each.
+The job families share one shape (``POST <path>``, ``GET <path>/<ids>``, ``GET <path>?…``) and differ
+only by path and response model: one table (``JOB_FAMILIES``, a ``JobFamily`` per family); the public
+builders (``submit_media_job``, ``describe_doc_jobs``…) are one typed line over it each. The generic
+builders here (``_submit``, ``_describe``, ``_listing``, ``_cancel``, ``_call``, ``_item``, ``_flag``, with
+``_reader``, ``_plain_id``, ``_query``) are the one place the other builder modules build requests with.
 
 Model modules are imported when an operation of their family is built, so a handler that only hashes
 never pays for the media models at cold start.
@@ -11,8 +13,9 @@ never pays for the media models at cold start.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, Protocol, TypeAlias, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar, cast
 
 import httpx
 
@@ -61,21 +64,48 @@ __all__ = [
 
 R = TypeVar("R", bound=CiModel)
 R_co = TypeVar("R_co", bound=CiModel, covariant=True)
+_Params: TypeAlias = "Mapping[str, str] | Iterable[tuple[str, str]]"
+#: The operation for a listing's next page, given its ``NextToken``.
+_Again: TypeAlias = "Callable[[str], Operation[R]]"
 
 _HASH_ALGORITHMS = frozenset({"md5", "sha1", "sha256"})
 
 
-def _model(module: str, name: str) -> Any:
-    """A model class of ``ciflow.models.<module>``, imported on first use (keeps this module cheap)."""
+# The generic request builders every builder module (``_templates``, ``_batch``, ``_sync``, ``_workflows``) uses.
+# They live here, not in a module of their own, because every function already loads this one (the import pins
+# of ``tests/unit/layers``). The deploy tooling reads operation names from the first argument of ``Operation``
+# and of the naming helpers below (``ciflow_local.deploy._reach._NAMING_CALLS``): keep that argument a literal.
+
+
+def _model(where: str) -> Any:
+    """The model class ``where`` names (``"media.MediaJobsResponse"``: ``ciflow.models.media``), imported on first
+    use (keeps this module cheap)."""
+    module, _, name = where.partition(".")
     return getattr(importlib.import_module(f"ciflow.models.{module}"), name)
 
 
-def _reader(model: type[R]) -> Callable[[httpx.Response], R]:
-    return lambda response: from_xml(model, response.content, root="Response")
+def _reader(model: type[R], root: str = "Response") -> Callable[[httpx.Response], R]:
+    return lambda response: from_xml(model, response.content, root=root)
+
+
+def _is_plain(value: str, separators: str = "/,") -> bool:
+    return bool(value) and not any(separator in value for separator in separators)
+
+
+def _plain_id(what: str, value: str, separators: str = "/,") -> str:
+    """``value`` if it is one id: not empty, no ``/`` (it would change the path), no ``,`` (an id list)."""
+    if not _is_plain(value, separators):
+        raise ValueError(f"invalid {what} {value!r}")
+    return value
+
+
+def _query(*pairs: tuple[str, object]) -> tuple[tuple[str, str], ...]:
+    """Query parameters as text, the unset (``None``) and empty ones left out."""
+    return tuple((key, str(value)) for key, value in pairs if value is not None and value != "")
 
 
 class _Target(Protocol[R_co]):
-    """Where an operation goes and what it answers: a ``JobFamily``, or a moderation kind's endpoint."""
+    """Where an operation goes and what it answers: a ``JobFamily``, or another endpoint (``_endpoint``)."""
 
     @property
     def path(self) -> str: ...
@@ -84,34 +114,76 @@ class _Target(Protocol[R_co]):
     def response_model(self) -> type[R_co]: ...
 
 
-class _Endpoint(NamedTuple):
+@dataclass(frozen=True)
+class _Endpoint(Generic[R]):
     path: str
-    response_model: type[CiModel]
+    response_model: type[R]
 
 
-def _submit(name: str, target: _Target[R], request: CiModel) -> Operation[R]:
+def _endpoint(path: str, model: str) -> _Target[Any]:
+    """``path`` on the CI host, answered by the ``<Response>`` model ``model`` names (imported now)."""
+    return _Endpoint(path, _model(model))
+
+
+def _call(
+    name: str, method: str, target: _Target[R], params: Iterable[tuple[str, str]] = (), body: CiModel | None = None
+) -> Operation[R]:
+    """``<method> <path>[?params]`` on the CI host, with an XML body if given, answered by the target's model."""
+    data = None if body is None else to_xml(body)
+    read = _reader(target.response_model)
+    return Operation(name, method, "ci", target.path, read=read, params=tuple(params), body=data)
+
+
+def _item(
+    name: str, method: str, target: _Target[R], what: str, item: str, body: CiModel | None = None
+) -> Operation[R]:
+    """``<method> <path>/<item>``: one template, queue, workflow… of the target's collection, optionally a body."""
+    one = _Endpoint(f"{target.path}/{_plain_id(what, item)}", target.response_model)
+    return _call(name, method, one, body=body)
+
+
+def _flag(name: str, path: str, what: str, item: str, flag: str, separators: str = "/,") -> Operation[None]:
+    """``PUT <path>/<item>?<flag>``: a state change CI answers without a body (``cancel``, ``active``…)."""
+    where = f"{path}/{_plain_id(what, item, separators)}"
+    return Operation(name, "PUT", "ci", where, read=lambda _: None, params=((flag, ""),))
+
+
+def _submit(
+    name: str, target: _Target[R], request: CiModel | None, params: tuple[tuple[str, str], ...] = ()
+) -> Operation[R]:
     # A submit is never blindly retried: a second POST after an unseen success is a second, billed job.
     tags: frozenset[str] | None = getattr(target, "tags", None)
     tag = getattr(request, "tag", None)
     if tags is not None and tag not in tags:
         raise ValueError(f"a {tag} job is not submitted on {target.path}")
-    model = target.response_model
-    return Operation(name, "POST", "ci", target.path, read=_reader(model), body=to_xml(request), retry="submit")
+    body = None if request is None else to_xml(request)
+    read = _reader(target.response_model)
+    return Operation(name, "POST", "ci", target.path, read=read, params=params, body=body, retry="submit")
 
 
 def _describe(name: str, target: _Target[R], job_ids: tuple[str, ...]) -> Operation[R]:
-    if not job_ids or any(not job_id or "," in job_id or "/" in job_id for job_id in job_ids):
+    if not job_ids or not all(_is_plain(job_id) for job_id in job_ids):
         raise ValueError(f"{name} needs one or more plain job ids, got {job_ids!r}")
     return Operation(name, "GET", "ci", f"{target.path}/{','.join(job_ids)}", read=_reader(target.response_model))
 
 
-def _listing(name: str, target: _Target[R], params: dict[str, str]) -> Operation[R]:
+def _listing(name: str, target: _Target[R], params: _Params, again: _Again[R] | None = None) -> Operation[R]:
+    """One page; ``client.paginate`` follows ``NextToken`` with ``again(token)``, by default this listing with
+    ``nextToken`` set."""
+    pairs = dict(params)
+
     def next_page(page: R) -> Operation[R] | None:
         token: Any = getattr(page, "next_token", None)
-        return _listing(name, target, {**params, "nextToken": token}) if token else None
+        if not token:
+            return None
+        return again(token) if again is not None else _listing(name, target, {**pairs, "nextToken": token})
 
     read = _reader(target.response_model)
-    return Operation(name, "GET", "ci", target.path, read=read, params=tuple(params.items()), next_page=next_page)
+    return Operation(name, "GET", "ci", target.path, read=read, params=tuple(pairs.items()), next_page=next_page)
+
+
+def _cancel(name: str, target: _Target[Any], job_id: str) -> Operation[None]:
+    return _flag(name, target.path, "job id", job_id, "cancel", separators="/")
 
 
 class JobFamily(Generic[R]):
@@ -128,8 +200,7 @@ class JobFamily(Generic[R]):
     @property
     def response_model(self) -> type[R]:
         """The family's ``JobsResponse[…]`` model (``"media.MediaJobsResponse"``: ``ciflow.models.media``)."""
-        module, _, name = self._where.partition(".")
-        return cast("type[R]", _model(module, name))
+        return cast("type[R]", _model(self._where))
 
     def __repr__(self) -> str:
         return f"JobFamily({self.path!r}, {self._where!r})"
@@ -249,12 +320,6 @@ def list_speech_jobs(query: JobsQuery) -> Operation[MediaJobsResponse]:
     return _listing("ListSpeechJobs", ASR_JOBS, query.to_params())
 
 
-def _cancel(name: str, target: _Target[Any], job_id: str) -> Operation[None]:
-    if not job_id or "/" in job_id:
-        raise ValueError(f"invalid job id {job_id!r}")
-    return Operation(name, "PUT", "ci", f"{target.path}/{job_id}", read=lambda _: None, params=(("cancel", ""),))
-
-
 def cancel_job(job_id: str) -> Operation[None]:
     """``PUT /jobs/<id>?cancel``: cancels a queued media or picture job (CI only cancels pending jobs)."""
     return _cancel("CancelJob", MEDIA_JOBS, job_id)
@@ -265,17 +330,20 @@ def cancel_ai_job(job_id: str) -> Operation[None]:
     return _cancel("CancelAiJob", AI_JOBS, job_id)
 
 
+def _object_path(key: str) -> str:
+    """An object's path as the object API builds it (one leading ``/`` dropped; empty refused), loaded when used."""
+    from ._cos import _key_path
+
+    return _key_path(key)
+
+
 def file_hash(key: str, algorithm: str = "md5", *, add_to_header: bool = False) -> Operation[FileHashResponse]:
     """``GET /<key>?ci-process=filehash`` on the COS host: the hash, computed synchronously by CI."""
-    response: type[FileHashResponse] = _model("files", "FileHashResponse")
+    response: type[FileHashResponse] = _model("files.FileHashResponse")
     if algorithm not in _HASH_ALGORITHMS:
         raise ValueError(f"hash algorithm must be one of {sorted(_HASH_ALGORITHMS)}, got {algorithm!r}")
-    if not key:
-        raise ValueError("an object key must not be empty")
-    params = [("ci-process", "filehash"), ("type", algorithm)]
-    if add_to_header:
-        params.append(("addtoheader", "true"))
-    return Operation("FileHash", "GET", "cos", "/" + key, read=_reader(response), params=tuple(params))
+    params = _query(("ci-process", "filehash"), ("type", algorithm), ("addtoheader", "true" if add_to_header else None))
+    return Operation("FileHash", "GET", "cos", _object_path(key), read=_reader(response), params=params)
 
 
 def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:
@@ -284,23 +352,16 @@ def submit_moderation(request: ModerationRequest) -> Operation[CiModel]:
     The answer is the kind's response model (``MODERATION_RESPONSES``): job ids for asynchronous kinds,
     the verdict itself for text sent as ``Content`` and for synchronous image batches.
     """
-    responses: dict[ModerationKind, type[CiModel]] = _model("moderation", "MODERATION_RESPONSES")
+    responses: dict[ModerationKind, type[CiModel]] = _model("moderation.MODERATION_RESPONSES")
     endpoint = _Endpoint(request.submit_path(), responses[request.kind])
     return _submit(f"Submit{request.kind.value.title()}Moderation", endpoint, request)
 
 
 def query_moderation(kind: ModerationKind, job_id: str) -> Operation[CiModel]:
     """``GET /<kind>/auditing/<jobId>``: a moderation job's state and verdict."""
-    responses: dict[ModerationKind, type[CiModel]] = _model("moderation", "MODERATION_RESPONSES")
-    if not job_id or "/" in job_id:
-        raise ValueError(f"invalid job id {job_id!r}")
-    return Operation(
-        f"Query{kind.value.title()}Moderation",
-        "GET",
-        "ci",
-        kind.job_path(job_id),
-        read=_reader(responses[kind]),
-    )
+    responses: dict[ModerationKind, type[CiModel]] = _model("moderation.MODERATION_RESPONSES")
+    path = kind.job_path(_plain_id("job id", job_id, separators="/"))
+    return Operation(f"Query{kind.value.title()}Moderation", "GET", "ci", path, read=_reader(responses[kind]))
 
 
 def moderate_image_object(
@@ -315,20 +376,12 @@ def moderate_image_object(
 
     A read with no side effect beyond billing, so it is retried like any idempotent call.
     """
-    result: type[ImageRecognitionResult] = _model("moderation", "ImageRecognitionResult")
-    if not key:
-        raise ValueError("an object key must not be empty")
-    params = [("ci-process", "sensitive-content-recognition")]
-    for name, value in (("biz-type", biz_type), ("detect-type", detect_type), ("dataid", data_id)):
-        if value:
-            params.append((name, value))
-    if large_image_detect:
-        params.append(("large-image-detect", "1"))
-    return Operation(
-        "ModerateImageObject",
-        "GET",
-        "cos",
-        "/" + key,
-        read=lambda response: from_xml(result, response.content, root="RecognitionResult"),
-        params=tuple(params),
+    result: type[ImageRecognitionResult] = _model("moderation.ImageRecognitionResult")
+    path = _object_path(key)
+    params = _query(
+        ("ci-process", "sensitive-content-recognition"),
+        *(("biz-type", biz_type), ("detect-type", detect_type), ("dataid", data_id)),
+        ("large-image-detect", "1" if large_image_detect else None),
     )
+    read = _reader(result, root="RecognitionResult")
+    return Operation("ModerateImageObject", "GET", "cos", path, read=read, params=params)

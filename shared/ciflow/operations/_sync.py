@@ -1,8 +1,8 @@
 """Synchronous CI calls: GenerateSnapshot (``POST /snapshot``) and the COS host's ``ci-process`` reads — snapshot,
 videoinfo, pm3u8, doc-preview.
 
-Pure builders like ``_ci``: the model modules load when an operation is built. Reads without side effects are
-retried like any idempotent call.
+Built over ``_ci``'s generic builders and ``_cos``'s object keys; the model modules load when an operation is built.
+Reads without side effects are retried like any idempotent call.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ..client import Operation
-from ..codec import to_xml
-from ._ci import _model, _reader
+from ._ci import _call, _endpoint, _model, _reader
+from ._cos import _key_path
 
 if TYPE_CHECKING:
     from ..models.sync import (
@@ -31,15 +31,8 @@ __all__ = ["generate_snapshot", "get_snapshot", "get_media_info", "get_private_m
 _M3U8_EXPIRES = (3600, 43200)
 
 
-def _key_path(key: str) -> str:
-    stored = key[1:] if key.startswith("/") else key
-    if not stored:
-        raise ValueError("an object key must not be empty")
-    return "/" + stored
-
-
 def _content(response: httpx.Response) -> SyncContent:
-    model: type[SyncContent] = _model("sync", "SyncContent")
+    model: type[SyncContent] = _model("sync.SyncContent")
     pages = response.headers.get("x-total-page")
     return model(
         content=response.content,
@@ -50,8 +43,7 @@ def _content(response: httpx.Response) -> SyncContent:
 
 def generate_snapshot(request: GenerateSnapshotRequest) -> Operation[GenerateSnapshotResponse]:
     """``POST /snapshot`` on the CI host: one frame of ``Input.Object`` written to ``Output``, answered when done."""
-    response: type[GenerateSnapshotResponse] = _model("sync", "GenerateSnapshotResponse")
-    return Operation("GenerateSnapshot", "POST", "ci", "/snapshot", read=_reader(response), body=to_xml(request))
+    return _call("GenerateSnapshot", "POST", _endpoint("/snapshot", "sync.GenerateSnapshotResponse"), body=request)
 
 
 def get_snapshot(key: str, query: SnapshotQuery) -> Operation[SyncContent]:
@@ -61,9 +53,8 @@ def get_snapshot(key: str, query: SnapshotQuery) -> Operation[SyncContent]:
 
 def get_media_info(key: str) -> Operation[MediaInfoResponse]:
     """``GET /<key>?ci-process=videoinfo`` on the COS host: the object's ``MediaInfo``."""
-    response: type[MediaInfoResponse] = _model("sync", "MediaInfoResponse")
-    params = (("ci-process", "videoinfo"),)
-    return Operation("GetMediaInfo", "GET", "cos", _key_path(key), read=_reader(response), params=params)
+    read = _reader(_model("sync.MediaInfoResponse"))
+    return Operation("GetMediaInfo", "GET", "cos", _key_path(key), read=read, params=(("ci-process", "videoinfo"),))
 
 
 def get_private_m3u8(key: str, expires: int) -> Operation[SyncContent]:

@@ -1,6 +1,6 @@
 """Template and queue operations: create/update/delete/describe templates (``/template``), describe/update queues.
 
-Pure builders like ``_ci``: the model modules load when an operation is built.
+Each builder is one line over ``_ci``'s generic builders; the model modules load when an operation is built.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from ..client import Operation
-from ..codec import CiModel, to_xml
-from ._ci import _model, _reader
+from ..codec import CiModel
+from ._ci import _call, _endpoint, _item, _plain_id, _query, _submit
 
 if TYPE_CHECKING:
     from ..models.queues import QueueResponse, QueuesResponse, QueueUpdate
@@ -26,33 +26,22 @@ __all__ = [
 ]
 
 
-def _plain_id(kind: str, value: str) -> str:
-    if not value or "/" in value or "," in value:
-        raise ValueError(f"invalid {kind} id {value!r}")
-    return value
-
-
 def create_template(request: CiModel) -> Operation[TemplateResponse]:
     """``POST /template``: a template of the request's Tag (``templates.template_request``). Not retried blindly:
     a second create after an unseen success makes a duplicate (CI refuses the name)."""
-    response: type[TemplateResponse] = _model("templates", "TemplateResponse")
-    return Operation(
-        "CreateMediaTemplate", "POST", "ci", "/template", read=_reader(response), body=to_xml(request), retry="submit"
-    )
+    return _submit("CreateMediaTemplate", _endpoint("/template", "templates.TemplateResponse"), request)
 
 
 def update_template(template_id: str, request: CiModel) -> Operation[TemplateResponse]:
     """``PUT /template/<TemplateId>``: new parameters (same body as create; the Tag cannot change)."""
-    response: type[TemplateResponse] = _model("templates", "TemplateResponse")
-    path = "/template/" + _plain_id("template", template_id)
-    return Operation("UpdateMediaTemplate", "PUT", "ci", path, read=_reader(response), body=to_xml(request))
+    target = _endpoint("/template", "templates.TemplateResponse")
+    return _item("UpdateMediaTemplate", "PUT", target, "template id", template_id, request)
 
 
 def delete_template(template_id: str) -> Operation[DeleteTemplateResponse]:
     """``DELETE /template/<TemplateId>``."""
-    response: type[DeleteTemplateResponse] = _model("templates", "DeleteTemplateResponse")
-    path = "/template/" + _plain_id("template", template_id)
-    return Operation("DeleteMediaTemplate", "DELETE", "ci", path, read=_reader(response))
+    target = _endpoint("/template", "templates.DeleteTemplateResponse")
+    return _item("DeleteMediaTemplate", "DELETE", target, "template id", template_id)
 
 
 def describe_templates(
@@ -65,18 +54,11 @@ def describe_templates(
     page_size: int | None = None,
 ) -> Operation[TemplatesResponse]:
     """``GET /template`` (DescribeMediaTemplates): by ``ids``, else a page filtered by tag, name prefix, category."""
-    response: type[TemplatesResponse] = _model("templates", "TemplatesResponse")
-    wanted = [_plain_id("template", item) for item in ids]
-    pairs = (
-        ("tag", tag),
-        ("category", category),
-        ("ids", ",".join(wanted) or None),
-        ("name", name),
-        ("pageNumber", None if page_number is None else str(page_number)),
-        ("pageSize", None if page_size is None else str(page_size)),
-    )
-    params = tuple((key, value) for key, value in pairs if value)
-    return Operation("DescribeMediaTemplates", "GET", "ci", "/template", read=_reader(response), params=params)
+    target = _endpoint("/template", "templates.TemplatesResponse")
+    wanted = ",".join(_plain_id("template id", item) for item in ids)
+    pages = ("pageNumber", page_number), ("pageSize", page_size)
+    params = _query(("tag", tag), ("category", category), ("ids", wanted), ("name", name), *pages)
+    return _call("DescribeMediaTemplates", "GET", target, params)
 
 
 def describe_media_queues(
@@ -88,20 +70,13 @@ def describe_media_queues(
     page_size: int | None = None,
 ) -> Operation[QueuesResponse]:
     """``GET /queue`` (DescribeMediaQueues): by ``queue_ids`` (unknown ones in ``NonExistPIDs``), else a page."""
-    response: type[QueuesResponse] = _model("queues", "QueuesResponse")
-    pairs = (
-        ("queueIds", ",".join(_plain_id("queue", item) for item in queue_ids) or None),
-        ("state", state),
-        ("category", category),
-        ("pageNumber", None if page_number is None else str(page_number)),
-        ("pageSize", None if page_size is None else str(page_size)),
-    )
-    params = tuple((key, value) for key, value in pairs if value)
-    return Operation("DescribeMediaQueues", "GET", "ci", "/queue", read=_reader(response), params=params)
+    target = _endpoint("/queue", "queues.QueuesResponse")
+    wanted = ",".join(_plain_id("queue id", item) for item in queue_ids)
+    pages = ("pageNumber", page_number), ("pageSize", page_size)
+    params = _query(("queueIds", wanted), ("state", state), ("category", category), *pages)
+    return _call("DescribeMediaQueues", "GET", target, params)
 
 
 def update_media_queue(queue_id: str, update: QueueUpdate) -> Operation[QueueResponse]:
     """``PUT /queue/<QueueId>`` (UpdateMediaQueue): name, state and ``NotifyConfig``."""
-    response: type[QueueResponse] = _model("queues", "QueueResponse")
-    path = "/queue/" + _plain_id("queue", queue_id)
-    return Operation("UpdateMediaQueue", "PUT", "ci", path, read=_reader(response), body=to_xml(update))
+    return _item("UpdateMediaQueue", "PUT", _endpoint("/queue", "queues.QueueResponse"), "queue id", queue_id, update)

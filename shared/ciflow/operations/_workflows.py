@@ -1,22 +1,19 @@
 """CI workflow operations: create, update, describe, delete, activate/pause, trigger, and the executions.
 
-Built like the job operations (``_ci``): pure ``Operation`` values whose readers decode ``<Response>`` into the
-models of ``ciflow.models.workflows`` (imported when an operation is built). A trigger creates billed jobs, so it
-is never blindly retried (``retry="submit"``); ``list_workflow_executions`` filtered by object name is how a lost
-trigger answer is looked up.
+Each builder is one line over ``_ci``'s generic builders: pure ``Operation`` values whose readers decode
+``<Response>`` into the models of ``ciflow.models.workflows`` (imported when an operation is built). A trigger
+creates billed jobs, so it is never blindly retried (``retry="submit"``); ``list_workflow_executions`` filtered by
+object name is how a lost trigger answer is looked up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Literal
 
 from ..client import Operation
-from ..codec import format_ci_time, from_xml, to_xml
-from ._ci import _model
+from ..codec import CiModel, format_ci_time
+from ._ci import _call, _endpoint, _flag, _item, _listing, _model, _plain_id, _query, _submit
 
 if TYPE_CHECKING:
     from ..models.workflows import (
@@ -41,85 +38,59 @@ __all__ = [
 ]
 
 
-def _reader(name: str) -> Callable[[httpx.Response], Any]:
-    model = _model("workflows", name)
-    return lambda response: from_xml(model, response.content, root="Response")
-
-
-def _plain_id(kind: str, value: str) -> str:
-    if not value or "/" in value or "," in value:
-        raise ValueError(f"invalid {kind} {value!r}")
-    return value
-
-
-def _request(workflow: MediaWorkflow) -> bytes:
-    request = _model("workflows", "MediaWorkflowRequest")(media_workflow=workflow)
-    return to_xml(request, "Request")
+def _request(workflow: MediaWorkflow) -> CiModel:
+    request: CiModel = _model("workflows.MediaWorkflowRequest")(media_workflow=workflow)
+    return request
 
 
 def create_workflow(workflow: MediaWorkflow) -> Operation[MediaWorkflowResponse]:
     """``POST /workflow``: a new workflow (``Name``, ``State``, ``Topology``); the answer names its ``WorkflowId``."""
     # Not idempotent (each POST is another workflow) but bills nothing: retried only when surely not received.
-    body = _request(workflow)
-    return Operation(
-        "CreateWorkflow", "POST", "ci", "/workflow", read=_reader("MediaWorkflowResponse"), body=body, retry="submit"
-    )
+    return _submit("CreateWorkflow", _endpoint("/workflow", "workflows.MediaWorkflowResponse"), _request(workflow))
 
 
 def update_workflow(workflow_id: str, workflow: MediaWorkflow) -> Operation[MediaWorkflowResponse]:
     """``PUT /workflow/<WorkflowId>``: replace a (paused) workflow's definition."""
-    path = "/workflow/" + _plain_id("workflow id", workflow_id)
-    return Operation(
-        "UpdateWorkflow", "PUT", "ci", path, read=_reader("MediaWorkflowResponse"), body=_request(workflow)
-    )
+    target = _endpoint("/workflow", "workflows.MediaWorkflowResponse")
+    return _item("UpdateWorkflow", "PUT", target, "workflow id", workflow_id, _request(workflow))
 
 
 def set_workflow_state(workflow_id: str, state: Literal["active", "paused"]) -> Operation[None]:
     """``PUT /workflow/<WorkflowId>?active`` or ``?paused``: enable or disable the workflow (CI answers no body)."""
     if state not in ("active", "paused"):
         raise ValueError(f"state must be 'active' or 'paused', got {state!r}")
-    path = "/workflow/" + _plain_id("workflow id", workflow_id)
-    return Operation("UpdateWorkflowState", "PUT", "ci", path, read=lambda _: None, params=((state, ""),))
+    return _flag("UpdateWorkflowState", "/workflow", "workflow id", workflow_id, state)
 
 
 def describe_workflows(
     *workflow_ids: str, name: str | None = None, page_number: int | None = None, page_size: int | None = None
 ) -> Operation[MediaWorkflowListResponse]:
     """``GET /workflow?ids=&name=&pageNumber=&pageSize=``: the given workflows, or one page of all."""
-    params: list[tuple[str, str]] = []
-    if workflow_ids:
-        params.append(("ids", ",".join(_plain_id("workflow id", item) for item in workflow_ids)))
-    for key, value in (("name", name), ("pageNumber", page_number), ("pageSize", page_size)):
-        if value is not None:
-            params.append((key, str(value)))
-    read = _reader("MediaWorkflowListResponse")
-    return Operation("DescribeWorkflow", "GET", "ci", "/workflow", read=read, params=tuple(params))
+    ids = ",".join(_plain_id("workflow id", item) for item in workflow_ids)
+    params = _query(("ids", ids), ("name", name), ("pageNumber", page_number), ("pageSize", page_size))
+    return _call("DescribeWorkflow", "GET", _endpoint("/workflow", "workflows.MediaWorkflowListResponse"), params)
 
 
 def delete_workflow(workflow_id: str) -> Operation[DeleteWorkflowResponse]:
     """``DELETE /workflow/<WorkflowId>``."""
-    path = "/workflow/" + _plain_id("workflow id", workflow_id)
-    return Operation("DeleteWorkflow", "DELETE", "ci", path, read=_reader("DeleteWorkflowResponse"))
+    target = _endpoint("/workflow", "workflows.DeleteWorkflowResponse")
+    return _item("DeleteWorkflow", "DELETE", target, "workflow id", workflow_id)
 
 
 def trigger_workflow(workflow_id: str, key: str, *, name: str | None = None) -> Operation[TriggerWorkflowResponse]:
     """``POST /triggerworkflow?workflowId=&object=[&name=]``: run the workflow on one object; ``InstanceId`` is
     the execution's ``RunId``. Billed: never blindly retried (look it up with ``list_workflow_executions``)."""
-    if not key:
-        raise ValueError("an object key must not be empty")
-    params = [("workflowId", _plain_id("workflow id", workflow_id)), ("object", key.removeprefix("/"))]
-    if name:
-        params.append(("name", name))
-    read = _reader("TriggerWorkflowResponse")
-    return Operation(
-        "TriggerWorkflow", "POST", "ci", "/triggerworkflow", read=read, params=tuple(params), retry="submit"
-    )
+    from ._cos import _object_key  # the object API's key rule, loaded when a trigger is built
+
+    params = (("workflowId", _plain_id("workflow id", workflow_id)), ("object", _object_key(key)))
+    target = _endpoint("/triggerworkflow", "workflows.TriggerWorkflowResponse")
+    return _submit("TriggerWorkflow", target, None, (*params, *_query(("name", name))))
 
 
 def describe_workflow_execution(run_id: str) -> Operation[WorkflowExecutionResponse]:
     """``GET /workflowexecution/<RunId>``: the execution, its topology and one task per node it reached."""
-    path = "/workflowexecution/" + _plain_id("run id", run_id)
-    return Operation("DescribeWorkflowExecution", "GET", "ci", path, read=_reader("WorkflowExecutionResponse"))
+    target = _endpoint("/workflowexecution", "workflows.WorkflowExecutionResponse")
+    return _item("DescribeWorkflowExecution", "GET", target, "run id", run_id)
 
 
 def list_workflow_executions(
@@ -136,34 +107,16 @@ def list_workflow_executions(
 ) -> Operation[WorkflowExecutionListResponse]:
     """``GET /workflowexecution?workflowId=…``: one page (``name`` is the object's file name); ``client.paginate``
     follows ``NextToken``."""
-    params: list[tuple[str, str]] = [("workflowId", _plain_id("workflow id", workflow_id))]
-    optional = {
-        "name": name,
-        "orderByTime": order_by_time,
-        "size": str(size) if size is not None else None,
-        "states": ",".join(states) or None,
-        "startCreationTime": format_ci_time(start_creation_time),
-        "endCreationTime": format_ci_time(end_creation_time),
-        "jobId": job_id,
-        "nextToken": next_token,
-    }
-    params += [(key, value) for key, value in optional.items() if value]
-
-    def next_page(page: WorkflowExecutionListResponse) -> Operation[WorkflowExecutionListResponse] | None:
-        if not page.next_token:
-            return None
-        return list_workflow_executions(
-            workflow_id,
-            name=name,
-            states=states,
-            order_by_time=order_by_time,
-            size=size,
-            start_creation_time=start_creation_time,
-            end_creation_time=end_creation_time,
-            job_id=job_id,
-            next_token=page.next_token,
-        )
-
-    read = _reader("WorkflowExecutionListResponse")
-    path = "/workflowexecution"
-    return Operation("ListWorkflowExecution", "GET", "ci", path, read=read, params=tuple(params), next_page=next_page)
+    params = _query(
+        ("workflowId", _plain_id("workflow id", workflow_id)),
+        ("name", name),
+        ("orderByTime", order_by_time),
+        ("size", size),
+        ("states", ",".join(states)),
+        ("startCreationTime", format_ci_time(start_creation_time)),
+        ("endCreationTime", format_ci_time(end_creation_time)),
+        ("jobId", job_id),
+        ("nextToken", next_token),
+    )
+    target = _endpoint("/workflowexecution", "workflows.WorkflowExecutionListResponse")
+    return _listing("ListWorkflowExecution", target, params)

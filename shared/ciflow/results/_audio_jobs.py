@@ -12,29 +12,15 @@ from ..models.audio import (
     TtsOperation,
     VoiceSeparateOperation,
 )
-from ..models.media import MediaOperation
-from ._media_jobs import _media
-from ._model import ObjectLocation
-from ._parts import Reader, _location, _put
-
-
-def _declared(operation: MediaOperation, outputs: list[ObjectLocation], succeeded: bool, *keys: str | None) -> None:
-    """The objects the job was asked to write, when it reported none itself (CI's audio callbacks often do not)."""
-    reported = operation.media_result is not None and operation.media_result.output_keys
-    if reported or not succeeded:
-        return
-    output = getattr(operation, "output", None)
-    for key in keys:
-        location = _location(output, key)
-        if location is not None and location not in outputs:
-            outputs.append(location)
-
+from ..models.media import TemplatedMediaOperation
+from ._media_jobs import _media_reader
+from ._parts import Details, Outputs, Reader, _declared_outputs, _locations, _output_objects, _put
 
 #: A CI output wildcard (``${ext}``, ``${jobid}``…) as ``re.escape`` spells it.
 _WILDCARD = re.compile(r"\\\$\\\{[^}]*\\\}")
 
 
-def _written(declared: str | None, outputs: list[ObjectLocation]) -> str | None:
+def _written(declared: str | None, outputs: Outputs) -> str | None:
     """The output key a declared ``Output`` object became (its ``${…}`` wildcards matched), else the declared one."""
     if not declared or "${" not in declared:
         return declared or None
@@ -42,44 +28,35 @@ def _written(declared: str | None, outputs: list[ObjectLocation]) -> str | None:
     return next((o.key for o in outputs if pattern.match(o.key.lstrip("/"))), declared)
 
 
-def _read_voice_separate(
-    operation: VoiceSeparateOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    output = operation.output
-    voice, background = (output.au_object, output.object) if output is not None else (None, None)
-    _declared(operation, outputs, succeeded, background, voice)
+def _object(operation: TemplatedMediaOperation | DigitalWatermarkOperation) -> str | None:
+    """The object the job was asked to write (``Output.Object``)."""
+    return operation.output.object if operation.output is not None else None
+
+
+def _voice_separate(operation: VoiceSeparateOperation, _ok: bool, outputs: Outputs, details: Details) -> None:
     # Object is the background track, AuObject the voice (the doc's Output table).
+    voice = operation.output.au_object if operation.output is not None else None
     _put(details, "voice_output", _written(voice, outputs))
-    _put(details, "background_output", _written(background, outputs))
+    _put(details, "background_output", _written(_object(operation), outputs))
     if operation.voice_separate is not None:
         _put(details, "audio_mode", operation.voice_separate.audio_mode)
 
 
-def _read_noise_reduction(
-    operation: NoiseReductionOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    _put(details, "denoised_output", _written(operation.output.object if operation.output else None, outputs))
+def _voice_separate_objects(operation: VoiceSeparateOperation) -> Outputs:
+    """``Object`` (the background) and ``SpriteObject`` as for any templated job, then ``AuObject`` (the voice)."""
+    output = operation.output
+    if output is None:
+        return []
+    declared = _declared_outputs(output)
+    return declared + [voice for voice in _locations(output, [output.au_object]) if voice not in declared]
 
 
-def _read_tts(
-    operation: TtsOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    _put(details, "speech_output", _written(operation.output.object if operation.output else None, outputs))
+def _noise_reduction(operation: NoiseReductionOperation, _ok: bool, outputs: Outputs, details: Details) -> None:
+    _put(details, "denoised_output", _written(_object(operation), outputs))
+
+
+def _tts(operation: TtsOperation, _ok: bool, outputs: Outputs, details: Details) -> None:
+    _put(details, "speech_output", _written(_object(operation), outputs))
     config = operation.tts_config
     if config is not None:
         _put(details, "tts_input_type", config.input_type)
@@ -90,39 +67,28 @@ def _read_tts(
         _put(details, "voice_type", template.voice_type)
 
 
-def _read_digital_watermark(
-    operation: DigitalWatermarkOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    _declared(operation, outputs, succeeded, operation.output.object if operation.output is not None else None)
+def _digital_watermark(operation: DigitalWatermarkOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     watermark = operation.digital_watermark
     if watermark is not None:
         _put(details, "watermark_message", watermark.message)
         _put(details, "watermark_state", watermark.state)
 
 
-def _read_extract_digital_watermark(
-    operation: ExtractDigitalWatermarkOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
+def _watermarked_object(operation: DigitalWatermarkOperation) -> Outputs:
+    return _locations(operation.output, [_object(operation)])
+
+
+def _extracted_watermark(operation: ExtractDigitalWatermarkOperation, ok: bool, _o: Outputs, details: Details) -> None:
     _put(details, "watermark_message", operation.message)
-    if succeeded:
+    if ok:
         details["watermark_found"] = operation.message is not None
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.
 READERS: tuple[tuple[type[Any], Reader], ...] = (
-    (VoiceSeparateOperation, _read_voice_separate),
-    (NoiseReductionOperation, _read_noise_reduction),
-    (TtsOperation, _read_tts),
-    (DigitalWatermarkOperation, _read_digital_watermark),
-    (ExtractDigitalWatermarkOperation, _read_extract_digital_watermark),
+    (VoiceSeparateOperation, _media_reader(_voice_separate, _voice_separate_objects)),
+    (NoiseReductionOperation, _media_reader(_noise_reduction, _output_objects)),
+    (TtsOperation, _media_reader(_tts, _output_objects)),
+    (DigitalWatermarkOperation, _media_reader(_digital_watermark, _watermarked_object)),
+    (ExtractDigitalWatermarkOperation, _media_reader(_extracted_watermark)),
 )

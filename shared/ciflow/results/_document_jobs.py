@@ -5,25 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.documents import DocProcessOperation
-from ._model import ObjectLocation
-from ._parts import Reader, _location, _put
+from ._parts import Details, Hashes, Outputs, Reader, _locations, _put
 
 
-def _read_document(
-    operation: DocProcessOperation,
-    _succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _document(operation: DocProcessOperation, _ok: bool, outputs: Outputs, _h: Hashes, details: Details) -> None:
     result = operation.doc_process_result
     if result is None:
         return
-    output = operation.output
-    for page in result.page_info:
-        location = _location(output, page.tgt_uri)
-        if location is not None:
-            outputs.append(location)
+    outputs.extend(_locations(operation.output, [page.tgt_uri for page in result.page_info]))
     _put(details, "total_page_count", result.total_page_count)
     _put(details, "succ_page_count", result.succ_page_count)
     _put(details, "fail_page_count", result.fail_page_count)
@@ -32,4 +21,4 @@ def _read_document(
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.
-READERS: tuple[tuple[type[Any], Reader], ...] = ((DocProcessOperation, _read_document),)
+READERS: tuple[tuple[type[Any], Reader], ...] = ((DocProcessOperation, _document),)

@@ -1,4 +1,4 @@
-"""Reading an editing job's ``Operation`` (Concat, VideoMontage, Segment, …) into a result's outputs and details."""
+"""Reading an editing job's ``Operation`` (Concat, VideoMontage, Segment, …): what each tag adds to a media result."""
 
 from __future__ import annotations
 
@@ -13,47 +13,23 @@ from ..models.editing import (
     VideoMontageOperation,
     VideoProcessOperation,
 )
-from ._media_jobs import _media
-from ._model import ObjectLocation
-from ._parts import Reader, _declared_outputs, _location, _put
+from ._media_jobs import _first_video, _media_reader
+from ._parts import Details, Outputs, Reader, _locations, _output_objects, _put
 
 
-def _read_concat(
-    operation: ConcatOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
+def _concat(operation: ConcatOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     params = operation.concat_template
     if params is not None:
         _put(details, "fragments", [fragment.url for fragment in params.concat_fragment if fragment.url] or None)
         _put(details, "direct_concat", params.direct_concat)
 
 
-def _read_montage(
-    operation: VideoMontageOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
+def _montage(operation: VideoMontageOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     if operation.video_montage is not None:
         _put(details, "montage_duration", operation.video_montage.duration)
 
 
-def _read_segment(
-    operation: SegmentOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    if not outputs and succeeded:
-        outputs.extend(_declared_outputs(operation.output))
+def _segment(operation: SegmentOperation, succeeded: bool, outputs: Outputs, details: Details) -> None:
     params = operation.segment
     if params is not None:
         _put(details, "segment_format", params.format)
@@ -64,48 +40,29 @@ def _read_segment(
     _put(details, "segment_count", len(outputs) if succeeded and outputs else None)
 
 
-def _read_stream_extract(
-    operation: StreamExtractOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
+def _streams(operation: StreamExtractOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     output = operation.output
     items = output.stream_extract if output is not None else []
     # What CI echoes as Output.StreamExtract: stream index -> object key (requests say Object, reports Output).
     streams = {str(item.index): item.object or item.output for item in items if item.index is not None}
     _put(details, "streams", {index: key for index, key in streams.items() if key} or None)
-    if not outputs and succeeded:
-        declared = (_location(output, item.object or item.output) for item in items)
-        outputs.extend(location for location in declared if location is not None)
 
 
-def _read_sdr_to_hdr(
-    operation: SdrToHdrOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    _put(details, "hdr_mode", operation.sdr_to_hdr.hdr_mode if operation.sdr_to_hdr else None)
+def _stream_objects(operation: StreamExtractOperation) -> Outputs:
+    output = operation.output
+    return [] if output is None else _locations(output, [item.object or item.output for item in output.stream_extract])
+
+
+def _sdr_to_hdr(operation: SdrToHdrOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
+    _put(details, "hdr_mode", operation.sdr_to_hdr.hdr_mode if operation.sdr_to_hdr is not None else None)
     _put(details, "transcode_template_id", operation.transcode_template_id)
-    stream = operation.media_info.stream if operation.media_info else None
-    if stream is not None and stream.video:
-        _put(details, "color_transfer", stream.video[0].color_transfer)
-        _put(details, "color_primaries", stream.video[0].color_primaries)
+    video = _first_video(operation.media_info)
+    if video is not None:
+        _put(details, "color_transfer", video.color_transfer)
+        _put(details, "color_primaries", video.color_primaries)
 
 
-def _read_video_process(
-    operation: VideoProcessOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
+def _video_process(operation: VideoProcessOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     _put(details, "transcode_template_id", operation.transcode_template_id)
     params = operation.video_process
     if params is not None:
@@ -115,27 +72,20 @@ def _read_video_process(
             details["ms_sharpen"] = params.ms_sharpen.model_dump(exclude_none=True)
 
 
-def _read_media_info(
-    operation: MediaInfoOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _media(operation, succeeded, outputs, details)
-    info = operation.media_info
-    if info is not None and info.format is not None:
-        _put(details, "num_streams", info.format.num_stream)
-        _put(details, "bitrate", info.format.bitrate)
+def _media_info(operation: MediaInfoOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
+    fmt = operation.media_info.format if operation.media_info is not None else None
+    if fmt is not None:
+        _put(details, "num_streams", fmt.num_stream)
+        _put(details, "bitrate", fmt.bitrate)
 
 
 #: (operation type, reader) in the order they are tried; other media operations fall back to the media reader.
 READERS: tuple[tuple[type[Any], Reader], ...] = (
-    (ConcatOperation, _read_concat),
-    (VideoMontageOperation, _read_montage),
-    (SegmentOperation, _read_segment),
-    (StreamExtractOperation, _read_stream_extract),
-    (SdrToHdrOperation, _read_sdr_to_hdr),
-    (VideoProcessOperation, _read_video_process),
-    (MediaInfoOperation, _read_media_info),
+    (ConcatOperation, _media_reader(_concat, _output_objects)),
+    (VideoMontageOperation, _media_reader(_montage, _output_objects)),
+    (SegmentOperation, _media_reader(_segment, _output_objects)),
+    (StreamExtractOperation, _media_reader(_streams, _stream_objects)),
+    (SdrToHdrOperation, _media_reader(_sdr_to_hdr, _output_objects)),
+    (VideoProcessOperation, _media_reader(_video_process, _output_objects)),
+    (MediaInfoOperation, _media_reader(_media_info)),
 )

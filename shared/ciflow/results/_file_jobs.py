@@ -6,10 +6,12 @@ from typing import Any
 
 from ..models.files import FileCompressOperation, FileHashCodeOperation, FileUncompressOperation
 from ._model import ObjectLocation
-from ._parts import Reader, _declared_outputs, _put
+from ._parts import Details, Hashes, Outputs, Reader, _output_objects, _put, _tag_reader
 
 
-def _file_hash(operation: FileHashCodeOperation, hashes: dict[str, str], details: dict[str, Any]) -> None:
+def _file_hash(
+    operation: FileHashCodeOperation, _ok: bool, _outputs: Outputs, hashes: Hashes, details: Details
+) -> None:
     result = operation.file_hash_code_result
     if result is None:
         return
@@ -23,8 +25,8 @@ def _file_hash(operation: FileHashCodeOperation, hashes: dict[str, str], details
     _put(details, "etag", result.etag)
 
 
-def _file_uncompress(
-    operation: FileUncompressOperation, outputs: list[ObjectLocation], details: dict[str, Any]
+def _uncompressed(
+    operation: FileUncompressOperation, _ok: bool, outputs: Outputs, _h: Hashes, details: Details
 ) -> None:
     result = operation.file_uncompress_result
     output = operation.output
@@ -46,55 +48,22 @@ def _file_uncompress(
     _put(details, "output_region", region)
 
 
-def _file_compress(
-    operation: FileCompressOperation, succeeded: bool, outputs: list[ObjectLocation], details: dict[str, Any]
-) -> None:
+def _compressed(operation: FileCompressOperation, _ok: bool, outputs: Outputs, _h: Hashes, details: Details) -> None:
     result = operation.file_compress_result
-    output = operation.output
-    if result is not None:
-        if result.object:
-            bucket = result.bucket or (output.bucket if output is not None else None)
-            region = result.region or (output.region if output is not None else None)
-            outputs.append(ObjectLocation(bucket=bucket, region=region, key=result.object))
-        _put(details, "compress_file_count", result.compress_file_count)
-        _put(details, "error_count", result.error_count)
-    if not outputs and succeeded:
-        outputs.extend(_declared_outputs(output))
-
-
-def _read_hash(
-    operation: FileHashCodeOperation,
-    _succeeded: bool,
-    _outputs: list[ObjectLocation],
-    hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _file_hash(operation, hashes, details)
-
-
-def _read_uncompress(
-    operation: FileUncompressOperation,
-    _succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _file_uncompress(operation, outputs, details)
-
-
-def _read_compress(
-    operation: FileCompressOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    _file_compress(operation, succeeded, outputs, details)
+    if result is None:
+        return
+    if result.object:
+        output = operation.output
+        bucket = result.bucket or (output.bucket if output is not None else None)
+        region = result.region or (output.region if output is not None else None)
+        outputs.append(ObjectLocation(bucket=bucket, region=region, key=result.object))
+    _put(details, "compress_file_count", result.compress_file_count)
+    _put(details, "error_count", result.error_count)
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.
 READERS: tuple[tuple[type[Any], Reader], ...] = (
-    (FileHashCodeOperation, _read_hash),
-    (FileUncompressOperation, _read_uncompress),
-    (FileCompressOperation, _read_compress),
+    (FileHashCodeOperation, _file_hash),
+    (FileUncompressOperation, _uncompressed),
+    (FileCompressOperation, _tag_reader(_compressed, _output_objects)),
 )

@@ -12,31 +12,23 @@ from ..models.intelligence import (
     VideoTagOperation,
     WordsGeneralizeOperation,
 )
-from ._media_jobs import _media
-from ._model import ObjectLocation
-from ._parts import Reader, _declared_outputs, _put
+from ._media_jobs import _media_reader
+from ._parts import Details, Outputs, Reader, _declared_outputs, _output_objects, _put
 
 
-def _labels(labels: list[VideoTagLabel]) -> list[dict[str, Any]]:
+def _labels(labels: list[VideoTagLabel]) -> list[Details]:
     found = []
     for label in labels:
         if label.tag:
-            entry: dict[str, Any] = {"tag": label.tag}
+            entry: Details = {"tag": label.tag}
             _put(entry, "category", label.tag_cls)
             _put(entry, "confidence", label.confidence)
             found.append(entry)
     return found
 
 
-def _read_video_tag(
-    operation: VideoTagOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _video_tag(operation: VideoTagOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     """``tags``: the video's tags (name, category, confidence); also ``place_tags``, ``action_tags``, ``objects``…"""
-    _media(operation, succeeded, outputs, details)
     result = operation.video_tag_result
     stream = result.stream_data if result is not None else None
     if stream is None:
@@ -56,17 +48,8 @@ def _read_video_tag(
             details[key] = value
 
 
-def _read_speech(
-    operation: SpeechRecognitionOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _speech(operation: SpeechRecognitionOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     """``transcript`` (the recognised text), ``audio_duration`` (s), ``engine``; the result file is the output."""
-    _media(operation, succeeded, outputs, details)
-    if succeeded and not outputs:
-        outputs.extend(_declared_outputs(operation.output))
     if operation.speech_recognition is not None:
         _put(details, "engine", operation.speech_recognition.engine_model_type)
     result = operation.speech_recognition_result
@@ -79,17 +62,8 @@ def _read_speech(
     _put(details, "audio_duration", result.audio_time)
 
 
-def _read_translation(
-    operation: TranslationOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _translation(operation: TranslationOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     """``target_language``/``target_type``, and ``translation`` (the text, when CI answers with it)."""
-    _media(operation, succeeded, outputs, details)
-    if succeeded and not outputs and not operation.no_need_output:
-        outputs.extend(_declared_outputs(operation.output))
     if operation.translation is not None:
         _put(details, "target_language", operation.translation.lang)
         _put(details, "target_type", operation.translation.type)
@@ -97,49 +71,38 @@ def _read_translation(
         _put(details, "translation", operation.translate_result.result)
 
 
-def _read_words(
-    operation: WordsGeneralizeOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _translation_objects(operation: TranslationOperation) -> Outputs:
+    """``Output``, unless the job answers with the text alone (``NoNeedOutput``)."""
+    return [] if operation.no_need_output else _declared_outputs(operation.output)
+
+
+def _words(operation: WordsGeneralizeOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     """``keywords``: the categorised words (word, category); ``tokens``: how many tokens the text split into."""
-    _media(operation, succeeded, outputs, details)
     result = operation.words_generalize_result
     if result is None:
         return
     keywords = []
     for label in result.labels:
         if label.word:
-            entry: dict[str, Any] = {"word": label.word}
+            entry: Details = {"word": label.word}
             _put(entry, "category", label.category)
             keywords.append(entry)
     details["keywords"] = keywords
     details["tokens"] = len(result.tokens)
 
 
-def _read_matte(
-    operation: SegmentVideoBodyOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _h: dict[str, str],
-    details: dict[str, Any],
-) -> None:
+def _matte(operation: SegmentVideoBodyOperation, _ok: bool, _outputs: Outputs, details: Details) -> None:
     """The matte video is the output; ``mode``/``segment_type`` say what it holds."""
-    _media(operation, succeeded, outputs, details)
-    if succeeded and not outputs:
-        outputs.extend(_declared_outputs(operation.output))
     settings = operation.segment_video_body
-    _put(details, "mode", (settings.mode if settings else None) or "Mask")
-    _put(details, "segment_type", (settings.segment_type if settings else None) or "HumanSeg")
+    _put(details, "mode", (settings.mode if settings is not None else None) or "Mask")
+    _put(details, "segment_type", (settings.segment_type if settings is not None else None) or "HumanSeg")
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.
 READERS: tuple[tuple[type[Any], Reader], ...] = (
-    (VideoTagOperation, _read_video_tag),
-    (SpeechRecognitionOperation, _read_speech),
-    (TranslationOperation, _read_translation),
-    (WordsGeneralizeOperation, _read_words),
-    (SegmentVideoBodyOperation, _read_matte),
+    (VideoTagOperation, _media_reader(_video_tag)),
+    (SpeechRecognitionOperation, _media_reader(_speech, _output_objects)),
+    (TranslationOperation, _media_reader(_translation, _translation_objects)),
+    (WordsGeneralizeOperation, _media_reader(_words)),
+    (SegmentVideoBodyOperation, _media_reader(_matte, _output_objects)),
 )

@@ -1,13 +1,13 @@
-"""Every parsed callback as normalised results: one ``JobResult`` per job, never none, never an exception.
+"""Every parsed callback as normalised results: one ``JobResult`` per job, never none, never an exception."""
 
-``normalise`` is on the callback handler's hot path (≥ 10,000 callbacks/s with parsing and authentication), so
-it reads the typed models field by field and serialises a whole tree only for a result of kind ``unknown``.
-It logs nothing: the handler logs what it does with the results.
-
-A job's ``Operation`` is read by its family's module (``_media_jobs``, ``_file_jobs``, ``_document_jobs``,
-``_picture_jobs``; moderation reports by ``_moderation``), each loaded with its models on the first result
-that needs it: normalising a Transcode report never loads the file, document, picture or moderation models.
-"""
+# ``normalise`` is on the callback handler's hot path (>= 10,000 callbacks/s with parsing and authentication), so
+# it reads the typed models field by field and serialises a whole tree only for a result of kind ``unknown``.
+# It logs nothing: the handler logs what it does with the results.
+#
+# A job's ``Operation`` is read by its family's module (``_media_jobs``, ``_editing_jobs``, ``_audio_jobs``,
+# ``_intelligence_jobs``, ``_file_jobs``, ``_document_jobs``, ``_picture_jobs``; moderation reports by
+# ``_moderation``), each loaded with its models on the first result that needs it: normalising a Transcode report
+# never loads the file, document, picture or moderation models.
 
 from __future__ import annotations
 

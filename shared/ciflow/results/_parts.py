@@ -1,9 +1,9 @@
-"""What every normalised result is made of: UserData, object locations, failures, details worth routing on."""
+"""What every normalised result is made of: UserData, object locations, failures, details, and the tag reader."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from math import isfinite
 from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import unquote
 
@@ -13,15 +13,38 @@ from ._model import ObjectLocation
 if TYPE_CHECKING:
     from ..models import JobInput, JobOutput
 
+Outputs: TypeAlias = list[ObjectLocation]
+Details: TypeAlias = dict[str, Any]
+Hashes: TypeAlias = dict[str, str]
+
 #: ``reader(operation, succeeded, outputs, hashes, details)``: a job family's ``Operation`` read into a result's
 #: outputs, hashes and details (one module per family, loaded with its models: ``_media_jobs``, ``_file_jobs``…).
-Reader: TypeAlias = Callable[[Any, bool, list[ObjectLocation], dict[str, str], dict[str, Any]], None]
+Reader: TypeAlias = Callable[[Any, bool, Outputs, Hashes, Details], None]
+#: ``declared(operation)``: the objects a job was asked to write, listed when it succeeded but reported none.
+Declared: TypeAlias = Callable[[Any], Outputs]
+#: ``details(operation, succeeded, outputs, details)``: puts what is specific to a tag into a result's details.
+TagDetails: TypeAlias = Callable[[Any, bool, Outputs, Details], None]
 
 _SUCCESS = "Success"
 _FAILED = "Failed"
 
 # COS object hosts: <bucket>.cos.<region>.myqcloud.com and the tencentcos.cn form.
 _COS_DOMAINS = (("myqcloud", "com"), ("tencentcos", "cn"))
+
+
+def _tag_reader(reported: Reader, declared: Declared | None = None, details: TagDetails | None = None) -> Reader:
+    """A tag's reader: what its family reports, else the outputs it was ``declared`` to write, then its ``details``."""
+    if declared is None and details is None:
+        return reported
+
+    def read(operation: Any, succeeded: bool, outputs: Outputs, hashes: Hashes, found: Details) -> None:
+        reported(operation, succeeded, outputs, hashes, found)
+        if declared is not None and succeeded and not outputs:
+            outputs.extend(declared(operation))
+        if details is not None:
+            details(operation, succeeded, outputs, found)
+
+    return read
 
 
 def _user_data(text: Any, secrets: Sequence[str]) -> dict[str, Any]:
@@ -49,27 +72,34 @@ def _input(job_input: JobInput | None) -> ObjectLocation | None:
     return ObjectLocation(bucket=job_input.bucket_id or job_input.bucket, region=job_input.region, key=job_input.object)
 
 
-def _location(output: JobOutput | None, key: str | None) -> ObjectLocation | None:
-    if not key:
-        return None
-    if output is None:
-        return ObjectLocation(key=key)
-    return ObjectLocation(bucket=output.bucket, region=output.region, key=key)
+def _locations(output: JobOutput | None, keys: Iterable[str | None]) -> Outputs:
+    """The objects ``keys`` name in ``output``'s bucket and region, unset keys skipped."""
+    found: Outputs = []
+    for key in keys:  # a loop, not a comprehension: cheaper for the one or two keys it mostly gets
+        if key:
+            found.append(
+                ObjectLocation(key=key)
+                if output is None
+                else ObjectLocation(bucket=output.bucket, region=output.region, key=key)
+            )
+    return found
 
 
-def _declared_outputs(output: JobOutput | None) -> list[ObjectLocation]:
-    """The outputs a job was asked to write (``Output.Object``/``SpriteObject``), when it reports none itself."""
-    if output is None:
-        return []
-    found = [_location(output, output.object), _location(output, output.sprite_object)]
-    return [location for location in found if location is not None]
+def _declared_outputs(output: JobOutput | None) -> Outputs:
+    """The outputs a job was asked to write: ``Output.Object`` and ``SpriteObject``."""
+    return [] if output is None else _locations(output, [output.object, output.sprite_object])
 
 
-def _put(details: dict[str, Any], key: str, value: Any) -> None:
+def _output_objects(operation: Any) -> Outputs:
+    """``Declared`` of an ``Operation`` with an ``Output``: its ``Object`` and ``SpriteObject``."""
+    return _declared_outputs(operation.output)
+
+
+def _put(details: Details, key: str, value: Any) -> None:
     """Add a detail worth routing on, skipping unset values (and floats JSON cannot carry)."""
     if value is None or value == "":
         return
-    if isinstance(value, float) and not math.isfinite(value):
+    if isinstance(value, float) and not isfinite(value):
         return
     details[key] = value
 

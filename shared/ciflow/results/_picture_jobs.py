@@ -5,30 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.pictures import PicOperation
-from ._model import ObjectLocation
-from ._parts import Reader, _declared_outputs, _location, _put
+from ._parts import Details, Hashes, Outputs, Reader, _locations, _output_objects, _put, _tag_reader
 
 
-def _read_picture(
-    operation: PicOperation,
-    succeeded: bool,
-    outputs: list[ObjectLocation],
-    _hashes: dict[str, str],
-    details: dict[str, Any],
-) -> None:
-    output = operation.output
-    images = operation.outputs
-    for image in images:
-        location = _location(output, image.key)
-        if location is not None:
-            outputs.append(location)
+def _picture(operation: PicOperation, _ok: bool, outputs: Outputs, _h: Hashes, details: Details) -> None:
+    """The images the job reports writing (else its result's object), and the first one's format and size."""
+    images = operation.outputs  # a property, built on each read
+    outputs.extend(_locations(operation.output, [image.key for image in images]))
     result = operation.pic_process_result
     if not outputs and result is not None:
-        location = _location(output, result.object_name)
-        if location is not None:
-            outputs.append(location)
-    if not outputs and succeeded:
-        outputs.extend(_declared_outputs(output))
+        outputs.extend(_locations(operation.output, [result.object_name]))
     if images:
         image = images[0]
         _put(details, "format", image.format)
@@ -39,4 +25,4 @@ def _read_picture(
 
 
 #: (operation type, reader) in the order they are tried: ``_normalise`` calls the first that matches.
-READERS: tuple[tuple[type[Any], Reader], ...] = ((PicOperation, _read_picture),)
+READERS: tuple[tuple[type[Any], Reader], ...] = ((PicOperation, _tag_reader(_picture, _output_objects)),)

@@ -1,6 +1,6 @@
 """The audio job tags end to end: each submitted to the emulator through the production client, its real outputs
-checked in the emulator's COS, its describe answer typed, and its callback routed by the hosted callback function
-(behind the local API Gateway) into the local queue as a normalised result."""
+checked in the emulator's COS, its describe answer typed, and its callback routed by the callback function (hosted on
+loopback as API Gateway would serve it) into the local queue as a normalised result."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,26 +34,16 @@ from ciflow.models.audio import (
     VoiceSeparateOperation,
 )
 from ciflow.models.media import MediaJobsResponse
-from ciflow.routing import SqliteQueueSink
 from ciflow.userdata import RouteTag, encode_user_data
-from ciflow_local._shims import ApiGatewayShim, FunctionHost, local_environment
 from ciflow_local.emulator import Emulator
 from ciflow_local.emulator.workers import ffmpeg
 from tests.e2e.emulator.conftest import client_for
+from tests.support.callback_host import HostedCallback
 
 REGION = "ap-guangzhou"
 BUCKET = "audio-1250000000"
-TOKEN = "audio-callback-token-0123456789"
-SECRET = "audio-user-data-secret-0123456789"
-FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
 RATE = 16000
 TIMEOUT = 60.0
-
-
-@dataclass
-class Callbacks:
-    url: str
-    queue_path: Path
 
 
 @pytest.fixture
@@ -62,31 +51,6 @@ def client(emulator: Emulator) -> Iterator[CiClient]:
     """The production client on the whole emulator (this folder's own ``client`` serves COS alone)."""
     with client_for(emulator.url, bucket=BUCKET) as ci_client:
         yield ci_client
-
-
-@pytest.fixture(scope="module")
-def callbacks(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callbacks]:
-    """The callback function hosted behind the local API Gateway, routing to the local queue."""
-    root = tmp_path_factory.mktemp("audio-callback")
-    env = local_environment(
-        emulator_url=emulator.url,
-        data_dir=root,
-        bucket=BUCKET,
-        region=REGION,
-        callback_url="",
-        callback_token=TOKEN,
-        user_data_secret=SECRET,
-    )
-    runtime = {name: env[name] for name in ("TENCENTCLOUD_SECRETID", "TENCENTCLOUD_SECRETKEY")}
-    host = FunctionHost(FUNCTIONS, {"callback": env}, runtime_env=runtime)
-    host.open()
-    gateway = ApiGatewayShim(host)
-    gateway.start()
-    try:
-        yield Callbacks(f"{gateway.url}?token={TOKEN}", Path(env["CIFLOW_QUEUE_PATH"]))
-    finally:
-        gateway.stop()
-        host.close()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -157,14 +121,14 @@ def tone_to_rest(values: list[int], frequency: float) -> float:
 # --------------------------------------------------------------------------------------------------
 
 
-def submit(client: CiClient, callbacks: Callbacks, operation: AudioOperation, key: str | None) -> tuple[str, str]:
+def submit(client: CiClient, hosted: HostedCallback, operation: AudioOperation, key: str | None) -> tuple[str, str]:
     """Submit ``operation`` on ``key`` with a signed UserData and the hosted callback; (job id, correlation id)."""
     correlation = uuid.uuid4().hex[:20]
-    signed = encode_user_data(RouteTag("audio", correlation, operation.TAG.lower()), SECRET)
+    signed = encode_user_data(RouteTag("audio", correlation, operation.TAG.lower()), hosted.secret)
     request = AudioJobRequest(
         input={"Object": key} if key is not None else None,
         operation=operation.model_copy(update={"user_data": signed}),
-        callback=callbacks.url,
+        callback=hosted.callback_url,
     )
     answer = client.send(ops.submit_media_job(request))
     [detail] = answer.jobs_detail
@@ -187,21 +151,14 @@ def finished(client: CiClient, job_id: str) -> Any:
     return detail
 
 
-def routed(callbacks: Callbacks, job_id: str) -> dict[str, Any]:
+def routed(hosted: HostedCallback, job_id: str) -> dict[str, Any]:
     """The normalised result the callback function put in the local queue for ``job_id``."""
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        with SqliteQueueSink(callbacks.queue_path, name="local") as queue:
-            found = [m.payload for m in queue.list() if m.payload.get("job_id") == job_id]
-        if found:
-            [payload] = found
-            return payload
-        time.sleep(0.1)
-    raise AssertionError(f"no routed result for {job_id}")
+    [payload] = hosted.wait_routed(job_id, timeout=TIMEOUT)
+    return payload
 
 
-def check_routed(callbacks: Callbacks, job_id: str, correlation: str, tag: str) -> dict[str, Any]:
-    payload = routed(callbacks, job_id)
+def check_routed(hosted: HostedCallback, job_id: str, correlation: str, tag: str) -> dict[str, Any]:
+    payload = routed(hosted, job_id)
     assert (payload["kind"], payload["tag"], payload["state"]) == ("media", tag, "Success")
     assert (payload["route"], payload["correlation_id"], payload["user_data_valid"]) == ("audio", correlation, True)
     return payload
@@ -219,14 +176,14 @@ def stored_path(emulator: Emulator, key: str) -> Path:
 
 
 def test_voice_separate_writes_the_centre_as_voice_and_the_side_as_background(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks, tmp_path: Path
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, tmp_path: Path
 ) -> None:
     emulator.store.put_bytes(BUCKET, "in/mix.wav", stereo_mix(tmp_path))
     operation = VoiceSeparateOperation(
         voice_separate=VoiceSeparate(audio_mode="AudioAndBackground", audio_config=AudioConfig(codec="mp3")),
         output=JobOutput(region=REGION, bucket=BUCKET, object="out/vs/background.${ext}", au_object="out/vs/voice.mp3"),
     )
-    job_id, correlation = submit(client, callbacks, operation, "in/mix.wav")
+    job_id, correlation = submit(client, hosted, operation, "in/mix.wav")
     detail = finished(client, job_id)
     keys = set(detail.operation.media_result.output_keys)
     assert keys == {"out/vs/voice.mp3", "out/vs/background.mp3"}
@@ -236,7 +193,7 @@ def test_voice_separate_writes_the_centre_as_voice_and_the_side_as_background(
     assert power_at(background, 300) > 20 * power_at(background, 1000), "the background is the side"
     assert 1.3 < len(voice) / RATE < 1.7
     assert [a.channel for a in detail.operation.media_info.stream.audio] == [1, 1]
-    payload = check_routed(callbacks, job_id, correlation, "VoiceSeparate")
+    payload = check_routed(hosted, job_id, correlation, "VoiceSeparate")
     assert {o["key"] for o in payload["outputs"]} == keys
     assert payload["details"]["voice_output"] == "out/vs/voice.mp3"
     assert payload["details"]["background_output"] == "out/vs/background.mp3"  # the ${ext} it was written with
@@ -244,12 +201,12 @@ def test_voice_separate_writes_the_centre_as_voice_and_the_side_as_background(
 
 
 def test_noise_reduction_denoises_into_mono(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks, tmp_path: Path
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, tmp_path: Path
 ) -> None:
     noisy = noisy_tone(tmp_path)
     emulator.store.put_bytes(BUCKET, "in/noisy.wav", noisy)
     operation = NoiseReductionOperation(output=JobOutput(region=REGION, bucket=BUCKET, object="out/nr/clean.wav"))
-    job_id, correlation = submit(client, callbacks, operation, "in/noisy.wav")
+    job_id, correlation = submit(client, hosted, operation, "in/noisy.wav")
     detail = finished(client, job_id)
     assert detail.operation.media_result.output_keys == ["out/nr/clean.wav"]
     [stream] = detail.operation.media_info.stream.audio
@@ -257,37 +214,37 @@ def test_noise_reduction_denoises_into_mono(
     before, after = samples(tmp_path / "noisy.wav"), samples(stored_path(emulator, "out/nr/clean.wav"))
     snr = [tone_to_rest(values, 440) for values in (before, after)]
     assert snr[1] > 2 * snr[0], f"the noise is reduced (tone-to-noise before, after: {snr})"
-    payload = check_routed(callbacks, job_id, correlation, "NoiseReduction")
+    payload = check_routed(hosted, job_id, correlation, "NoiseReduction")
     assert [o["key"] for o in payload["outputs"]] == ["out/nr/clean.wav"]
     assert payload["details"]["denoised_output"] == "out/nr/clean.wav"
 
 
 def test_noise_reduction_refuses_an_input_over_10_mb(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks
+    emulator: Emulator, client: CiClient, hosted: HostedCallback
 ) -> None:
     emulator.store.put_bytes(BUCKET, "in/huge.wav", b"\0" * (10 * 1024 * 1024 + 1))
     operation = NoiseReductionOperation(output=JobOutput(region=REGION, bucket=BUCKET, object="out/nr/huge.wav"))
-    job_id, _ = submit(client, callbacks, operation, "in/huge.wav")
+    job_id, _ = submit(client, hosted, operation, "in/huge.wav")
     with pytest.raises(AssertionError, match="InvalidArgument"):
         finished(client, job_id)
     assert emulator.store.head(BUCKET, "out/nr/huge.wav") is None
 
 
 def test_digital_watermark_is_recovered_exactly_and_absent_from_the_original(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks, tmp_path: Path
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, tmp_path: Path
 ) -> None:
     emulator.store.put_bytes(BUCKET, "in/clip.mp4", small_video(tmp_path))
     mark = DigitalWatermark(type="Text", message="ciflow_audio-42*", version="V1")
     operation = DigitalWatermarkOperation(
         digital_watermark=mark, output=JobOutput(region=REGION, bucket=BUCKET, object="out/dw/marked.${ext}")
     )
-    job_id, correlation = submit(client, callbacks, operation, "in/clip.mp4")
+    job_id, correlation = submit(client, hosted, operation, "in/clip.mp4")
     detail = finished(client, job_id)
     assert detail.operation.digital_watermark.state == "Success"
     marked = ffmpeg.probe(stored_path(emulator, "out/dw/marked.mp4"))
     original = ffmpeg.probe(tmp_path / "clip.mp4")
     assert (marked.streams, marked.video.width) == (original.streams, original.video.width)  # type: ignore[union-attr]
-    payload = check_routed(callbacks, job_id, correlation, "DigitalWatermark")
+    payload = check_routed(hosted, job_id, correlation, "DigitalWatermark")
     assert payload["details"]["watermark_message"] == "ciflow_audio-42*"
     assert [o["key"] for o in payload["outputs"]] == ["out/dw/marked.mp4"]
 
@@ -295,21 +252,23 @@ def test_digital_watermark_is_recovered_exactly_and_absent_from_the_original(
         extract = ExtractDigitalWatermarkOperation(
             extract_digital_watermark=ExtractDigitalWatermark(type="Text", version="V1")
         )
-        job_id, correlation = submit(client, callbacks, extract, key)
+        job_id, correlation = submit(client, hosted, extract, key)
         assert finished(client, job_id).operation.message == expected
-        details = check_routed(callbacks, job_id, correlation, "ExtractDigitalWatermark")["details"]
+        details = check_routed(hosted, job_id, correlation, "ExtractDigitalWatermark")["details"]
         assert details.get("watermark_message") == expected
         assert details["watermark_found"] is (expected is not None)
 
 
-def test_tts_speaks_a_stand_in_sized_from_the_text(emulator: Emulator, client: CiClient, callbacks: Callbacks) -> None:
+def test_tts_speaks_a_stand_in_sized_from_the_text(
+    emulator: Emulator, client: CiClient, hosted: HostedCallback
+) -> None:
     text = "Abed, I see a silver light"
     operation = TtsOperation(
         tts_tpl=TtsTpl(mode="Sync", codec="mp3", voice_type="aixiaonan", speed=200, volume=0),
         tts_config=TtsConfig(input_type="Text", input=text),
         output=JobOutput(region=REGION, bucket=BUCKET, object="out/tts/speech.${ext}"),
     )
-    job_id, correlation = submit(client, callbacks, operation, None)
+    job_id, correlation = submit(client, hosted, operation, None)
     detail = finished(client, job_id)
     assert detail.input is None
     assert detail.operation.media_result.output_keys == ["out/tts/speech.mp3"]
@@ -319,7 +278,7 @@ def test_tts_speaks_a_stand_in_sized_from_the_text(emulator: Emulator, client: C
     assert abs(probe.duration - len(text) * 0.06) < 0.3  # 0.12 s a character at Speed 100, twice as fast at 200
     speech = samples(stored_path(emulator, "out/tts/speech.mp3"))
     assert total_power(speech) > 1e5, "real audio, not silence"
-    payload = check_routed(callbacks, job_id, correlation, "Tts")
+    payload = check_routed(hosted, job_id, correlation, "Tts")
     assert payload["input"] is None
     assert (payload["details"]["speech_output"], payload["details"]["voice_type"]) == (
         "out/tts/speech.mp3",
@@ -329,7 +288,7 @@ def test_tts_speaks_a_stand_in_sized_from_the_text(emulator: Emulator, client: C
 
 
 def test_a_stored_voice_separate_template_decides_the_tracks_and_their_codec(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks, tmp_path: Path
+    emulator: Emulator, client: CiClient, hosted: HostedCallback, tmp_path: Path
 ) -> None:
     emulator.store.put_bytes(BUCKET, "in/mix-t.wav", stereo_mix(tmp_path))
     params = VoiceSeparate(audio_mode="IsBackground", audio_config=AudioConfig(codec="flac", samplerate=22050))
@@ -341,19 +300,19 @@ def test_a_stored_voice_separate_template_decides_the_tracks_and_their_codec(
         template_id=template_id,
         output=JobOutput(region=REGION, bucket=BUCKET, object="out/vst/bg.${ext}", au_object="out/vst/voice.${ext}"),
     )
-    job_id, correlation = submit(client, callbacks, operation, "in/mix-t.wav")
+    job_id, correlation = submit(client, hosted, operation, "in/mix-t.wav")
     detail = finished(client, job_id)
     assert detail.operation.media_result.output_keys == ["out/vst/bg.flac"], "IsBackground: no voice track"
     assert emulator.store.head(BUCKET, "out/vst/voice.flac") is None
     probe = ffmpeg.probe(stored_path(emulator, "out/vst/bg.flac"))
     assert (probe.audio.codec, probe.audio.sample_rate) == ("flac", 22050)  # type: ignore[union-attr]
-    payload = check_routed(callbacks, job_id, correlation, "VoiceSeparate")
+    payload = check_routed(hosted, job_id, correlation, "VoiceSeparate")
     assert payload["details"]["template_id"] == template_id
     assert [o["key"] for o in payload["outputs"]] == ["out/vst/bg.flac"]
 
 
 def test_tts_reads_a_url_input_from_cos_and_labels_its_stand_in(
-    emulator: Emulator, client: CiClient, callbacks: Callbacks
+    emulator: Emulator, client: CiClient, hosted: HostedCallback
 ) -> None:
     text = "Hi, I'm Aixiaonan. Nice to meet you."
     emulator.store.put_bytes(BUCKET, "in/speech.txt", text.encode())
@@ -363,7 +322,7 @@ def test_tts_reads_a_url_input_from_cos_and_labels_its_stand_in(
         tts_config=TtsConfig(input_type="Url", input=url),
         output=JobOutput(region=REGION, bucket=BUCKET, object="out/tts/url.wav"),
     )
-    job_id, correlation = submit(client, callbacks, operation, None)
+    job_id, correlation = submit(client, hosted, operation, None)
     detail = finished(client, job_id)
     [stream] = detail.operation.media_info.stream.audio
     assert (stream.codec_name, stream.sample_rate, stream.channel) == ("pcm_s16le", RATE, 1)
@@ -371,9 +330,9 @@ def test_tts_reads_a_url_input_from_cos_and_labels_its_stand_in(
     assert abs(ffmpeg.probe(path).duration - len(text) * 0.12) < 0.3  # type: ignore[operator]
     report = ffmpeg.run_ffmpeg(["-i", str(path)], timeout=30, check=False)
     assert "ciflow emulator stand-in" in report
-    assert check_routed(callbacks, job_id, correlation, "Tts")["details"]["tts_input_type"] == "Url"
+    assert check_routed(hosted, job_id, correlation, "Tts")["details"]["tts_input_type"] == "Url"
     first = path.read_bytes()
-    again, _ = submit(client, callbacks, operation, None)
+    again, _ = submit(client, hosted, operation, None)
     finished(client, again)
     assert stored_path(emulator, "out/tts/url.wav").read_bytes() == first, "the stand-in is deterministic"
 
@@ -409,14 +368,14 @@ def test_tts_reads_a_url_input_from_cos_and_labels_its_stand_in(
 def test_documented_constraints_fail_the_job_and_write_nothing(
     emulator: Emulator,
     client: CiClient,
-    callbacks: Callbacks,
+    hosted: HostedCallback,
     tmp_path: Path,
     operation: AudioOperation,
     key: str | None,
 ) -> None:
     if key is not None and emulator.store.head(BUCKET, key) is None:
         emulator.store.put_bytes(BUCKET, key, small_video(tmp_path))
-    job_id, _ = submit(client, callbacks, operation, key)
+    job_id, _ = submit(client, hosted, operation, key)
     with pytest.raises(AssertionError, match="InvalidArgument"):
         finished(client, job_id)
     assert [o.key for o in emulator.store.list(BUCKET, "out/bad/", limit=10)] == []

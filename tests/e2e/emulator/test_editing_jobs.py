@@ -3,22 +3,16 @@ described typed, its outputs checked in COS, and its callback routed by the call
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ciflow import operations as ops
-from ciflow.callback import CallbackRunner, CallbackSettings
 from ciflow.client import CiClient
-from ciflow.config import load_settings
 from ciflow.models import JobInput, JobOutput
 from ciflow.models._common import JobDetail
 from ciflow.models.editing import (
@@ -44,21 +38,18 @@ from ciflow.models.editing import (
 )
 from ciflow.models.media import Container, HlsEncrypt, Transcode, Video
 from ciflow.models.templates import template_request
-from ciflow.routing import DeadLetterStore, SqliteQueueSink
-from ciflow_local._invoke import scf_context
-from ciflow_local._shims import api_gateway_event
 from ciflow_local.emulator import Emulator
 from ciflow_local.emulator.workers import ffmpeg
 from ciflow_local.emulator.workers.editing import hls_key
 from tests.e2e.emulator.conftest import client_for
+from tests.support.callback_host import HostedCallback, run_job
 
 REGION = "ap-guangzhou"
 BUCKET = "editing-1250000000"
-TOKEN = "local-callback-token-0123456789"
 
 
 # --------------------------------------------------------------------------------------------------
-# Fixtures: generated clips in the bucket, the callback function behind a loopback URL, its local queue
+# Fixtures: generated clips in the bucket (the callback function on loopback is ``hosted``, tests/e2e/conftest.py)
 # --------------------------------------------------------------------------------------------------
 
 
@@ -78,57 +69,6 @@ def client(emulator: Emulator) -> Iterator[CiClient]:
         yield ci_client
 
 
-@dataclass
-class Hosted:
-    url: str
-    queue: SqliteQueueSink
-    answers: list[dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def hosted(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hosted]:
-    """The callback function (routing to a ``local-queue`` sink) served on loopback, as API Gateway would."""
-    work = tmp_path_factory.mktemp("callback")
-    settings = load_settings(
-        CallbackSettings,
-        {
-            "CIFLOW_REGION": REGION,
-            "CIFLOW_BUCKET": BUCKET,
-            "CIFLOW_CALLBACK_TOKEN": TOKEN,
-            "CIFLOW_USERDATA_SECRET": "local-user-data-secret-0123456789",
-            "CIFLOW_IDEMPOTENCY_STORE": "memory",
-            "CIFLOW_SINKS": json.dumps({"local": {"type": "local-queue"}}),
-        },
-    )
-    queue = SqliteQueueSink(work / "queue.sqlite3", name="local")
-    dead = DeadLetterStore(work / "dead.sqlite3")
-    runner = CallbackRunner(settings, sinks={"local": queue}, dead_letters=dead)
-    answers: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            event = api_gateway_event("POST", "/callback", dict(self.headers.items()), {"token": [TOKEN]}, body)
-            answer = runner.handle(event, scf_context("callback"))
-            answers.append(answer)
-            self.send_response(int(answer["statusCode"]))
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Hosted(f"http://127.0.0.1:{server.server_address[1]}/callback", queue, answers)
-    finally:
-        server.shutdown()
-        server.server_close()
-        queue.close()
-        dead.close()
-
-
 @pytest.fixture(scope="module")
 def clips(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """``in/a.mp4`` (2 s), ``in/b.mp4`` (1 s, red) and ``in/long.mp4`` (3 s) in the bucket."""
@@ -144,25 +84,17 @@ def clips(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def run(
-    client: CiClient, emulator: Emulator, hosted: Hosted, operation: EditingOperation, source: str | None = "in/a.mp4"
+    client: CiClient,
+    emulator: Emulator,
+    hosted: HostedCallback,
+    operation: EditingOperation,
+    source: str | None = "in/a.mp4",
 ) -> tuple[JobDetail, dict[str, Any]]:
     """Submit, wait for the job and its callback; (the typed description, the routed result from the queue)."""
     request = EditingJobRequest(
-        input=JobInput(object=source) if source else None, operation=operation, callback=hosted.url + f"?token={TOKEN}"
+        input=JobInput(object=source) if source else None, operation=operation, callback=hosted.callback_url
     )
-    [submitted] = client.send(ops.submit_media_job(request)).jobs_detail
-    assert submitted.job_id
-    assert submitted.tag == operation.TAG
-    record = emulator.engine.wait(submitted.job_id, timeout=60, delivered=True)
-    assert record.callback_status == "delivered", record
-    [detail] = client.send(ops.describe_media_jobs(submitted.job_id)).jobs_detail
-    assert type(detail) is not JobDetail, "described untyped"
-    assert isinstance(detail.operation, type(operation))
-    assert detail.state == "Success", (detail.code, detail.message)
-    routed = [item.payload for item in hosted.queue.list() if item.payload["job_id"] == submitted.job_id]
-    assert len(routed) == 1, f"the callback was not routed once to the local queue: {hosted.answers[-1:]}"
-    assert (routed[0]["kind"], routed[0]["tag"], routed[0]["state"]) == ("media", operation.TAG, "Success")
-    return detail, routed[0]
+    return run_job(client, emulator, hosted, request)
 
 
 def probe_key(emulator: Emulator, key: str) -> ffmpeg.MediaProbe:
@@ -185,7 +117,7 @@ def out(key: str) -> JobOutput:
 
 
 def test_concat_splices_fragments_in_fragment_index_order_with_cuts(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     fragments = [
         ConcatFragment(url=f"http://{BUCKET}.cos.{REGION}.myqcloud.com/in/b.mp4", fragment_index=1),
@@ -207,7 +139,7 @@ def test_concat_splices_fragments_in_fragment_index_order_with_cuts(
 
 
 def test_direct_concat_copies_the_streams_with_the_input_at_index(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     fragments = [ConcatFragment(url=f"https://{BUCKET}.cos.{REGION}.myqcloud.com/in/long.mp4")]
     params = ConcatTemplate(concat_fragment=fragments, direct_concat=True, index=1)
@@ -221,7 +153,7 @@ def test_direct_concat_copies_the_streams_with_the_input_at_index(
 
 
 def test_concat_with_a_stored_template_puts_its_start_and_end_around_the_input(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     url = f"https://{BUCKET}.cos.{REGION}.myqcloud.com/in/b.mp4"
     params = ConcatTemplate(
@@ -241,7 +173,7 @@ def test_concat_with_a_stored_template_puts_its_start_and_end_around_the_input(
 
 
 def test_video_montage_cuts_to_its_duration(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     montage = VideoMontage(duration=1.2, container=Container(format="mkv"))
     operation = VideoMontageOperation(video_montage=montage, output=out("out/montage.${ext}"))
@@ -254,7 +186,7 @@ def test_video_montage_cuts_to_its_duration(
 
 
 def test_segment_cuts_into_numbered_objects(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     operation = SegmentOperation(segment=Segment(format="ts", duration=1), output=out("out/seg/part-${Number}"))
     detail, result = run(client, emulator, hosted, operation, "in/long.mp4")
@@ -267,7 +199,7 @@ def test_segment_cuts_into_numbered_objects(
 
 
 def test_segment_to_encrypted_hls_writes_a_playlist_ffmpeg_decrypts(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path], tmp_path: Path
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path], tmp_path: Path
 ) -> None:
     encrypt = HlsEncrypt(is_hls_encrypt=True, uri_key="https://keys.example.com/k1")
     operation = SegmentOperation(
@@ -300,7 +232,7 @@ def test_segment_to_encrypted_hls_writes_a_playlist_ffmpeg_decrypts(
 
 
 def test_stream_extract_writes_each_stream_alone(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     items = [
         StreamExtract(index=0, object="out/streams/video.mp4"),
@@ -316,7 +248,7 @@ def test_stream_extract_writes_each_stream_alone(
 
 
 def test_sdr_to_hdr_writes_bt2020_hlg(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     operation = SdrToHdrOperation(
         sdr_to_hdr=SdrToHdr(hdr_mode="HLG"),
@@ -334,7 +266,7 @@ def test_sdr_to_hdr_writes_bt2020_hlg(
 
 
 def test_video_process_filters_and_transcodes(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     params = VideoProcess(
         color_enhance=ColorEnhance(contrast=50, saturation=100), ms_sharpen=MsSharpen(sharpen_level=8)
@@ -366,7 +298,7 @@ def test_video_process_filters_and_transcodes(
 
 
 def test_media_info_job_reports_the_input(
-    client: CiClient, emulator: Emulator, hosted: Hosted, clips: dict[str, Path]
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, clips: dict[str, Path]
 ) -> None:
     detail, result = run(client, emulator, hosted, MediaInfoOperation())
     info = detail.operation.media_info  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ from PIL import Image
 from ciflow import operations as ops
 from ciflow.client import CiClient
 from ciflow.models import JobInput, JobOutput
-from ciflow.models._common import JobDetail
+from ciflow.models.audio import AudioJobRequest, TtsConfig, TtsOperation, TtsTpl
 from ciflow.models.intelligence import (
     IntelligenceInput,
     IntelligenceJobRequest,
@@ -34,9 +34,7 @@ from ciflow_local.emulator import Emulator
 from ciflow_local.emulator.workers import ffmpeg
 from ciflow_local.emulator.workers.intelligence import STAND_IN
 from tests.e2e.emulator.conftest import client_for
-from tests.e2e.emulator.test_editing_jobs import TOKEN, Hosted, hosted
-
-__all__ = ["hosted"]  # the callback function on loopback, shared with the editing jobs' tests
+from tests.support.callback_host import HostedCallback, run_job
 
 REGION = "ap-guangzhou"
 BUCKET = "intelligence-1250000000"
@@ -52,30 +50,19 @@ def client(emulator: Emulator) -> Iterator[CiClient]:
 
 @pytest.fixture(scope="module")
 def inputs(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """``in/box.mp4``: 1.5 s of a white box on blue with a tone; ``in/tts.mp3`` (says it was spoken by the Tts
-    stand-in), ``in/tone.mp3`` (a plain tone) and ``in/notes.txt``."""
+    """``in/box.mp4``: 1.5 s of a white box on blue with a tone; ``in/tone.mp3`` (a plain tone) and ``in/notes.txt``."""
     work = tmp_path_factory.mktemp("inputs")
     video = "color=c=0x2040E0:s=96x64:r=10:d=1.5,drawbox=x=32:y=16:w=32:h=32:color=white:t=fill"
     tone = ["-f", "lavfi", "-i", "sine=frequency=440:duration=1.5"]
     encode = ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"]
     ffmpeg.run_ffmpeg(["-f", "lavfi", "-i", video, *tone, *encode, str(work / "box.mp4")], timeout=60)
-    for name, metadata in (("tts", ["-metadata", f"comment=ciflow-tts: {SPOKEN}"]), ("tone", [])):
-        ffmpeg.run_ffmpeg(
-            [
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=660:duration=1.2",
-                *metadata,
-                "-c:a",
-                "libmp3lame",
-                str(work / f"{name}.mp3"),
-            ],
-            timeout=60,
-        )
+    ffmpeg.run_ffmpeg(
+        ["-f", "lavfi", "-i", "sine=frequency=660:duration=1.2", "-c:a", "libmp3lame", str(work / "tone.mp3")],
+        timeout=60,
+    )
     (work / "notes.txt").write_text(TEXT, encoding="utf-8")
     with client_for(emulator.url, bucket=BUCKET) as uploader:
-        for name in ("box.mp4", "tts.mp3", "tone.mp3", "notes.txt"):
+        for name in ("box.mp4", "tone.mp3", "notes.txt"):
             uploader.send(ops.put_object(f"in/{name}", (work / name).read_bytes()))
 
 
@@ -90,24 +77,13 @@ API = {
 
 
 def run(
-    client: CiClient, emulator: Emulator, hosted: Hosted, operation: IntelligenceOperation, source: JobInput
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, operation: IntelligenceOperation, source: JobInput
 ) -> tuple[Any, dict[str, Any]]:
     """Submit, wait for the job and its callback; (the typed operation described, the routed result)."""
-    request = IntelligenceJobRequest(input=source, operation=operation, callback=f"{hosted.url}?token={TOKEN}")
+    request = IntelligenceJobRequest(input=source, operation=operation, callback=hosted.callback_url)
     submit, describe = API[operation.TAG]
-    [submitted] = client.send(submit(request)).jobs_detail
-    assert submitted.job_id
-    assert submitted.tag == operation.TAG
-    record = emulator.engine.wait(submitted.job_id, timeout=60, delivered=True)
-    assert record.callback_status == "delivered", record
-    [detail] = client.send(describe(submitted.job_id)).jobs_detail
-    assert type(detail) is not JobDetail, "described untyped"
-    assert isinstance(detail.operation, type(operation)), "described untyped"
-    assert detail.state == "Success", (detail.code, detail.message)
-    routed = [item.payload for item in hosted.queue.list() if item.payload["job_id"] == submitted.job_id]
-    assert len(routed) == 1, f"the callback was not routed once to the local queue: {hosted.answers[-1:]}"
-    assert (routed[0]["kind"], routed[0]["tag"], routed[0]["state"]) == ("media", operation.TAG, "Success")
-    return detail.operation, routed[0]
+    detail, result = run_job(client, emulator, hosted, request, submit=submit, describe=describe)
+    return detail.operation, result
 
 
 def read(emulator: Emulator, key: str) -> Path:
@@ -121,7 +97,7 @@ def out(key: str) -> JobOutput:
 
 
 def test_video_tag_reports_measured_labelled_tags(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None
 ) -> None:
     operation = VideoTagOperation(video_tag=VideoTag(scenario="Stream"))
     described, result = run(client, emulator, hosted, operation, JobInput(object="in/box.mp4"))
@@ -140,7 +116,7 @@ def test_video_tag_reports_measured_labelled_tags(
 
 
 def test_segment_video_body_writes_a_real_alpha_matte(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None, tmp_path: Path
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None, tmp_path: Path
 ) -> None:
     operation = SegmentVideoBodyOperation(segment_video_body=SegmentVideoBody(mode="Mask"), output=out("out/mask.mp4"))
     described, result = run(client, emulator, hosted, operation, JobInput(object="in/box.mp4"))
@@ -166,21 +142,27 @@ def test_segment_video_body_writes_a_real_alpha_matte(
 
 
 def test_speech_recognition_echoes_a_tts_stand_in_and_writes_the_transcript(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None
 ) -> None:
+    speech = TtsOperation(
+        tts_tpl=TtsTpl(mode="Sync", codec="mp3"),
+        tts_config=TtsConfig(input_type="Text", input=SPOKEN),
+        output=out("in/spoken.${ext}"),
+    )
+    run_job(client, emulator, hosted, AudioJobRequest(operation=speech, callback=hosted.callback_url))
     settings = SpeechRecognition(engine_model_type="16k_en", channel_num=1, res_text_format=0)
     operation = SpeechRecognitionOperation(speech_recognition=settings, output=out("out/asr.txt"))
-    described, result = run(client, emulator, hosted, operation, JobInput(object="in/tts.mp3"))
+    described, result = run(client, emulator, hosted, operation, JobInput(object="in/spoken.mp3"))
     recognised = described.speech_recognition_result
     assert recognised.result == SPOKEN
-    assert recognised.audio_time == pytest.approx(1.2, abs=0.15)
+    assert recognised.audio_time == pytest.approx(len(SPOKEN) * 0.12, abs=0.2)  # the Tts stand-in's pace
     assert read(emulator, "out/asr.txt").read_text(encoding="utf-8").strip() == SPOKEN
     assert [o["key"] for o in result["outputs"]] == ["out/asr.txt"]
     assert (result["details"]["transcript"], result["details"]["engine"]) == (SPOKEN, "16k_en")
 
 
 def test_speech_recognition_of_other_audio_is_a_labelled_placeholder_with_its_duration(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None
 ) -> None:
     operation = SpeechRecognitionOperation(speech_recognition=SpeechRecognition(), output=out("out/tone.txt"))
     _, result = run(client, emulator, hosted, operation, JobInput(object="in/tone.mp3"))
@@ -191,7 +173,7 @@ def test_speech_recognition_of_other_audio_is_a_labelled_placeholder_with_its_du
 
 
 def test_translation_wraps_each_line_in_the_target_language(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None
 ) -> None:
     operation = TranslationOperation(translation=Translation(lang="zh", type="txt"), output=out("out/zh.txt"))
     source = IntelligenceInput(object="in/notes.txt", lang="en", type="txt")
@@ -204,7 +186,7 @@ def test_translation_wraps_each_line_in_the_target_language(
 
 
 def test_words_generalize_finds_the_frequent_words(
-    client: CiClient, emulator: Emulator, hosted: Hosted, inputs: None
+    client: CiClient, emulator: Emulator, hosted: HostedCallback, inputs: None
 ) -> None:
     operation = WordsGeneralizeOperation(words_generalize=WordsGeneralize(ner_method="DL", seg_method="MIX"))
     described, result = run(client, emulator, hosted, operation, JobInput(object="in/notes.txt"))

@@ -15,7 +15,7 @@ from ciflow.concerns.transcode import plan as transcode_plan
 from ciflow.config import load_settings
 from ciflow.handlers import UploadRunner
 from ciflow.handlers._outcome import RetryableInvocationError
-from ciflow.idempotency import MemoryStore
+from ciflow.idempotency import IdempotencyRecord, MemoryStore
 
 from .test_pipeline import CI, CONTEXT, ENV, event, make_client
 
@@ -58,9 +58,14 @@ def handle(runner: UploadRunner[TranscodeSettings]) -> dict[str, Any]:
         return exc.summary.as_dict()
 
 
-def ledger_jobs(store: MemoryStore) -> dict[str, str]:
+def ledger_record(store: MemoryStore) -> IdempotencyRecord:
+    """The upload's one ledger record."""
     (record,) = [record for record in store.records() if record.key.startswith("transcode:")]
-    return dict(record.jobs)
+    return record
+
+
+def ledger_jobs(store: MemoryStore) -> dict[str, str]:
+    return dict(ledger_record(store).jobs)
 
 
 @respx.mock
@@ -119,8 +124,7 @@ def test_two_candidate_runs_leave_the_step_unresolved(
     assert again["failed"] == 1
     assert "AmbiguousRunError" in again["outcomes"][0]["error"]
     assert trigger.call_count == 1
-    (record,) = [record for record in store.records() if record.key.startswith("transcode:")]
-    assert record.payload["permanent"] is False  # the cleanup reports it later; not given up at once
+    assert ledger_record(store).payload["permanent"] is False  # the cleanup reports it later; not given up at once
 
 
 def test_workflow_mode_needs_a_workflow_id_shaped_like_one() -> None:

@@ -3,7 +3,7 @@ what the caller changes or sets wins; a model built in code serialises as it alw
 
 import copy
 import pickle
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -24,9 +24,8 @@ from ciflow.codec import (
 from ciflow.errors import DecodeError, MalformedXmlError, UnsafeXmlError
 from ciflow.models import media
 from ciflow.models.callbacks import TaskFinish, parse_callback
+from tests.support.models import CHINA
 from tests.support.xmltree import equivalent_xml, lossless_equal_json, lossless_equal_xml
-
-CHINA = timezone(timedelta(hours=8))
 
 
 class Mq(CiModel):

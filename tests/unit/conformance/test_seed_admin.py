@@ -6,19 +6,15 @@ Fixtures and their repairs of PDF damage: ``tests/fixtures/seed/index-admin.json
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
 
-from ciflow.codec import CiModel, from_xml, to_xml
+from ciflow.codec import CiModel
 from ciflow.models import batch, buckets, queues, sync, templates
-from tests.support.xmltree import lossless_equal_xml
+from tests.support.seed import assert_complete_and_lossless, decode_sample, entry_id, load_index, root_of
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
-INDEX: list[dict[str, Any]] = json.loads((FIXTURES / "index-admin.json").read_text())
+INDEX = load_index("index-admin.json")
 
 #: (method and path of the API, role) -> the model of the sample.
 MODELS: dict[tuple[str, str], type[CiModel]] = {
@@ -49,25 +45,10 @@ def model_for(entry: dict[str, Any]) -> type[CiModel]:
     return MODELS[(method_path, entry["role"])]
 
 
-def unmodelled(model: BaseModel, path: str = "") -> list[str]:
-    """Paths of elements that landed in ``extra``: documented elements the models do not know."""
-    found = [f"{path}/{key}" for key in (model.model_extra or {})]
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        for item in value if isinstance(value, list) else [value]:
-            if isinstance(item, BaseModel):
-                found += unmodelled(item, f"{path}/{name}")
-    return found
-
-
-@pytest.mark.parametrize("entry", INDEX, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", INDEX, ids=entry_id)
 def test_sample_decodes_fully_and_round_trips(entry: dict[str, Any]) -> None:
-    body = (FIXTURES / entry["file"]).read_bytes()
-    root = "Request" if entry["role"] == "request" else "Response"
-    model = from_xml(model_for(entry), body, root=root)
-    assert unmodelled(model) == [], "documented elements missing from the model"
-    difference = lossless_equal_xml(body, to_xml(model, root))
-    assert difference is None, difference
+    body, model = decode_sample(entry, model_for(entry))
+    assert_complete_and_lossless(model, body, root_of(entry))
 
 
 def test_every_template_tag_and_family_has_samples() -> None:

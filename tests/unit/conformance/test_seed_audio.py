@@ -7,71 +7,52 @@ Fixtures and the repairs of PDF damage are listed in ``index-audio.json``.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ciflow.codec import from_xml, to_tree, to_xml
 from ciflow.models import audio, media
-from ciflow.models.callbacks import TaskFinish, parse_callback
+from ciflow.models.callbacks import parse_callback
 from ciflow.results import normalise
-from tests.support.xmltree import lossless_equal_json, lossless_equal_xml
-from tests.unit.conformance.test_seed_samples import unmodelled
+from tests.support.seed import (
+    FIXTURES,
+    assert_complete_and_lossless,
+    check_one_job_callback,
+    check_tagged_request,
+    decode_sample,
+    entry_id,
+    load_index,
+    named_tag,
+    sample,
+    with_role,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
-INDEX: list[dict[str, Any]] = json.loads((FIXTURES / "index-audio.json").read_text())
+INDEX = load_index("index-audio.json")
 SECRETS = ["audio-conformance-secret-0123456789"]
 
-REQUESTS = [e for e in INDEX if e["role"] == "request"]
-RESPONSES = [e for e in INDEX if e["role"] == "response"]
-CALLBACKS = [e for e in INDEX if e["role"] == "callback"]
+REQUESTS = with_role(INDEX, "request")
+RESPONSES = with_role(INDEX, "response")
+CALLBACKS = with_role(INDEX, "callback")
 
 
-def tag_of(entry: dict[str, Any]) -> str:
-    return str(entry["api"].rsplit("Tag=", 1)[1])
-
-
-def body(entry: dict[str, Any]) -> bytes:
-    return (FIXTURES / str(entry["file"])).read_bytes()
-
-
-@pytest.mark.parametrize("entry", REQUESTS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", REQUESTS, ids=entry_id)
 def test_request_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    request = from_xml(audio.AudioJobRequest, original, root="Request")
-    assert request.tag == tag_of(entry)
-    assert type(request.operation) is audio.OPERATIONS[request.tag]
-    assert unmodelled(request) == [], "documented elements missing from the model"
-    assert lossless_equal_xml(original, to_xml(request, "Request")) is None
+    check_tagged_request(entry, audio.AudioJobRequest, audio.OPERATIONS)
 
 
-@pytest.mark.parametrize("entry", RESPONSES, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", RESPONSES, ids=entry_id)
 def test_response_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    response = from_xml(media.MediaJobsResponse, original, root="Response")
+    original, response = decode_sample(entry, media.MediaJobsResponse)
     [detail] = response.jobs_detail
-    assert detail.tag == tag_of(entry)
+    assert detail.tag == named_tag(entry)
     assert type(detail) is audio.DETAILS[detail.tag]
     assert type(detail.operation) is audio.OPERATIONS[detail.tag]
-    assert unmodelled(response) == [], "documented elements missing from the model"
-    assert lossless_equal_xml(original, to_xml(response, "Response")) is None
+    assert_complete_and_lossless(response, original, "Response")
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_callback_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    callback = parse_callback(original)
-    assert isinstance(callback, TaskFinish)
-    [detail] = callback.jobs_detail
-    assert detail.tag == tag_of(entry)
-    assert type(detail) is audio.DETAILS[detail.tag]
-    assert unmodelled(callback) == [], "documented elements missing from the model"
-    if entry["format"] == "xml":
-        assert lossless_equal_xml(original, to_xml(callback, "Response")) is None
-    else:
-        assert lossless_equal_json(json.loads(original), to_tree(callback)) is None
+    check_one_job_callback(entry, audio.DETAILS)
 
 
 #: What each tag's callback samples must normalise to: (output keys, details that must be there).
@@ -87,10 +68,10 @@ EXPECTED: dict[str, tuple[set[str], dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_callback_sample_normalises_to_a_media_result(entry: dict[str, Any]) -> None:
-    tag = tag_of(entry)
-    [result] = normalise(parse_callback(body(entry)), user_data_secrets=SECRETS)
+    tag = named_tag(entry)
+    [result] = normalise(parse_callback(sample(entry)), user_data_secrets=SECRETS)
     assert (result.kind, result.tag, result.state, result.succeeded) == ("media", tag, "Success", True)
     assert result.raw is None, "a typed report is routed by its fields, not raw"
     keys, details = EXPECTED[tag]
@@ -104,7 +85,7 @@ def test_callback_sample_normalises_to_a_media_result(entry: dict[str, Any]) -> 
 
 
 def test_every_tag_has_requests_responses_and_callbacks_of_both_formats() -> None:
-    seen = {(tag_of(e), e["role"], e["format"]) for e in INDEX}
+    seen = {(named_tag(e), e["role"], e["format"]) for e in INDEX}
     for tag in audio.AUDIO_TAGS:
         assert {(tag, "request", "xml"), (tag, "response", "xml"), (tag, "callback", "xml")} <= seen, tag
         assert (tag, "callback", "json") in seen, tag

@@ -6,26 +6,30 @@ Fixtures and the repairs of PDF damage are listed in ``index-editing.json``.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from ciflow.codec import from_xml, to_tree, to_xml
 from ciflow.models import editing, media
 from ciflow.models._common import JobDetail
 from ciflow.models.callbacks import TaskFinish, parse_callback
 from ciflow.results import JobResult, normalise
-from tests.support.xmltree import lossless_equal_json, lossless_equal_xml
-from tests.unit.conformance.test_seed_samples import FIXTURES, typed_details, unmodelled
+from tests.support.seed import (
+    FIXTURES,
+    assert_complete_and_lossless,
+    decode_sample,
+    entry_id,
+    load_index,
+    named_tag,
+    root_of,
+    sample,
+    typed_details,
+    with_role,
+)
 
-INDEX: list[dict[str, Any]] = json.loads((FIXTURES / "index-editing.json").read_text())
-SUBMITS = [entry for entry in INDEX if entry["role"] in ("request", "response")]
-CALLBACKS = [entry for entry in INDEX if entry["role"] == "callback"]
-
-
-def tag_of(entry: dict[str, Any]) -> str:
-    return str(entry["api"].rsplit("Tag=", 1)[1])
+INDEX = load_index("index-editing.json")
+SUBMITS = with_role(INDEX, "request", "response")
+CALLBACKS = with_role(INDEX, "callback")
 
 
 def assert_typed(details: list[JobDetail], tag: str) -> None:
@@ -37,7 +41,7 @@ def assert_typed(details: list[JobDetail], tag: str) -> None:
 
 
 def test_the_index_covers_every_tag_in_every_role() -> None:
-    seen = {(tag_of(entry), entry["role"]) for entry in INDEX}
+    seen = {(named_tag(entry), entry["role"]) for entry in INDEX}
     for tag in editing.EDITING_TAGS:
         # Segment's submit responses are documentation slips (SKIPPED.md); its callbacks carry the job detail.
         roles = ("request", "callback") if tag == "Segment" else ("request", "response", "callback")
@@ -46,40 +50,31 @@ def test_the_index_covers_every_tag_in_every_role() -> None:
         assert (FIXTURES / entry["file"]).is_file(), entry["file"]
 
 
-@pytest.mark.parametrize("entry", SUBMITS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", SUBMITS, ids=entry_id)
 def test_submit_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    body = (FIXTURES / entry["file"]).read_bytes()
     if entry["role"] == "request":
-        request = from_xml(editing.EditingJobRequest, body, root="Request")
-        assert request.tag == tag_of(entry)
+        body, request = decode_sample(entry, editing.EditingJobRequest)
+        assert request.tag == named_tag(entry)
         assert isinstance(request.operation, editing.OPERATIONS[request.tag])
         model: Any = request
-        again = to_xml(request, "Request")
     else:
-        model = from_xml(media.MediaJobsResponse, body, root="Response")
-        assert_typed(typed_details(model), tag_of(entry))
-        again = to_xml(model, "Response")
-    assert unmodelled(model) == [], "documented elements missing from the model"
-    assert lossless_equal_xml(body, again) is None, lossless_equal_xml(body, again)
+        body, model = decode_sample(entry, media.MediaJobsResponse)
+        assert_typed(typed_details(model), named_tag(entry))
+    assert_complete_and_lossless(model, body, root_of(entry))
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_callback_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    body = (FIXTURES / entry["file"]).read_bytes()
+    body = sample(entry)
     callback = parse_callback(body)
     assert isinstance(callback, TaskFinish)
-    assert_typed(callback.jobs_detail, tag_of(entry))
-    assert unmodelled(callback) == [], "documented elements missing from the model"
-    if entry["format"] == "xml":
-        difference = lossless_equal_xml(body, to_xml(callback, "Response"))
-    else:
-        difference = lossless_equal_json(json.loads(body), to_tree(callback))
-    assert difference is None, difference
+    assert_typed(callback.jobs_detail, named_tag(entry))
+    assert_complete_and_lossless(callback, body, "Response", fmt=entry["format"])
 
 
 def routed(entry: dict[str, Any]) -> JobResult:
-    [result] = normalise(parse_callback((FIXTURES / entry["file"]).read_bytes()), user_data_secrets=["s" * 32])
-    assert (result.kind, result.tag, result.event) == ("media", tag_of(entry), "TaskFinish")
+    [result] = normalise(parse_callback(sample(entry)), user_data_secrets=["s" * 32])
+    assert (result.kind, result.tag, result.event) == ("media", named_tag(entry), "TaskFinish")
     return result
 
 
@@ -87,7 +82,7 @@ def callback_of(name: str) -> dict[str, Any]:
     return next(entry for entry in CALLBACKS if entry["file"] == f"callbacks/{name}")
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_every_callback_sample_normalises_to_a_media_result(entry: dict[str, Any]) -> None:
     result = routed(entry)
     assert result.succeeded is (result.state == "Success")

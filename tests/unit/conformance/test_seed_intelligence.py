@@ -7,38 +7,34 @@ Fixtures and the repairs of PDF damage are listed in ``index-intelligence.json``
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import fromstring, tostring
 
 import pytest
 
-from ciflow.codec import from_xml, to_tree, to_xml
 from ciflow.models import intelligence, media
 from ciflow.models._common import JobDetail
 from ciflow.models.callbacks import TaskFinish, parse_callback
 from ciflow.results import normalise
-from tests.support.xmltree import lossless_equal_json, lossless_equal_xml
-from tests.unit.conformance.test_seed_samples import unmodelled
+from tests.support.seed import (
+    FIXTURES,
+    assert_complete_and_lossless,
+    check_one_job_callback,
+    check_tagged_request,
+    decode_sample,
+    entry_id,
+    load_index,
+    sample,
+    tag_of,
+    with_role,
+)
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
-INDEX: list[dict[str, Any]] = json.loads((FIXTURES / "index-intelligence.json").read_text())
+INDEX = load_index("index-intelligence.json")
 SECRETS = ["intelligence-conformance-secret-0123456789"]
 
-REQUESTS = [e for e in INDEX if e["role"] == "request"]
-RESPONSES = [e for e in INDEX if e["role"] == "response"]
-CALLBACKS = [e for e in INDEX if e["role"] == "callback"]
-
-
-def tag_of(entry: dict[str, Any]) -> str | None:
-    found = re.search(r"Tag=(\w+)", entry["api"])
-    return found.group(1) if found else None
-
-
-def body(entry: dict[str, Any]) -> bytes:
-    return (FIXTURES / str(entry["file"])).read_bytes()
+REQUESTS = with_role(INDEX, "request")
+RESPONSES = with_role(INDEX, "response")
+CALLBACKS = with_role(INDEX, "callback")
 
 
 def documented(entry: dict[str, Any], original: bytes) -> bytes:
@@ -55,20 +51,14 @@ def documented(entry: dict[str, Any], original: bytes) -> bytes:
     return tostring(root)
 
 
-@pytest.mark.parametrize("entry", REQUESTS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", REQUESTS, ids=entry_id)
 def test_request_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    request = from_xml(intelligence.IntelligenceJobRequest, original, root="Request")
-    assert request.tag == tag_of(entry)
-    assert type(request.operation) is intelligence.OPERATIONS[request.tag]
-    assert unmodelled(request) == [], "documented elements missing from the model"
-    assert lossless_equal_xml(original, to_xml(request, "Request")) is None
+    check_tagged_request(entry, intelligence.IntelligenceJobRequest, intelligence.OPERATIONS)
 
 
-@pytest.mark.parametrize("entry", RESPONSES, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", RESPONSES, ids=entry_id)
 def test_response_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    response = from_xml(media.MediaJobsResponse, original, root="Response")
+    original, response = decode_sample(entry, media.MediaJobsResponse)
     tag = tag_of(entry)
     for detail in response.jobs_detail:
         if detail.tag:  # the all-nodes skeletons leave <Tag/> empty, and the query skeletons the whole detail
@@ -77,29 +67,17 @@ def test_response_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) ->
             assert type(detail.operation) is intelligence.OPERATIONS[detail.tag]
         else:
             assert type(detail) is JobDetail
-    assert unmodelled(response) == [], "documented elements missing from the model"
-    assert lossless_equal_xml(documented(entry, original), to_xml(response, "Response")) is None
+    assert_complete_and_lossless(response, documented(entry, original), "Response")
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_callback_sample_decodes_typed_and_round_trips(entry: dict[str, Any]) -> None:
-    original = body(entry)
-    callback = parse_callback(original)
-    assert isinstance(callback, TaskFinish)
-    [detail] = callback.jobs_detail
-    assert detail.tag is not None
-    assert detail.tag == tag_of(entry)
-    assert type(detail) is intelligence.DETAILS[detail.tag]
-    assert unmodelled(callback) == [], "documented elements missing from the model"
-    if entry["format"] == "xml":
-        assert lossless_equal_xml(original, to_xml(callback, "Response")) is None
-    else:
-        assert lossless_equal_json(json.loads(original), to_tree(callback)) is None
+    check_one_job_callback(entry, intelligence.DETAILS)
 
 
 def test_video_tag_callback_reads_every_result_list() -> None:
     [entry] = [e for e in CALLBACKS if e["file"].endswith("L36677.xml")]
-    callback = parse_callback(body(entry))
+    callback = parse_callback(sample(entry))
     assert isinstance(callback, TaskFinish)
     operation = callback.jobs_detail[0].operation
     assert isinstance(operation, intelligence.VideoTagOperation)
@@ -130,11 +108,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
 }
 
 
-@pytest.mark.parametrize("entry", CALLBACKS, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", CALLBACKS, ids=entry_id)
 def test_callback_sample_normalises_to_a_media_result(entry: dict[str, Any]) -> None:
     tag = tag_of(entry)
     assert tag is not None
-    [result] = normalise(parse_callback(body(entry)), user_data_secrets=SECRETS)
+    [result] = normalise(parse_callback(sample(entry)), user_data_secrets=SECRETS)
     assert (result.kind, result.tag, result.state, result.succeeded) == ("media", tag, "Success", True)
     assert result.raw is None, "a typed report is routed by its fields, not raw"
     assert result.outputs == []  # VideoTag writes no object

@@ -6,44 +6,29 @@ of PDF damage).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from ciflow.codec import CiModel, from_xml, to_tree, to_xml
+from ciflow.codec import CiModel, to_tree
 from ciflow.models import workflows
 from ciflow.models.media import SnapshotOperation, TranscodeOperation
-from tests.support.xmltree import lossless_equal_xml
+from tests.support.seed import assert_complete_and_lossless, decode_sample, entry_id, load_index, root_of
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
-INDEX = json.loads((FIXTURES / "index-workflows.json").read_text())
+INDEX = load_index("index-workflows.json")
 
-MODELS: dict[tuple[str, str], tuple[type[CiModel], str]] = {
-    ("POST /workflow", "request"): (workflows.MediaWorkflowRequest, "Request"),
-    ("PUT /workflow/<WorkflowId>", "request"): (workflows.MediaWorkflowRequest, "Request"),
-    ("POST /workflow", "response"): (workflows.MediaWorkflowResponse, "Response"),
-    ("PUT /workflow/<WorkflowId>", "response"): (workflows.MediaWorkflowResponse, "Response"),
-    ("GET /workflow", "response"): (workflows.MediaWorkflowListResponse, "Response"),
-    ("DELETE /workflow/<WorkflowId>", "response"): (workflows.DeleteWorkflowResponse, "Response"),
-    ("POST /triggerworkflow", "response"): (workflows.TriggerWorkflowResponse, "Response"),
-    ("GET /workflowexecution/<RunId>", "response"): (workflows.WorkflowExecutionResponse, "Response"),
-    ("GET /workflowexecution", "response"): (workflows.WorkflowExecutionListResponse, "Response"),
+MODELS: dict[tuple[str, str], type[CiModel]] = {
+    ("POST /workflow", "request"): workflows.MediaWorkflowRequest,
+    ("PUT /workflow/<WorkflowId>", "request"): workflows.MediaWorkflowRequest,
+    ("POST /workflow", "response"): workflows.MediaWorkflowResponse,
+    ("PUT /workflow/<WorkflowId>", "response"): workflows.MediaWorkflowResponse,
+    ("GET /workflow", "response"): workflows.MediaWorkflowListResponse,
+    ("DELETE /workflow/<WorkflowId>", "response"): workflows.DeleteWorkflowResponse,
+    ("POST /triggerworkflow", "response"): workflows.TriggerWorkflowResponse,
+    ("GET /workflowexecution/<RunId>", "response"): workflows.WorkflowExecutionResponse,
+    ("GET /workflowexecution", "response"): workflows.WorkflowExecutionListResponse,
 }
-
-
-def unmodelled(model: BaseModel, path: str = "") -> list[str]:
-    """Paths of elements that landed in ``extra``: documented elements the models do not know."""
-    found = [f"{path}/{key}" for key in (model.model_extra or {})]
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, BaseModel):
-                found += unmodelled(item, f"{path}/{name}")
-    return found
 
 
 def topologies(model: BaseModel) -> list[workflows.WorkflowTopology]:
@@ -57,12 +42,9 @@ def topologies(model: BaseModel) -> list[workflows.WorkflowTopology]:
 XML_ENTRIES = INDEX  # the WorkflowFinish callbacks are in index.json (test_seed_samples)
 
 
-@pytest.mark.parametrize("entry", XML_ENTRIES, ids=lambda e: e["file"])
+@pytest.mark.parametrize("entry", XML_ENTRIES, ids=entry_id)
 def test_workflow_sample_parses_and_round_trips(entry: dict[str, Any]) -> None:
-    body = (FIXTURES / entry["file"]).read_bytes()
-    model_type, root = MODELS[(entry["api"], entry["role"])]
-    model = from_xml(model_type, body, root=root)
-    assert unmodelled(model) == [], "documented elements missing from the model"
+    body, model = decode_sample(entry, MODELS[(entry["api"], entry["role"])])
     for topology in topologies(model):
         assert topology.start is not None
         assert topology.start.object_prefix, "no Start.Input.ObjectPrefix"
@@ -73,7 +55,7 @@ def test_workflow_sample_parses_and_round_trips(entry: dict[str, Any]) -> None:
         # (not every successor names a node: the doc's own body 2, L16559, lists SmartCover_1581665960567 for
         # its node SmartCover_1581665960539 — kept as documented, not a PDF repair)
         assert all(topology.successors(source) is not None for source in topology.dependencies)
-    assert lossless_equal_xml(body, to_xml(model, root)) is None
+    assert_complete_and_lossless(model, body, root_of(entry))
 
 
 def test_every_workflow_api_has_samples_and_repairs_are_listed() -> None:

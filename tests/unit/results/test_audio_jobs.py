@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ciflow.models.callbacks import parse_callback
-from ciflow.results import JobResult, ObjectLocation, normalise
+from ciflow.results import JobResult, ObjectLocation
+from tests.support.reports import BUCKET, REGION, normalised_report, output_file
 
-SECRETS = ["audio-results-secret-0123456789"]
-BUCKET = "b-1250000000"
-OUTPUT = {"Region": "ap-guangzhou", "Bucket": BUCKET}
+OUTPUT = {"Region": REGION, "Bucket": BUCKET}
 
 
 def report(tag: str, operation: dict[str, Any], state: str = "Success") -> JobResult:
-    detail = {
-        "Code": "Success" if state == "Success" else "InternalError",
-        "Message": "" if state == "Success" else "engine failed",
-        "JobId": "j0123456789abcdef0123456789abcdef",
-        "Tag": tag,
-        "State": state,
-        "Input": {"BucketId": BUCKET, "Region": "ap-guangzhou", "Object": "in/source.mp4"},
-        "Operation": operation,
-    }
-    body = json.dumps({"EventName": "TaskFinish", "JobsDetail": [detail]}).encode()
-    [result] = normalise(parse_callback(body), user_data_secrets=SECRETS)
+    result = normalised_report(tag, operation, state)
     assert (result.kind, result.tag, result.raw) == ("media", tag, None)
     return result
 
 
 def written(*keys: str) -> dict[str, Any]:
-    return {
-        "OutputFile": {
-            "Bucket": BUCKET,
-            "Region": "ap-guangzhou",
-            "ObjectName": list(keys),
-            "Md5Info": [{"ObjectName": key, "Md5": f"{index:032x}"} for index, key in enumerate(keys)],
-        }
-    }
+    return {"OutputFile": output_file(*keys)}
 
 
 def keys(result: JobResult) -> list[str]:

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ciflow.models.callbacks import parse_callback
-from ciflow.results import JobResult, kind_of_tag, normalise
+from ciflow.results import JobResult, kind_of_tag
+from tests.support.reports import REGION, normalised_report, output_file
 
-SECRETS = ["editing-results-secret-0123456789"]
-BUCKET = {"Bucket": "b-1250000000", "Region": "ap-guangzhou"}
+BUCKET = {"Bucket": "b-1250000000", "Region": REGION}
 
 
 def report(tag: str, operation: dict[str, Any], state: str = "Success") -> JobResult:
-    body = {
-        "EventName": "TaskFinish",
-        "JobsDetail": [
-            {
-                "Code": "Success" if state == "Success" else "InternalError",
-                "JobId": "j0123456789abcdef0123456789abcdef",
-                "Tag": tag,
-                "State": state,
-                "Input": {"BucketId": "b-1250000000", "Region": "ap-guangzhou", "Object": "in/source.mp4"},
-                "Operation": operation,
-            }
-        ],
-    }
-    [result] = normalise(parse_callback(json.dumps(body).encode()), user_data_secrets=SECRETS)
+    result = normalised_report(tag, operation, state)
     assert (result.kind, result.tag) == ("media", tag)
     return result
 
 
 def written(prefix: str, *names: str) -> dict[str, Any]:
-    md5 = [{"ObjectName": prefix + name, "Md5": f"{index:032x}"} for index, name in enumerate(names)]
-    files = {**BUCKET, "ObjectPrefix": prefix, "ObjectName": list(names), "Md5Info": md5}
-    return {"MediaResult": {"OutputFile": files}}
+    return {"MediaResult": {"OutputFile": output_file(*names, prefix=prefix)}}
 
 
 def test_every_editing_tag_is_a_media_result() -> None:

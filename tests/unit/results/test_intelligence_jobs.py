@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from ciflow.models.callbacks import parse_callback
-from ciflow.results import JobResult, normalise
-
-SECRETS = ["intelligence-results-secret-0123456789"]
+from ciflow.results import JobResult
+from tests.support.reports import normalised_report
 
 
 def report(tag: str, operation: dict[str, Any], state: str = "Success", **detail: Any) -> JobResult:
-    body = {
-        "EventName": "TaskFinish",
-        "JobsDetail": [
-            {
-                "Code": "Success" if state == "Success" else "InternalError",
-                "Message": "" if state == "Success" else "engine failed",
-                "JobId": "j0123456789abcdef0123456789abcdef",
-                "Tag": tag,
-                "State": state,
-                "Input": {"BucketId": "b-1250000000", "Region": "ap-guangzhou", "Object": "in/source"},
-                "Operation": operation,
-                **detail,
-            }
-        ],
-    }
-    [result] = normalise(parse_callback(json.dumps(body).encode()), user_data_secrets=SECRETS)
+    result = normalised_report(tag, operation, state, source="in/source", **detail)
     assert result.kind == "media"
     assert result.tag == tag
     assert result.raw is None

@@ -38,22 +38,13 @@ from ciflow.models.audio import (
     VoiceSeparate,
     VoiceSeparateOperation,
 )
-from ciflow.models.media import MediaInfo, MediaInfoAudio, MediaInfoFormat, MediaInfoStream, MediaResult
+from ciflow.models.media import MediaInfo, MediaInfoAudio, MediaInfoFormat, MediaInfoStream
 
 from .._storage import StoredObject
 from . import ffmpeg
-from .common import (
-    JobContext,
-    JobFailedError,
-    Tree,
-    expand_output,
-    input_object,
-    media_failure,
-    output_target,
-    put_output,
-    wire_tree,
-)
-from .media import media_info, output_file_of, probe_media
+from .common import JobContext, JobFailedError, Tree, expand_output, input_object, output_target, put_output, wire_tree
+from .editing import finish_outputs, run_checked
+from .media import media_info, probe_media
 
 __all__ = [
     "WATERMARK_PREFIX",
@@ -97,22 +88,27 @@ _CODEC_OF_EXT = {"aac": "aac", "m4a": "aac", "mp3": "mp3", "flac": "flac", "amr"
 
 
 def _encode(
-    ctx: JobContext, inputs: list[str], graph: list[str], codec: str, config: AudioConfig, target: Path, tags: str = ""
+    ctx: JobContext,
+    inputs: list[str],
+    graph: list[str],
+    codec: str,
+    config: AudioConfig,
+    target: Path,
+    tags: str = "",
+    metadata: tuple[tuple[str, str], ...] = (),
 ) -> None:
-    """Run ffmpeg: ``inputs`` through the filter ``graph`` into ``target`` as ``codec`` with ``config``'s settings."""
+    """Run ffmpeg: ``inputs`` through the filter ``graph`` into ``target`` as ``codec`` with ``config``'s settings;
+    ``tags`` is the file's comment, ``metadata`` more tags (where the container keeps them)."""
     encoder, muxer, _ = CODECS[codec]
     amr = codec == "amr"  # AMR-NB is 8 kHz mono at a fixed set of bitrates
     args = [*inputs, *graph, "-vn", "-c:a", encoder]
     args += ["-ar", "8000" if amr else str(config.samplerate)] if amr or config.samplerate else []
     args += ["-ac", "1" if amr else str(config.channels)] if amr or config.channels else []
     args += ["-b:a", "12.2k"] if amr else (["-b:a", f"{config.bitrate}k"] if config.bitrate else [])
-    args += ["-metadata", f"comment={tags}"] if tags and muxer not in ("s16le", "adts", "amr") else []
-    try:
-        ffmpeg.run_ffmpeg([*args, "-f", muxer, str(target)], timeout=ctx.timeout)
-    except ffmpeg.MediaError as exc:
-        raise media_failure(exc) from None
-    if not target.exists() or target.stat().st_size == 0:
-        raise JobFailedError("MediaProcessFailed", "ffmpeg wrote no audio")
+    tagged = muxer not in ("s16le", "adts", "amr")
+    args += ["-metadata", f"comment={tags}"] if tags and tagged else []
+    args += [arg for key, value in metadata if tagged for arg in ("-metadata", f"{key}={value}")]
+    run_checked(ctx, [*args, "-f", muxer, str(target)], target)
 
 
 def _codec(name: str | None, default: str) -> str:
@@ -127,13 +123,6 @@ def _info(ctx: JobContext, written: list[tuple[str, StoredObject]]) -> MediaInfo
     infos = [media_info(probe_media(ctx, stored.path), stored.size) for _, stored in written]
     streams = [audio for info in infos for audio in (info.stream.audio if info.stream else [])]
     return infos[0].model_copy(update={"stream": MediaInfoStream(audio=streams)})
-
-
-def _finish(
-    ctx: JobContext, bucket: str, region: str, written: list[tuple[str, StoredObject]], info: MediaInfo
-) -> Tree:
-    result = MediaResult(output_file=output_file_of(bucket, region, written))
-    return {"MediaInfo": wire_tree(info), "MediaResult": wire_tree(result)}
 
 
 _Operation = TypeVar("_Operation")
@@ -182,7 +171,7 @@ def noise_reduction(ctx: JobContext) -> Tree:
     graph = ["-map", "0:a:0", "-af", "afftdn=nr=30:nf=-20:tn=1"]
     _encode(ctx, ["-i", str(stored.path)], graph, codec, AudioConfig(channels=1), scratch)
     written = [(key, put_output(ctx, bucket, key, scratch))]
-    return _finish(ctx, bucket, region, written, _info(ctx, written))
+    return finish_outputs(ctx, bucket, region, written, info=_info(ctx, written))
 
 
 _SPEECH_BAND = "highpass=f=150,lowpass=f=4000"
@@ -234,7 +223,7 @@ def voice_separate(ctx: JobContext) -> Tree:
         _encode(ctx, ["-i", str(stored.path)], graph, codec, config, scratch)
         written.append((key, put_output(ctx, bucket, key, scratch)))
         ctx.report(40 * len(written))
-    return _finish(ctx, bucket, region, written, _info(ctx, written))
+    return finish_outputs(ctx, bucket, region, written, info=_info(ctx, written))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -265,16 +254,11 @@ def digital_watermark(ctx: JobContext) -> Tree:
     key_ext = key.rsplit("/", 1)[-1].rpartition(".")[2].lower() if "." in key.rsplit("/", 1)[-1] else source_ext
     scratch = ctx.scratch(suffix=f".{key_ext}")
     args = ["-i", str(stored.path), "-map", "0", "-c", "copy", "-map_metadata", "0"]
-    try:
-        ffmpeg.run_ffmpeg(
-            [*args, "-metadata", f"comment={WATERMARK_PREFIX}{message}", str(scratch)], timeout=ctx.timeout
-        )
-    except ffmpeg.MediaError as exc:
-        raise media_failure(exc) from None
+    run_checked(ctx, [*args, "-metadata", f"comment={WATERMARK_PREFIX}{message}", str(scratch)], scratch)
     if read_watermark(scratch, timeout=ctx.timeout) != message:
         raise JobFailedError("MediaProcessFailed", f"the {key_ext} container kept no comment tag for the watermark")
     written = [(key, put_output(ctx, bucket, key, scratch))]
-    tree = _finish(ctx, bucket, region, written, media_info(probe_media(ctx, written[0][1].path), written[0][1].size))
+    tree = finish_outputs(ctx, bucket, region, written)
     echo = watermark.model_copy(update={"state": "Success"})
     return {"DigitalWatermark": wire_tree(echo), **tree}
 
@@ -382,7 +366,10 @@ def tts(ctx: JobContext) -> Tree:
     key = expand_output(template, job_id=ctx.job_id, ext=CODECS[codec][2])
     scratch = ctx.scratch()
     source = ["-f", "s16le", "-ar", str(_TTS_RATE), "-ac", "1", "-i", str(raw)]
-    _encode(ctx, source, [], codec, AudioConfig(samplerate=_TTS_RATE, channels=1), scratch, tags=STAND_IN)
+    # The text rides along (one line) so this emulator's SpeechRecognition can echo it: a stand-in's round trip.
+    spoken = (("ciflow_tts_text", " ".join(text.split())[:1000]),)
+    mono = AudioConfig(samplerate=_TTS_RATE, channels=1)
+    _encode(ctx, source, [], codec, mono, scratch, tags=STAND_IN, metadata=spoken)
     written = [(key, put_output(ctx, bucket, key, scratch))]
     size = written[0][1].size
     if codec == "pcm":  # raw samples: nothing for ffmpeg to probe
@@ -392,4 +379,4 @@ def tts(ctx: JobContext) -> Tree:
         info = MediaInfo(format=fmt, stream=MediaInfoStream(audio=[audio]))
     else:
         info = media_info(probe_media(ctx, written[0][1].path), size)
-    return _finish(ctx, bucket, region, written, info)
+    return finish_outputs(ctx, bucket, region, written, info=info)

@@ -23,7 +23,7 @@ from ciflow.models.editing import (
     VideoMontage,
     VideoMontageOperation,
 )
-from ciflow.models.media import Audio, Container, MediaResult, Video
+from ciflow.models.media import Audio, Container, MediaInfo, MediaResult, Video
 
 from .._storage import StoredObject
 from . import ffmpeg
@@ -49,6 +49,7 @@ __all__ = [
     "montage_scenes",
     "encode_args",
     "finish_outputs",
+    "media_result",
     "run_checked",
 ]
 
@@ -142,6 +143,7 @@ def _splice(
 
 
 def run_checked(ctx: JobContext, args: list[str], target: Path) -> None:
+    """Run ffmpeg for the job (its timeout; failures as the job's); ``target`` must then hold something."""
     try:
         ffmpeg.run_ffmpeg(args, timeout=ctx.timeout)
     except ffmpeg.MediaError as exc:
@@ -158,12 +160,18 @@ def finish_outputs(
     prefix: str = "",
     *,
     described: Path | None = None,
+    info: MediaInfo | None = None,
 ) -> Tree:
-    """``MediaInfo`` (of ``described``, default the first output) and ``MediaResult`` of what the job wrote."""
-    probe = probe_media(ctx, described or written[0][1].path)
-    info = media_info(probe, sum(stored.size for _, stored in written))
-    result = MediaResult(output_file=output_file_of(bucket, region, written, prefix))
-    return {"MediaInfo": wire_tree(info), "MediaResult": wire_tree(result)}
+    """``MediaInfo`` (``info``, else ffmpeg's of ``described``, default the first output) and ``MediaResult`` of
+    what the job wrote."""
+    if info is None:
+        info = media_info(probe_media(ctx, described or written[0][1].path), sum(stored.size for _, stored in written))
+    return {"MediaInfo": wire_tree(info), "MediaResult": media_result(bucket, region, written, prefix)}
+
+
+def media_result(bucket: str, region: str, written: list[tuple[str, StoredObject]], prefix: str = "") -> Tree:
+    """The ``MediaResult`` element naming the objects the job wrote."""
+    return wire_tree(MediaResult(output_file=output_file_of(bucket, region, written, prefix)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -381,5 +389,4 @@ def stream_extract(ctx: JobContext) -> Tree:
         run_checked(ctx, ["-i", str(stored.path), "-map", f"0:{item.index}", "-c", "copy", str(target)], target)
         written.append((key, put_output(ctx, bucket, key, target)))
         ctx.report(100 * (number + 1) // len(items))
-    result = MediaResult(output_file=output_file_of(bucket, region, written))
-    return {"MediaResult": wire_tree(result)}
+    return {"MediaResult": media_result(bucket, region, written)}

@@ -28,7 +28,6 @@ from ciflow.models.intelligence import (
     SpeechRecognitionResult,
     TranslationOperation,
 )
-from ciflow.models.media import MediaResult
 
 from . import ffmpeg
 from .common import (
@@ -42,7 +41,8 @@ from .common import (
     put_output,
     wire_tree,
 )
-from .media import media_info, output_file_of, probe_media
+from .editing import finish_outputs, media_result, run_checked
+from .media import media_info, probe_media
 
 __all__ = ["STAND_IN", "segment_video_body", "speech_recognition", "translation", "video_tag", "words_generalize"]
 
@@ -160,22 +160,17 @@ def video_tag(ctx: JobContext) -> Tree:
 # SpeechRecognition
 # --------------------------------------------------------------------------------------------------
 
-_METADATA = re.compile(r"^\s+(?P<key>ciflow_tts_text|comment)\s*:\s(?P<value>.*)$", re.MULTILINE | re.IGNORECASE)
+_TTS_TEXT = re.compile(r"^\s+ciflow_tts_text\s*:\s(?P<value>.*)$", re.MULTILINE | re.IGNORECASE)
 
 
 def _tts_text(ctx: JobContext, path: Path) -> str | None:
-    """The text a Tts stand-in of this emulator spoke (its ``ciflow_tts_text``/``comment`` metadata), if any."""
+    """The text a Tts stand-in of this emulator spoke (its ``ciflow_tts_text`` metadata), if any."""
     try:
         stderr = ffmpeg.run_ffmpeg(["-i", str(path)], timeout=min(ctx.timeout, 60), check=False)
     except ffmpeg.MediaError as exc:
         raise media_failure(exc) from None
-    for found in _METADATA.finditer(stderr):
-        value = found.group("value").strip()
-        if found.group("key").lower() == "ciflow_tts_text":
-            return value
-        if value.lower().startswith("ciflow-tts:"):
-            return value.split(":", 1)[1].strip()
-    return None
+    found = _TTS_TEXT.search(stderr)
+    return found.group("value").strip() if found else None
 
 
 def speech_recognition(ctx: JobContext) -> Tree:
@@ -183,7 +178,7 @@ def speech_recognition(ctx: JobContext) -> Tree:
     request = _request(ctx)
     operation = request.operation
     assert isinstance(operation, SpeechRecognitionOperation)
-    bucket, region, template = output_target(ctx, operation.output)
+    output = output_target(ctx, operation.output)
     stored = input_object(ctx, request.input.object)
     probe = probe_media(ctx, stored.path)
     if probe.audio is None:
@@ -193,10 +188,7 @@ def speech_recognition(ctx: JobContext) -> Tree:
     transcript = spoken or (
         f"[{STAND_IN}: no speech recognition engine; {duration:.2f} s of audio, {probe.audio.channels or 1} channel(s)]"
     )
-    scratch = ctx.scratch(".txt")
-    scratch.write_text(transcript + "\n", encoding="utf-8")
-    key = expand_output(template, job_id=ctx.job_id, input_key=stored.key, ext="txt")
-    written = [(key, put_output(ctx, bucket, key, scratch))]
+    written = _text_output(ctx, output, stored.key, transcript)
     sentence = {
         "FinalSentence": transcript,
         "StartMs": 0,
@@ -210,13 +202,22 @@ def speech_recognition(ctx: JobContext) -> Tree:
     return {
         "SpeechRecognitionResult": wire_tree(result),
         "MediaInfo": wire_tree(media_info(probe, stored.size)),
-        "MediaResult": wire_tree(MediaResult(output_file=output_file_of(bucket, region, written))),
+        "MediaResult": written,
     }
 
 
 # --------------------------------------------------------------------------------------------------
 # Translation and WordsGeneralize: text inputs
 # --------------------------------------------------------------------------------------------------
+
+
+def _text_output(ctx: JobContext, output: tuple[str, str, str], input_key: str, text: str) -> Tree:
+    """Write ``text`` (a line) to the ``Output`` (bucket, region, object template): its ``MediaResult``."""
+    bucket, region, template = output
+    scratch = ctx.scratch(".txt")
+    scratch.write_text(text + "\n", encoding="utf-8")
+    key = expand_output(template, job_id=ctx.job_id, input_key=input_key, ext="txt")
+    return media_result(bucket, region, [(key, put_output(ctx, bucket, key, scratch))])
 
 
 def _text(ctx: JobContext, key: str | None) -> tuple[str, Any]:
@@ -248,12 +249,7 @@ def translation(ctx: JobContext) -> Tree:
         raise JobFailedError("InvalidArgument", f"the emulator translates text ({', '.join(sorted(_TEXT_TYPES))}) only")
     tree: Tree = {"AITranslateResult": {"Result": translated}}
     if not operation.no_need_output:
-        bucket, region, template = output_target(ctx, operation.output)
-        scratch = ctx.scratch(".txt")
-        scratch.write_text(translated + "\n", encoding="utf-8")
-        key = expand_output(template, job_id=ctx.job_id, input_key=stored.key, ext="txt")
-        written = [(key, put_output(ctx, bucket, key, scratch))]
-        tree["MediaResult"] = wire_tree(MediaResult(output_file=output_file_of(bucket, region, written)))
+        tree["MediaResult"] = _text_output(ctx, output_target(ctx, operation.output), stored.key, translated)
     return tree
 
 
@@ -336,12 +332,6 @@ def segment_video_body(ctx: JobContext) -> Tree:
     scratch = ctx.scratch(".mp4")
     args = [*inputs, "-filter_complex", graph, "-map", "[out]", "-an", "-c:v", "libx264", "-preset", "ultrafast"]
     args += ["-pix_fmt", "yuv420p", "-t", f"{probe.duration or 60:.3f}", "-f", "mp4", str(scratch)]
-    try:
-        ffmpeg.run_ffmpeg(args, timeout=ctx.timeout)
-    except ffmpeg.MediaError as exc:
-        raise media_failure(exc) from None
+    run_checked(ctx, args, scratch)
     key = expand_output(template, job_id=ctx.job_id, input_key=stored.key, ext="mp4")
-    written = [(key, put_output(ctx, bucket, key, scratch))]
-    info = media_info(probe_media(ctx, written[0][1].path), written[0][1].size)
-    result = MediaResult(output_file=output_file_of(bucket, region, written))
-    return {"MediaInfo": wire_tree(info), "MediaResult": wire_tree(result)}
+    return finish_outputs(ctx, bucket, region, [(key, put_output(ctx, bucket, key, scratch))])
