@@ -25,7 +25,8 @@ def _provably_declaration_free(body: bytes) -> bool:
     Such bodies go to the C parser directly; anything else (comments, CDATA, a DOCTYPE, UTF-16, exotic
     encodings) goes through defusedxml, which is the authority on what is safe.
     """
-    if b"<!" in body or _STARTS_WITH_MARKUP.match(body) is None:
+    # ``!`` first: a one-byte search runs at memory speed, ``<!`` scans many times slower over markup full of ``<``.
+    if (b"!" in body and b"<!" in body) or _STARTS_WITH_MARKUP.match(body) is None:
         return False
     declared = _DECLARED_ENCODING.match(body)
     return declared is None or declared.group(1).lower() in _BYTE_TRANSPARENT

@@ -1,7 +1,7 @@
 """Job tags as tables: where each tag's detail model lives; families whose request and details come from one table."""
 
 import importlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeAlias
 
 from pydantic import TypeAdapter, ValidationInfo, ValidatorFunctionWrapHandler, model_validator
@@ -64,6 +64,8 @@ JOB_TAGS = frozenset(DETAIL_MODELS)
 _DETAIL_MODEL_CACHE: dict[str, type[JobDetail]] = {}
 #: Validators of the typed detail models, by tag: a ``TypeAdapter`` leaves the model itself deferred (unbuilt).
 _DETAIL_ADAPTERS: dict[str, TypeAdapter[JobDetail]] = {}
+#: Their core validators' ``validate_python`` once built, called as the adapter calls it, without its wrapper's frame.
+_DETAIL_VALIDATORS: dict[str, Callable[..., Any]] = {}
 
 
 def family_of_tag(tag: str | None) -> str | None:
@@ -89,14 +91,23 @@ def detail_model(tag: str | None) -> type[JobDetail]:
 
 def _decode_by_tag(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
     """One ``JobsDetail`` entry, validated by its tag's model: as the tag-discriminated union did, lazily."""
-    tag = value.get("Tag", value.get("tag")) if isinstance(value, dict) else getattr(value, "tag", None)
+    if isinstance(value, dict):  # ``Tag`` as decoded (``tag`` looked up only without it: as ``get``'s default)
+        tag = value["Tag"] if "Tag" in value else value.get("tag")
+    else:
+        tag = getattr(value, "tag", None)
     # A Tag that is not text (an object, a list) is no known tag; the plain model then refuses it.
     if not isinstance(tag, str) or tag not in DETAIL_MODELS:
         return handler(value)
+    validate = _DETAIL_VALIDATORS.get(tag)
+    if validate is not None:
+        return validate(value, context=info.context)
     adapter = _DETAIL_ADAPTERS.get(tag)
     if adapter is None:
         adapter = _DETAIL_ADAPTERS[tag] = TypeAdapter(detail_model(tag))
-    return adapter.validate_python(value, context=info.context)
+    detail = adapter.validate_python(value, context=info.context)  # builds the validator on first use
+    if adapter.pydantic_complete:
+        _DETAIL_VALIDATORS[tag] = adapter.validator.validate_python
+    return detail
 
 
 def tagged_job_detail(name: str = "TaggedJobDetail") -> Any:

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 from ciflow.codec import CiFloat, CiInt, CiModel
 
 from ._common import JobInput, JobOutput
-from .media import MediaInfo
+from ._media_results import MediaInfo
 
 __all__ = ["GenerateSnapshotRequest", "GenerateSnapshotResponse", "MediaInfoResponse", "SnapshotQuery", "SyncContent"]
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ResultKind", "ObjectLocation", "ResultVerdict", "JobResult"]
+__all__ = ["ResultKind", "ObjectLocation", "ResultVerdict", "JobResult", "job_result"]
 
 #: media (/jobs), file (/file_jobs), document (/doc_jobs), picture (/pic_jobs), moderation (/…/auditing),
 #: workflow (WorkflowFinish), unknown (a report we do not model: routed raw, never dropped).
@@ -81,3 +81,12 @@ class JobResult(BaseModel):
     def _content_name(self) -> str:
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), default=str)
         return "content-" + hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def job_result(fields: dict[str, Any]) -> JobResult:
+    """``JobResult(**fields)``, validated alike, without ``BaseModel.__init__``'s keyword packing and frame.
+
+    The callback builds one per job on its hot path, where that overhead is a third of the cost.
+    """
+    result: JobResult = JobResult.__pydantic_validator__.validate_python(fields)
+    return result

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from ..codec import to_tree
 from ..models.callbacks import DETAIL_MODELS, RawCallback, TaskFinish, WorkflowFinish
-from ._model import JobResult, ObjectLocation, ResultKind
+from ._model import JobResult, ObjectLocation, ResultKind, job_result
 from ._parts import _FAILED, _SUCCESS, Reader, _failure, _input, _put, _user_data
 from ._parts import _cos_object as _cos_object  # re-exported: tests read object URLs through it
 
@@ -203,23 +203,25 @@ def _job(detail: JobDetail, event: str, secrets: Sequence[str]) -> JobResult:
         _put(details, "workflow_id", workflow.workflow_id)
         _put(details, "workflow_run_id", workflow.run_id)
 
-    return JobResult(
-        kind=kind,
-        event=event,
-        job_id=detail.job_id,
-        tag=tag,
-        state=state,
-        succeeded=succeeded,
-        input=_input(detail.input),
-        outputs=outputs,
-        hashes=hashes,
-        details=details,
-        created_at=detail.creation_time,
-        started_at=detail.start_time,
-        finished_at=detail.end_time,
-        raw=raw,
-        **_failure(state, detail.code, detail.message),
-        **_user_data(_operation_user_data(operation), secrets),
+    return job_result(
+        {
+            "kind": kind,
+            "event": event,
+            "job_id": detail.job_id,
+            "tag": tag,
+            "state": state,
+            "succeeded": succeeded,
+            "input": _input(detail.input),
+            "outputs": outputs,
+            "hashes": hashes,
+            "details": details,
+            "created_at": detail.creation_time,
+            "started_at": detail.start_time,
+            "finished_at": detail.end_time,
+            "raw": raw,
+            **_failure(state, detail.code, detail.message),
+            **_user_data(_operation_user_data(operation), secrets),
+        }
     )
 
 
@@ -260,16 +262,18 @@ def _workflow(event: str, execution: WorkflowExecution) -> JobResult:
         failure = {}
     elif not failure:
         failure = {"error_code": None, "error_message": None}
-    return JobResult(
-        kind="workflow",
-        event=event,
-        job_id=execution.run_id,
-        state=state,
-        succeeded=state == _SUCCESS,
-        input=(ObjectLocation(bucket=execution.bucket_id, key=execution.object) if execution.object else None),
-        details=details,
-        created_at=execution.create_time,
-        started_at=started_at,
-        finished_at=finished_at,
-        **failure,
+    return job_result(
+        {
+            "kind": "workflow",
+            "event": event,
+            "job_id": execution.run_id,
+            "state": state,
+            "succeeded": state == _SUCCESS,
+            "input": (ObjectLocation(bucket=execution.bucket_id, key=execution.object) if execution.object else None),
+            "details": details,
+            "created_at": execution.create_time,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            **failure,
+        }
     )

@@ -1,31 +1,38 @@
 """TDMQ CMQ queue and topic sink over the CMQ HTTP data plane (legacy HMAC) or the API 3.0 actions (TC3)."""
 
+# The sink: checked settings, retries within the deadline, the Sink contract. What goes over the wire (requests of
+# either protocol, reading the answers) is ``_cmq_wire``'s.
+
 from __future__ import annotations
 
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 from tenacity.stop import stop_base
 
-from ..api3 import Api3Target, api3_request
 from ..client import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Deadline, RetryPolicy, StopAtDeadline, attempt_timeout
 from ..errors import CiflowError, DeadlineExceededError
 from ..logging import get_logger
 from ..regions import normalise_region
 from ..results import JobResult
-from ..signing import (
-    Credentials,
-    CredentialsProvider,
-    environment_credentials,
-    hmac_v1_params,
-    static_credentials,
+from ..signing import Credentials, CredentialsProvider, environment_credentials, static_credentials
+from ._cmq_wire import (
+    ACTIONS,
+    API3_ENDPOINT,
+    API3_VERSION,
+    CMQ_MAX_MESSAGE_BYTES,
+    DATA_PLANE_PATH,
+    Accepted,
+    CmqProtocol,
+    CmqTarget,
+    api3_message,
+    check_tag,
+    data_plane_message,
+    read_answer,
 )
 from ._sink import DeliveryError
 
@@ -42,100 +49,15 @@ __all__ = [
     "DATA_PLANE_PATH",
 ]
 
-CmqTarget = Literal["queue", "topic"]
-#: ``data-plane``: ``SendMessage``/``PublishMessage`` form POSTs to ``/v2/index.php`` (HmacSHA256, ``Token``);
-#: ``api3``: ``SendCmqMsg``/``PublishCmqMsg`` JSON POSTs signed with TC3-HMAC-SHA256.
-CmqProtocol = Literal["data-plane", "api3"]
-
-DATA_PLANE_PATH = "/v2/index.php"
-API3_ENDPOINT = "https://tdmq.tencentcloudapi.com"
-API3_SERVICE = "tdmq"
-API3_VERSION = "2020-02-17"
-#: A queue's or topic's default ``MaxMsgSize`` (1024-65536 bytes are configurable).
-CMQ_MAX_MESSAGE_BYTES = 65536
-#: API 3.0 limit per tag (or routing key); the data plane enforces the same.
-_MAX_TAG_CHARS = 64
-
-# Data-plane codes a later attempt may clear: QPS throttling (4420), frequency limit (4480), backlog full
-# (4410), too many unacked/delayed messages (6070), server internal error / send failed (6000).
-_TRANSIENT_CODES = frozenset({4410, 4420, 4480, 6000, 6070})
-# API 3.0 codes a later attempt may clear; every ``RequestLimitExceeded*`` and ``InternalError*`` code too.
-_TRANSIENT_API3_CODES = frozenset(
-    {
-        "FailedOperation.CmqBackendError",
-        "FailedOperation.SendMsgFailed",
-        "FailedOperation.SendMessageTimeoutError",
-        "FailedOperation.InstanceNotReady",
-        "ResourceUnavailable.SystemUpgrade",
-    }
-)
-_TRANSIENT_API3_PREFIXES = ("RequestLimitExceeded", "InternalError")
-
 _log = get_logger("ciflow.routing")
-
-_ACTIONS: dict[tuple[CmqProtocol, CmqTarget], str] = {
-    ("data-plane", "queue"): "SendMessage",
-    ("data-plane", "topic"): "PublishMessage",
-    ("api3", "queue"): "SendCmqMsg",
-    ("api3", "topic"): "PublishCmqMsg",
-}
 
 
 def _random_nonce() -> int:
     return secrets.randbelow(2**31 - 1) + 1
 
 
-class _DataPlaneAnswer(BaseModel):
-    """``{"code":0,"message":"","requestId":"…","msgId":"…"}``; code ≠ 0 is an error."""
-
-    model_config = ConfigDict(defer_build=True, populate_by_name=True)
-
-    code: int
-    message: str = ""
-    request_id: str = Field(default="", alias="requestId")
-    msg_id: str | None = Field(default=None, alias="msgId")
-
-
-class _Api3Error(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    code: str = Field(alias="Code")
-    message: str = Field(default="", alias="Message")
-
-
-class _Api3Body(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-
-    error: _Api3Error | None = Field(default=None, alias="Error")
-    result: bool | None = Field(default=None, alias="Result")
-    msg_id: str | None = Field(default=None, alias="MsgId")
-    request_id: str = Field(default="", alias="RequestId")
-
-
-class _Api3Answer(BaseModel):
-    """``{"Response": {"Result": true, "MsgId": "…", "RequestId": "…"}}`` or ``{"Response": {"Error": {…}}}``."""
-
-    model_config = ConfigDict(defer_build=True)
-
-    response: _Api3Body = Field(alias="Response")
-
-
-@dataclass(frozen=True)
-class _Accepted:
-    msg_id: str
-    request_id: str
-
-
 def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, DeliveryError) and exc.transient
-
-
-def _check_tag(value: str, what: str) -> str:
-    if not value or len(value) > _MAX_TAG_CHARS:
-        raise ValueError(f"a CMQ {what} must be 1-{_MAX_TAG_CHARS} characters, got {value!r}")
-    if value.startswith("@"):  # the data plane leaves '@'-values out of the signature (a PHP upload artefact)
-        raise ValueError(f"a CMQ {what} must not start with '@', got {value!r}")
-    return value
 
 
 class CmqSink:
@@ -191,9 +113,9 @@ class CmqSink:
         if isinstance(tags, str):
             raise ValueError("tags must be a sequence of strings, not one string")
         if not callable(tags):
-            tags = tuple(_check_tag(tag, "tag") for tag in tags)
+            tags = tuple(check_tag(tag, "tag") for tag in tags)
         if isinstance(routing_key, str):
-            _check_tag(routing_key, "routing key")
+            check_tag(routing_key, "routing key")
         if delay_seconds < 0:  # the upper bound is the queue's own setting (code 4000/10692 beyond it)
             raise ValueError(f"delay_seconds must not be negative, got {delay_seconds}")
         if max_message_bytes < 1:
@@ -213,7 +135,7 @@ class CmqSink:
         self.destination = destination
         self.protocol: CmqProtocol = protocol
         self.region = normalise_region(region) if region is not None else None
-        self.action = _ACTIONS[(protocol, target)]
+        self.action = ACTIONS[(protocol, target)]
         self.url = url.copy_with(path=path)
         #: The host as sent in ``Host`` and signed: ``host[:port]``, exactly as the endpoint names it.
         self.host = url.netloc.decode("ascii")
@@ -296,13 +218,13 @@ class CmqSink:
             return []
         if self._routing_key is not None:
             key = self._routing_key if isinstance(self._routing_key, str) else self._routing_key(result)
-            return [_check_tag(key, "routing key")]
+            return [check_tag(key, "routing key")]
         tags = self._tags(result) if callable(self._tags) else self._tags
         if isinstance(tags, str):
             raise ValueError("a tags function must return a sequence of strings, not one string")
-        return [_check_tag(tag, "tag") for tag in tags]
+        return [check_tag(tag, "tag") for tag in tags]
 
-    def _attempt(self, body: str, tags: list[str], deadline: Deadline | None) -> _Accepted:
+    def _attempt(self, body: str, tags: list[str], deadline: Deadline | None) -> Accepted:
         try:
             timeout = attempt_timeout(self.timeout, deadline)
         except DeadlineExceededError:
@@ -331,88 +253,42 @@ class CmqSink:
     def _data_plane_request(
         self, body: str, tags: Sequence[str], credentials: Credentials, timestamp: int
     ) -> httpx.Request:
-        params: dict[str, str] = {"RequestClient": "ciflow"}
-        if self.target == "queue":
-            params |= {"queueName": self.destination, "msgBody": body, "delaySeconds": str(self.delay_seconds)}
-        else:
-            params |= {"topicName": self.destination, "msgBody": body}
-            if self._routing_key is not None:
-                params["routingKey"] = tags[0]
-            else:
-                params |= {f"msgTag.{n}": tag for n, tag in enumerate(tags, start=1)}
-        signed = hmac_v1_params(
+        return data_plane_message(
             credentials,
-            method="POST",
+            url=self.url,
             host=self.host,
-            path=self.url.path,
             action=self.action,
-            params=params,
+            target=self.target,
+            destination=self.destination,
+            body=body,
+            tags=tags,
+            routing_key=self._routing_key is not None,
+            delay_seconds=self.delay_seconds,
             nonce=self._nonce(),
             timestamp=timestamp,
-            signature_method="HmacSHA256",
-        )
-        return httpx.Request(
-            "POST",
-            self.url,
-            content=urlencode(signed).encode(),
-            headers={"Host": self.host, "Content-Type": "application/x-www-form-urlencoded"},
         )
 
     def _api3_request(self, body: str, tags: Sequence[str], credentials: Credentials, timestamp: int) -> httpx.Request:
-        document: dict[str, object]
-        if self.target == "queue":
-            document = {"QueueName": self.destination, "MsgContent": body, "DelaySeconds": self.delay_seconds}
-        else:
-            document = {"TopicName": self.destination, "MsgContent": body}
-            if tags:
-                document["MsgTag"] = list(tags)
         assert self.region is not None  # checked in __init__
-        target = Api3Target(str(self.url), self.host, API3_SERVICE, API3_VERSION, self.region)
-        return api3_request(target, self.action, document, credentials, timestamp=timestamp)
+        return api3_message(
+            credentials,
+            url=self.url,
+            host=self.host,
+            region=self.region,
+            action=self.action,
+            target=self.target,
+            destination=self.destination,
+            body=body,
+            tags=tags,
+            delay_seconds=self.delay_seconds,
+            timestamp=timestamp,
+        )
 
     # -- reading the answer -----------------------------------------------------------------------------------
 
-    def _fail(self, message: str, *, transient: bool) -> DeliveryError:
-        return DeliveryError(
-            self.name, f"{self.action} {self.target} {self.destination!r}: {message}", transient=transient
-        )
-
-    def _read(self, response: httpx.Response) -> _Accepted:
-        status = response.status_code
-        if status != 200:
-            snippet = response.text[:200].strip()
-            raise self._fail(f"HTTP {status} {snippet}".rstrip(), transient=status >= 500 or status == 429)
-        try:
-            if self.protocol == "data-plane":
-                return self._read_data_plane(_DataPlaneAnswer.model_validate_json(response.content))
-            return self._read_api3(_Api3Answer.model_validate_json(response.content).response)
-        except ValidationError:
-            # A 200 that is not a CMQ answer (a proxy page, a wrong endpoint) will not change by retrying.
-            raise self._fail(
-                f"HTTP 200 but not a CMQ answer: {response.text[:200].strip()!r}", transient=False
-            ) from None
-
-    def _read_data_plane(self, answer: _DataPlaneAnswer) -> _Accepted:
-        if answer.code != 0:
-            raise self._fail(
-                f"code {answer.code}: {answer.message} (request id {answer.request_id or '-'})",
-                transient=answer.code in _TRANSIENT_CODES,
-            )
-        if not answer.msg_id:
-            raise self._fail(f"code 0 without a msgId (request id {answer.request_id or '-'})", transient=True)
-        return _Accepted(answer.msg_id, answer.request_id)
-
-    def _read_api3(self, body: _Api3Body) -> _Accepted:
-        if body.error is not None:
-            code = body.error.code
-            transient = code in _TRANSIENT_API3_CODES or code.startswith(_TRANSIENT_API3_PREFIXES)
-            raise self._fail(f"{code}: {body.error.message} (request id {body.request_id or '-'})", transient=transient)
-        if body.result is not True or not body.msg_id:
-            raise self._fail(
-                f"not accepted (Result={body.result}, MsgId={body.msg_id!r}, request id {body.request_id or '-'})",
-                transient=True,
-            )
-        return _Accepted(body.msg_id, body.request_id)
+    def _read(self, response: httpx.Response) -> Accepted:
+        what = f"{self.action} {self.target} {self.destination!r}"
+        return read_answer(response, self.protocol, sink=self.name, what=what)
 
     def _log_retry(self, retry_state: RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..client import DEFAULT_TIMEOUT, Deadline
 from ..errors import CiflowError
 from ..signing import Credentials, CredentialsProvider, environment_credentials, hmac_v1_params, static_credentials
-from ._cmq import DATA_PLANE_PATH
+from ._cmq_wire import DATA_PLANE_PATH
 
 __all__ = ["CmqQueueReader", "CmqReadError", "ReceivedMessage"]
 

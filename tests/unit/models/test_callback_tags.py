@@ -41,6 +41,7 @@ def test_a_transcode_report_loads_only_the_media_models() -> None:
         "assert type(cb.jobs_detail[0].operation).__name__ == 'TranscodeOperation';"
         "normalise(cb, user_data_secrets=['s' * 16]);"
         "loaded = {m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('ciflow.models.')};"
-        "assert loaded == {'_common', '_tagged', 'callbacks', 'media'}, loaded"
+        "assert loaded == {'_common', '_tagged', 'callbacks', 'media', '_media_frames', '_media_results',"
+        " '_media_transcode'}, loaded"
     )
     subprocess.run([sys.executable, "-c", code], check=True)  # noqa: S603 - our own interpreter and code
