@@ -141,13 +141,14 @@ def run_job(
     *,
     submit: Callable[[Any], Operation[MediaJobsResponse]] = ops.submit_media_job,
     describe: Callable[[str], Operation[MediaJobsResponse]] = ops.describe_media_jobs,
+    kind: str = "media",
 ) -> tuple[Any, dict[str, Any]]:
     """Submit a job of one tag (its ``Callback`` the hosted function), wait until it ran and its callback was
-    delivered; (its detail described typed and successful, the one result routed for it)."""
+    delivered; (its detail described typed and successful, the one result of ``kind`` routed for it)."""
     operation = request.operation
     [submitted] = client.send(submit(request)).jobs_detail
     assert submitted.job_id
-    assert submitted.tag == operation.TAG
+    assert submitted.tag == request.tag
     record = emulator.engine.wait(submitted.job_id, timeout=60, delivered=True)
     assert record.callback_status == "delivered", record
     [detail] = client.send(describe(submitted.job_id)).jobs_detail
@@ -156,5 +157,5 @@ def run_job(
     assert detail.state == "Success", (detail.code, detail.message)
     routed = hosted.routed(submitted.job_id)
     assert len(routed) == 1, f"the callback was not routed once to the local queue: {hosted.answers[-1:]}"
-    assert (routed[0]["kind"], routed[0]["tag"], routed[0]["state"]) == ("media", operation.TAG, "Success")
+    assert (routed[0]["kind"], routed[0]["tag"], routed[0]["state"]) == (kind, request.tag, "Success")
     return detail, routed[0]
