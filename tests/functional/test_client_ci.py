@@ -1,5 +1,7 @@
 """CI job operations through the real client against respx: paths, exact bodies, typed answers, CI errors."""
 
+from collections.abc import Callable
+from typing import Any
 from xml.etree.ElementTree import fromstring
 
 import httpx
@@ -7,7 +9,7 @@ import pytest
 import respx
 
 from ciflow import operations as ops
-from ciflow.client import CiClient
+from ciflow.client import CiClient, Operation
 from ciflow.errors import ClientError, NotFoundError
 from ciflow.models import files, media, moderation, pictures
 from ciflow.models._common import JobInput, JobOutput, JobsQuery
@@ -279,8 +281,9 @@ def test_importing_the_operations_loads_no_job_model_family() -> None:
 @pytest.mark.parametrize(
     "build", [ops.file_hash, ops.moderate_image_object, ops.get_media_info], ids=lambda b: b.__name__
 )
-def test_synchronous_object_calls_drop_one_leading_slash_of_the_key_as_object_calls_do(build: object) -> None:
-    assert callable(build)
+def test_synchronous_object_calls_drop_one_leading_slash_of_the_key_as_object_calls_do(
+    build: Callable[[str], Operation[Any]],
+) -> None:
     assert build("/in/a b.bin").path == build("in/a b.bin").path == "/in/a b.bin"
     assert build("//in/x").path == "//in/x"
     with pytest.raises(ValueError, match="must not be empty"):

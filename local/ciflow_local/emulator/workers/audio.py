@@ -42,9 +42,18 @@ from ciflow.models.media import MediaInfo, MediaInfoAudio, MediaInfoFormat, Medi
 
 from .._storage import StoredObject
 from . import ffmpeg
-from .common import JobContext, JobFailedError, Tree, expand_output, input_object, output_target, put_output, wire_tree
-from .editing import finish_outputs, run_checked
-from .media import media_info, probe_media
+from .common import (
+    JobContext,
+    JobFailedError,
+    Tree,
+    expand_output,
+    input_object,
+    output_target,
+    put_output,
+    run_checked,
+    wire_tree,
+)
+from .media import finish_outputs, media_info, probe_media
 
 __all__ = [
     "WATERMARK_PREFIX",

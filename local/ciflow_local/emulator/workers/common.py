@@ -175,3 +175,13 @@ def etag_md5(stored: StoredObject) -> str:
 
 def media_failure(exc: ffmpeg.MediaError) -> JobFailedError:
     return JobFailedError(exc.code, exc.message)
+
+
+def run_checked(ctx: JobContext, args: list[str], target: Path) -> None:
+    """Run ffmpeg for the job (its timeout; failures as the job's); ``target`` must then hold something."""
+    try:
+        ffmpeg.run_ffmpeg(args, timeout=ctx.timeout)
+    except ffmpeg.MediaError as exc:
+        raise media_failure(exc) from None
+    if not target.exists() or target.stat().st_size == 0:
+        raise JobFailedError("MediaProcessFailed", "ffmpeg wrote no output")

@@ -23,7 +23,7 @@ from ciflow.models.editing import (
     VideoMontage,
     VideoMontageOperation,
 )
-from ciflow.models.media import Audio, Container, MediaInfo, MediaResult, Video
+from ciflow.models.media import Audio, Container, Video
 
 from .._storage import StoredObject
 from . import ffmpeg
@@ -33,12 +33,11 @@ from .common import (
     Tree,
     expand_output,
     input_object,
-    media_failure,
     output_target,
     put_output,
-    wire_tree,
+    run_checked,
 )
-from .media import CONTAINERS, media_info, output_file_of, parse_fps, probe_media
+from .media import CONTAINERS, finish_outputs, media_result, parse_fps, probe_media
 
 __all__ = [
     "concat",
@@ -48,9 +47,6 @@ __all__ = [
     "hls_key",
     "montage_scenes",
     "encode_args",
-    "finish_outputs",
-    "media_result",
-    "run_checked",
 ]
 
 _VIDEO = {"h.264": "libx264", "h264": "libx264", "h.265": "libx265", "h265": "libx265", "hevc": "libx265"}
@@ -140,38 +136,6 @@ def _splice(
     maps = ["-map", "[v]", *(["-map", "[a]"] if with_audio else [])]
     output, _, _ = encode_args(container, video, audio if with_audio else Audio(remove=True))
     run_checked(ctx, [*inputs, "-filter_complex", ";".join(graph), *maps, *output, str(target)], target)
-
-
-def run_checked(ctx: JobContext, args: list[str], target: Path) -> None:
-    """Run ffmpeg for the job (its timeout; failures as the job's); ``target`` must then hold something."""
-    try:
-        ffmpeg.run_ffmpeg(args, timeout=ctx.timeout)
-    except ffmpeg.MediaError as exc:
-        raise media_failure(exc) from None
-    if not target.exists() or target.stat().st_size == 0:
-        raise JobFailedError("MediaProcessFailed", "ffmpeg wrote no output")
-
-
-def finish_outputs(
-    ctx: JobContext,
-    bucket: str,
-    region: str,
-    written: list[tuple[str, StoredObject]],
-    prefix: str = "",
-    *,
-    described: Path | None = None,
-    info: MediaInfo | None = None,
-) -> Tree:
-    """``MediaInfo`` (``info``, else ffmpeg's of ``described``, default the first output) and ``MediaResult`` of
-    what the job wrote."""
-    if info is None:
-        info = media_info(probe_media(ctx, described or written[0][1].path), sum(stored.size for _, stored in written))
-    return {"MediaInfo": wire_tree(info), "MediaResult": media_result(bucket, region, written, prefix)}
-
-
-def media_result(bucket: str, region: str, written: list[tuple[str, StoredObject]], prefix: str = "") -> Tree:
-    """The ``MediaResult`` element naming the objects the job wrote."""
-    return wire_tree(MediaResult(output_file=output_file_of(bucket, region, written, prefix)))
 
 
 # --------------------------------------------------------------------------------------------------

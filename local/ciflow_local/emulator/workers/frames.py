@@ -5,7 +5,6 @@ from __future__ import annotations
 from ciflow.models.media import (
     Animation,
     AnimationJobRequest,
-    MediaResult,
     SmartCoverJobRequest,
     Snapshot,
     SnapshotJobRequest,
@@ -23,9 +22,8 @@ from .common import (
     media_failure,
     output_target,
     put_output,
-    wire_tree,
 )
-from .media import media_info, output_file_of, parse_fps, probe_media
+from .media import finish_outputs, media_info, parse_fps, probe_media
 
 
 def frame_times(duration: float, *, start: float, count: int, interval: float | None) -> list[float]:
@@ -93,8 +91,7 @@ def snapshot(ctx: JobContext) -> Tree:
     written, prefix, stored, probe = _capture(
         ctx, times, template, (settings.width, settings.height), _image_ext(template)
     )
-    result = MediaResult(output_file=output_file_of(bucket, region, written, prefix))
-    return {"MediaInfo": wire_tree(media_info(probe, stored.size)), "MediaResult": wire_tree(result)}
+    return finish_outputs(ctx, bucket, region, written, prefix, info=media_info(probe, stored.size))
 
 
 def smart_cover(ctx: JobContext) -> Tree:
@@ -109,8 +106,7 @@ def smart_cover(ctx: JobContext) -> Tree:
     _numbered(template, ("${number}", "${Number}"), count)
     size = (cover.width if cover else None, cover.height if cover else None)
     written, prefix, stored, probe = _capture(ctx, times, template, size, "jpg" if fmt == "jpeg" else fmt)
-    result = MediaResult(output_file=output_file_of(bucket, region, written, prefix))
-    return {"MediaInfo": wire_tree(media_info(probe, stored.size)), "MediaResult": wire_tree(result)}
+    return finish_outputs(ctx, bucket, region, written, prefix, info=media_info(probe, stored.size))
 
 
 def animation(ctx: JobContext) -> Tree:
@@ -145,6 +141,4 @@ def animation(ctx: JobContext) -> Tree:
         raise media_failure(exc) from None
     key = expand_output(template, job_id=ctx.job_id, input_key=stored.key, ext=fmt)
     written = [(key, put_output(ctx, bucket, key, scratch))]
-    info = media_info(probe_media(ctx, written[0][1].path), written[0][1].size)
-    result = MediaResult(output_file=output_file_of(bucket, region, written))
-    return {"MediaInfo": wire_tree(info), "MediaResult": wire_tree(result)}
+    return finish_outputs(ctx, bucket, region, written)

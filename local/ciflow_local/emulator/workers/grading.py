@@ -24,9 +24,19 @@ from ciflow.models.editing import (
 from ciflow.models.media import MediaInfo, Transcode, Video
 
 from . import ffmpeg
-from .common import JobContext, JobFailedError, Tree, expand_output, input_object, output_target, put_output, wire_tree
-from .editing import encode_args, finish_outputs, run_checked
-from .media import DEFAULT_TEMPLATE, TRANSCODE_TEMPLATES, media_info, parse_fps, probe_media
+from .common import (
+    JobContext,
+    JobFailedError,
+    Tree,
+    expand_output,
+    input_object,
+    output_target,
+    put_output,
+    run_checked,
+    wire_tree,
+)
+from .editing import encode_args
+from .media import DEFAULT_TEMPLATE, TRANSCODE_TEMPLATES, finish_outputs, media_info, parse_fps, probe_media
 
 __all__ = ["sdr_to_hdr", "video_process", "media_info_job", "colour_tags"]
 

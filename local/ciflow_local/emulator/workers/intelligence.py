@@ -39,10 +39,10 @@ from .common import (
     media_failure,
     output_target,
     put_output,
+    run_checked,
     wire_tree,
 )
-from .editing import finish_outputs, media_result, run_checked
-from .media import media_info, probe_media
+from .media import finish_outputs, media_info, media_result, probe_media
 
 __all__ = ["STAND_IN", "segment_video_body", "speech_recognition", "translation", "video_tag", "words_generalize"]
 

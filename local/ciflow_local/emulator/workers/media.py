@@ -264,9 +264,8 @@ def _run_transcode(ctx: JobContext, parameters: Transcode, template: str, bucket
     except ffmpeg.MediaError as exc:
         raise media_failure(exc) from None
     region = ctx.request.operation.output.region or ctx.region
-    result = MediaResult(output_file=output_file_of(bucket, region, written))
     info = media_info(out_probe, sum(stored.size for _, stored in written))
-    return {"MediaInfo": wire_tree(info), "MediaResult": wire_tree(result)}, key
+    return finish_outputs(ctx, bucket, region, written, info=info), key
 
 
 def _template(template_id: str | None) -> tuple[str, Transcode]:
@@ -326,3 +325,25 @@ def quality_estimate(ctx: JobContext) -> Tree:
             score=estimate.score, vqa_plus_result=VqaPlusResult(no_audio=probe.audio is None, no_video=video is None)
         )
     return {"QualityEstimate": wire_tree(estimate), "MediaInfo": wire_tree(media_info(probe, stored.size))}
+
+
+def finish_outputs(
+    ctx: JobContext,
+    bucket: str,
+    region: str,
+    written: list[tuple[str, StoredObject]],
+    prefix: str = "",
+    *,
+    described: Path | None = None,
+    info: MediaInfo | None = None,
+) -> Tree:
+    """``MediaInfo`` (``info``, else ffmpeg's of ``described``, default the first output) and ``MediaResult`` of
+    what the job wrote."""
+    if info is None:
+        info = media_info(probe_media(ctx, described or written[0][1].path), sum(stored.size for _, stored in written))
+    return {"MediaInfo": wire_tree(info), "MediaResult": media_result(bucket, region, written, prefix)}
+
+
+def media_result(bucket: str, region: str, written: list[tuple[str, StoredObject]], prefix: str = "") -> Tree:
+    """The ``MediaResult`` element naming the objects the job wrote."""
+    return wire_tree(MediaResult(output_file=output_file_of(bucket, region, written, prefix)))
